@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package hocba-signer needs to build, run and test.
+# Idempotent; run as root (or through sudo).
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+
+need_update=1
+install() { # install "$@" only if some package is missing
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ $need_update -eq 1 ]; then $SUDO apt-get update -qq; need_update=0; fi
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Debian 12's libpodofo-dev depends on libboost-dev, which is Boost 1.74 and conflicts with the
+# Boost 1.81 packages we build with. PoDoFo's headers only include <boost/config.hpp>, so a tiny
+# local package that provides libboost-dev through libboost1.81-dev resolves the conflict.
+install build-essential cmake ninja-build pkg-config dpkg-dev \
+        libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
+if ! dpkg-query -W -f='${Status}' hocba-boost-default 2>/dev/null | grep -q "install ok installed"; then
+  tmp=$(mktemp -d)
+  mkdir -p "$tmp/pkg/DEBIAN"
+  cat > "$tmp/pkg/DEBIAN/control" <<'CTL'
+Package: hocba-boost-default
+Version: 1.81.0-1
+Architecture: all
+Maintainer: hocba-signer developers <root@localhost>
+Depends: libboost1.81-dev
+Provides: libboost-dev (= 1.81.0.1)
+Section: libdevel
+Priority: optional
+Description: Boost 1.81 as the default Boost for hocba-signer builds
+ libpodofo-dev depends on libboost-dev (1.74 in Debian 12), which conflicts
+ with libboost1.81-dev; PoDoFo's headers only include boost/config.hpp.
+CTL
+  dpkg-deb --build "$tmp/pkg" "$tmp/hocba-boost-default.deb" >/dev/null
+  if [ $need_update -eq 1 ]; then $SUDO apt-get update -qq; need_update=0; fi
+  $SUDO apt-get install -y -qq "$tmp/hocba-boost-default.deb"
+  rm -rf "$tmp"
+fi
+
+install libssl-dev openssl libp11-dev libp11-kit-dev libpodofo-dev libspdlog-dev libsodium-dev \
+        libtomlplusplus-dev libsqlite3-dev libgtest-dev libgmock-dev libfontconfig-dev libfreetype-dev \
+        softhsm2 opensc poppler-utils qpdf fonts-liberation2 ca-certificates
