@@ -1,0 +1,103 @@
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <ctime>
+
+#include "hocba/pdf/signing.h"
+#include "hocba/signer/pades.h"
+#include "ossl.h"
+
+namespace hocba::signer {
+
+std::string pdf_date(std::chrono::system_clock::time_point t, int off) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t) + off * 60;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  int aoff = off < 0 ? -off : off;
+  std::snprintf(buf, sizeof buf, "D:%04d%02d%02d%02d%02d%02d%c%02d'%02d'", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+', aoff / 60, aoff % 60);
+  return buf;
+}
+
+namespace {
+
+// Stands in for the real key while sizing the placeholder: a signature of the largest size.
+class SizingKey final : public SigningKey {
+ public:
+  explicit SizingKey(const SigningKey& k) : k_(k) {}
+  const Bytes& certificate() const override { return k_.certificate(); }
+  std::vector<Bytes> ca_certificates() const override { return k_.ca_certificates(); }
+  bool is_rsa() const override { return k_.is_rsa(); }
+  std::size_t max_signature_size() const override { return k_.max_signature_size(); }
+  Result<Bytes> sign_digest(Hash, Scheme, std::span<const std::uint8_t>) override {
+    return Bytes(k_.max_signature_size(), 0xff);
+  }
+
+ private:
+  const SigningKey& k_;
+};
+
+}  // namespace
+
+Result<SignOutcome> sign_pdf(std::span<const std::uint8_t> pdf, SigningKey& key, const PadesOptions& opts) {
+  Scheme scheme = opts.scheme.value_or(key.is_rsa() ? Scheme::rsa_pkcs1 : Scheme::ecdsa);
+  if (key.is_rsa() && scheme == Scheme::ecdsa) return make_error(Errc::invalid_argument, "an RSA key cannot make ECDSA signatures");
+  if (!key.is_rsa() && scheme != Scheme::ecdsa) return make_error(Errc::invalid_argument, "an EC key signs with ECDSA only");
+
+  std::vector<Bytes> candidates = key.ca_certificates();
+  candidates.insert(candidates.end(), opts.extra_certs.begin(), opts.extra_certs.end());
+  std::vector<Bytes> chain = build_chain(key.certificate(), candidates);
+
+  // Size the placeholder from this key and chain: the CMS with a largest-size signature.
+  SizingKey sizing(key);
+  Bytes zero_digest(hash_len(opts.hash), 0);
+  auto probe = build_pades_cms(sizing, opts.hash, scheme, zero_digest, chain);
+  if (!probe) return probe.error();
+
+  pdf::SignatureRequest req;
+  req.field_name = opts.field_name;
+  req.reason = opts.reason;
+  req.location = opts.location;
+  req.contact_info = opts.contact_info;
+  if (auto x = x509_from_der(key.certificate())) {
+    // /Name: the signer's common name, for viewers that show it.
+    X509_NAME* subj = X509_get_subject_name(x.get());
+    int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+    if (idx >= 0) {
+      unsigned char* utf8 = nullptr;
+      int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx)));
+      if (len > 0) req.signer_name.assign(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(len));
+      OPENSSL_free(utf8);
+    }
+  }
+  req.pdf_date = pdf_date(opts.signing_time, opts.utc_offset_minutes);
+  req.contents_size = probe->size() + 16;
+
+  auto prepared = pdf::prepare_signature(pdf, req);
+  if (!prepared) return prepared.error();
+
+  // Hash the byte ranges.
+  EvpMdCtxPtr mctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  const auto& br = prepared->byte_range;
+  const auto& f = prepared->file;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned dlen = 0;
+  if (!mctx || EVP_DigestInit_ex(mctx.get(), md_for(static_cast<int>(opts.hash)), nullptr) != 1 ||
+      EVP_DigestUpdate(mctx.get(), f.data() + br[0], static_cast<std::size_t>(br[1])) != 1 ||
+      EVP_DigestUpdate(mctx.get(), f.data() + br[2], static_cast<std::size_t>(br[3])) != 1 ||
+      EVP_DigestFinal_ex(mctx.get(), digest, &dlen) != 1)
+    return openssl_error("cannot hash the document");
+
+  auto cms = build_pades_cms(key, opts.hash, scheme, std::span<const std::uint8_t>(digest, dlen), chain);
+  if (!cms) return cms.error();
+  if (auto st = pdf::embed_signature(*prepared, *cms); !st) return st.error();
+  SignOutcome out;
+  out.cms_size = cms->size();
+  out.reserved_size = req.contents_size;
+  out.field_name = prepared->field_name;
+  out.pdf = std::move(prepared->file);
+  return out;
+}
+
+}  // namespace hocba::signer
