@@ -80,6 +80,10 @@ make_key() {
     p11 --token-label "$tok" --login --pin "$pin" --write-object "$P/$label.key.der" --type privkey \
         --id "$id" --label "$label" --usage-sign >/dev/null
     openssl pkey -in "$P/$label.key" -pubout -out "$P/$label.pub.pem"
+    openssl pkey -pubin -in "$P/$label.pub.pem" -outform DER -out "$P/$label.pub.der"
+    # The public key object too, so the key is listed before login (as a generated pair is).
+    p11 --token-label "$tok" --login --pin "$pin" --write-object "$P/$label.pub.der" --type pubkey \
+        --id "$id" --label "$label" >/dev/null
     rm -f "$P/$label.key" "$P/$label.key.der"
   else
     p11 --token-label "$tok" --login --pin "$pin" --keypairgen --key-type "$kt" --id "$id" --label "$label" >/dev/null

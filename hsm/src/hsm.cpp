@@ -5,7 +5,9 @@
 // worker thread that runs its operations one at a time (interactive before batch).
 #include "hocba/hsm/hsm.h"
 
+#include <dlfcn.h>
 #include <libp11.h>
+#include <p11-kit/pkcs11.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -228,6 +230,9 @@ struct Module {
   PKCS11_CTX* ctx = nullptr;
   PKCS11_SLOT* slots = nullptr;
   unsigned nslots = 0;
+  // The module's own function list (the same instance libp11 initialized), for C_GetTokenInfo.
+  void* dl = nullptr;
+  CK_FUNCTION_LIST_PTR fl = nullptr;
   std::shared_mutex mu;
 };
 
@@ -254,14 +259,36 @@ struct Hsm::Impl {
     return *w;
   }
 
-  // Re-reads token information (and PIN flags) while keeping sessions and logins. Exclusive lock.
+  // Re-reads every token's flags (PIN count-low/final-try/locked) straight from the module, keeping
+  // libp11's slots, sessions and logins. libp11 0.4.12's PKCS11_update_slots crashes on some slot
+  // lists, so the module's own C_GetTokenInfo is asked instead. Returns false when a token has gone
+  // or a new one has appeared: the caller then re-enumerates (reset_slots).
   static bool update_slots(Module& m, std::string& err) {
     std::unique_lock lk(m.mu);
-    if (PKCS11_update_slots(m.ctx, &m.slots, &m.nslots) != 0) {
-      err = drain_p11_errors().text;
+    if (!m.fl) return false;
+    CK_ULONG present = 0;
+    if (m.fl->C_GetSlotList(CK_TRUE, nullptr, &present) != CKR_OK) {
+      err = "C_GetSlotList failed";
       return false;
     }
-    return true;
+    CK_ULONG known = 0;
+    for (unsigned i = 0; i < m.nslots; ++i) {
+      PKCS11_TOKEN* t = m.slots[i].token;
+      if (!t) continue;
+      ++known;
+      CK_TOKEN_INFO info{};
+      CK_RV rv = m.fl->C_GetTokenInfo(PKCS11_get_slotid_from_slot(&m.slots[i]), &info);
+      if (rv != CKR_OK) {
+        err = "token gone (" + hexrv(rv) + ")";
+        return false;
+      }
+      t->loginRequired = (info.flags & CKF_LOGIN_REQUIRED) ? 1 : 0;
+      t->userPinCountLow = (info.flags & CKF_USER_PIN_COUNT_LOW) ? 1 : 0;
+      t->userPinFinalTry = (info.flags & CKF_USER_PIN_FINAL_TRY) ? 1 : 0;
+      t->userPinLocked = (info.flags & CKF_USER_PIN_LOCKED) ? 1 : 0;
+      t->userPinToBeChanged = (info.flags & CKF_USER_PIN_TO_BE_CHANGED) ? 1 : 0;
+    }
+    return known == present;
   }
 
   // After a token was removed: forget every slot of the module and enumerate again. Sessions and
@@ -322,6 +349,8 @@ void Hsm::shutdown() {
     // (SoftHSM2 crashes if it is finalized after OpenSSL has gone, upstream issue #635).
     PKCS11_CTX_unload(m->ctx);
     PKCS11_CTX_free(m->ctx);
+    m->fl = nullptr;
+    if (m->dl) dlclose(m->dl);
   }
 }
 
@@ -344,6 +373,12 @@ Status Hsm::load_module(const std::string& path) {
     PKCS11_CTX_unload(m->ctx);
     PKCS11_CTX_free(m->ctx);
     return make_error(Errc::token_error, "cannot list the slots of " + path + ": " + f.text);
+  }
+  // Same library, same process-wide instance: dlopen only takes another reference.
+  m->dl = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (m->dl) {
+    auto get = reinterpret_cast<CK_C_GetFunctionList>(dlsym(m->dl, "C_GetFunctionList"));
+    if (!get || get(&m->fl) != CKR_OK) m->fl = nullptr;
   }
   spdlog::info("HSM_MODULE_LOADED path={} slots={}", path, m->nslots);
   std::lock_guard lk(impl_->mu);

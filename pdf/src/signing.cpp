@@ -1,0 +1,556 @@
+// Append-only incremental updates for signatures.
+//
+// PoDoFo 0.9.8 is used only to *read* the document (objects of the latest revision, the trailer). The
+// update itself is written here, byte by byte: the new and changed objects, then a cross-reference
+// section of the same kind as the file's last one (a classic table or a cross-reference stream), then a
+// trailer whose /Prev points at the previous section. The original bytes are never touched, so earlier
+// signatures stay valid whatever the producer of the file did (PoDoFo's own update writer rewrites
+// unchanged objects on some documents: podofo issue #4).
+#include "hocba/pdf/signing.h"
+
+#include <podofo/podofo.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include "hocba/common/bytes.h"
+
+namespace hocba::pdf {
+
+namespace {
+
+using namespace PoDoFo;
+
+constexpr int kMaxDepth = 32;
+constexpr std::size_t kByteRangeWidth = 48;  // characters between '[' and ']' of the /ByteRange
+
+void quiet_podofo() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    PdfError::EnableLogging(false);
+    PdfError::EnableDebug(false);
+  });
+}
+
+// A parsed document: PoDoFo's objects of the latest revision and the trailer.
+struct Doc {
+  std::unique_ptr<PdfVecObjects> objs = std::make_unique<PdfVecObjects>();
+  std::unique_ptr<PdfParser> parser;
+  const PdfObject* trailer = nullptr;
+};
+
+Result<std::unique_ptr<Doc>> load(std::span<const std::uint8_t> file) {
+  quiet_podofo();
+  if (file.size() < 16 || std::memcmp(file.data(), "%PDF-", 5) != 0)
+    return make_error(Errc::bad_pdf, "the file is not a PDF (it does not start with %PDF-)");
+  auto d = std::make_unique<Doc>();
+  d->parser = std::make_unique<PdfParser>(d->objs.get());
+  try {
+    d->parser->ParseFile(reinterpret_cast<const char*>(file.data()), static_cast<long>(file.size()), true);
+  } catch (const PdfError& e) {
+    if (e.GetError() == ePdfError_InvalidPassword)
+      return make_error(Errc::bad_pdf, "the PDF is encrypted; remove its password before signing");
+    return make_error(Errc::bad_pdf, std::string("the PDF cannot be read: ") + PdfError::ErrorName(e.GetError()));
+  }
+  if (d->parser->GetEncrypted())
+    return make_error(Errc::bad_pdf, "the PDF is encrypted; remove its encryption before signing");
+  d->trailer = d->parser->GetTrailer();
+  if (!d->trailer || !d->trailer->IsDictionary()) return make_error(Errc::bad_pdf, "the PDF has no trailer");
+  return d;
+}
+
+// Follows a reference (once) to the object it names; null if dangling.
+PdfObject* resolve(const Doc& d, PdfObject* o) {
+  if (o && o->IsReference()) return d.objs->GetObject(o->GetReference());
+  return o;
+}
+PdfObject* key(const Doc& d, PdfObject* dict, const char* k) {
+  if (!dict || !dict->IsDictionary()) return nullptr;
+  return resolve(d, dict->GetDictionary().GetKey(PdfName(k)));
+}
+
+std::string text_of(const PdfObject* o) {
+  if (!o) return {};
+  if (o->IsString() || o->IsHexString()) return o->GetString().GetStringUtf8();
+  if (o->IsName()) return o->GetName().GetName();
+  return {};
+}
+
+// A terminal form field.
+struct Field {
+  std::string name;        // fully qualified
+  std::string ft;          // inherited field type
+  PdfObject* obj = nullptr;
+  std::optional<PdfReference> ref;  // set if the field is an indirect object
+};
+
+void walk_fields(const Doc& d, PdfObject* array, const std::string& prefix, const std::string& ft_in, int depth,
+                 std::set<PdfReference>& seen, std::vector<Field>& out) {
+  if (!array || !array->IsArray() || depth > kMaxDepth) return;
+  for (auto& item : array->GetArray()) {
+    PdfObject* raw = const_cast<PdfObject*>(&item);
+    std::optional<PdfReference> ref;
+    if (raw->IsReference()) {
+      ref = raw->GetReference();
+      if (!seen.insert(*ref).second) continue;  // cycle or shared node
+    }
+    PdfObject* f = resolve(d, raw);
+    if (!f || !f->IsDictionary()) continue;
+    std::string partial = text_of(key(d, f, "T"));
+    std::string name = partial.empty() ? prefix : (prefix.empty() ? partial : prefix + "." + partial);
+    std::string ft = ft_in;
+    if (PdfObject* t = key(d, f, "FT"); t && t->IsName()) ft = t->GetName().GetName();
+    PdfObject* kids = key(d, f, "Kids");
+    bool has_field_kids = false;
+    if (kids && kids->IsArray())
+      for (auto& k : kids->GetArray()) {
+        PdfObject* kk = resolve(d, const_cast<PdfObject*>(&k));
+        if (kk && kk->IsDictionary() && kk->GetDictionary().HasKey(PdfName("T"))) has_field_kids = true;
+      }
+    if (has_field_kids)
+      walk_fields(d, kids, name, ft, depth + 1, seen, out);
+    else if (!partial.empty())
+      out.push_back(Field{name, ft, f, ref});
+  }
+}
+
+std::vector<Field> all_fields(const Doc& d, PdfObject* acroform) {
+  std::vector<Field> out;
+  std::set<PdfReference> seen;
+  walk_fields(d, key(d, acroform, "Fields"), "", "", 0, seen, out);
+  return out;
+}
+
+PdfObject* catalog_of(const Doc& d) {
+  return key(d, const_cast<PdfObject*>(d.trailer), "Root");
+}
+
+// The first page object (depth-first through the page tree) and its reference.
+std::optional<PdfReference> first_page(const Doc& d, PdfObject* node, int depth) {
+  if (!node || depth > kMaxDepth) return std::nullopt;
+  PdfObject* kids = key(d, node, "Kids");
+  if (!kids || !kids->IsArray()) return std::nullopt;
+  for (auto& k : kids->GetArray()) {
+    if (!k.IsReference()) continue;
+    PdfObject* kid = d.objs->GetObject(k.GetReference());
+    if (!kid || !kid->IsDictionary()) continue;
+    PdfObject* type = key(d, kid, "Type");
+    if (type && type->IsName() && type->GetName() == PdfName("Page")) return k.GetReference();
+    if (auto r = first_page(d, kid, depth + 1)) return r;
+  }
+  return std::nullopt;
+}
+
+std::string serialize(const PdfObject& o) {
+  std::string s;
+  o.ToString(s, ePdfWriteMode_Clean);
+  return s;
+}
+
+std::string literal_string(const std::string& ascii) {
+  std::string s = "(";
+  for (char c : ascii) {
+    if (c == '(' || c == ')' || c == '\\') s += '\\';
+    s += c;
+  }
+  return s + ")";
+}
+
+// A PDF text string: a literal string if printable ASCII, else UTF-16BE with a byte-order mark, in hex.
+std::string text_string(const std::string& utf8) {
+  bool ascii = std::all_of(utf8.begin(), utf8.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+  if (ascii) return literal_string(utf8);
+  std::vector<std::uint8_t> u16 = {0xfe, 0xff};
+  auto put = [&](std::uint32_t u) {
+    u16.push_back(static_cast<std::uint8_t>(u >> 8));
+    u16.push_back(static_cast<std::uint8_t>(u));
+  };
+  for (std::size_t i = 0; i < utf8.size();) {
+    auto c = static_cast<unsigned char>(utf8[i]);
+    std::uint32_t cp = 0xfffd;
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > utf8.size()) {
+      ++i;
+    } else {
+      cp = n == 1 ? c : c & (0x7f >> n);
+      bool valid = true;
+      for (std::size_t j = 1; j < n; ++j) {
+        auto cc = static_cast<unsigned char>(utf8[i + j]);
+        if ((cc & 0xc0) != 0x80) valid = false;
+        cp = (cp << 6) | (cc & 0x3f);
+      }
+      if (!valid || cp > 0x10ffff) cp = 0xfffd;
+      i += valid ? n : 1;
+    }
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      put(0xd800 + (cp >> 10));
+      put(0xdc00 + (cp & 0x3ff));
+    } else {
+      put(cp);
+    }
+  }
+  return "<" + to_hex(u16, true) + ">";
+}
+
+// Offset of the last "startxref" value, i.e. where the previous cross-reference section starts.
+std::optional<std::size_t> last_startxref(std::span<const std::uint8_t> f) {
+  std::string_view s(reinterpret_cast<const char*>(f.data()), f.size());
+  std::size_t from = s.size() > 2048 ? s.size() - 2048 : 0;
+  std::size_t at = s.rfind("startxref");
+  if (at == std::string_view::npos || at < from) return std::nullopt;
+  std::size_t i = at + 9;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  std::size_t v = 0, digits = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
+    v = v * 10 + static_cast<std::size_t>(s[i] - '0');
+    ++i;
+    ++digits;
+  }
+  if (digits == 0 || v >= f.size()) return std::nullopt;
+  return v;
+}
+
+bool section_is_classic(std::span<const std::uint8_t> f, std::size_t off) {
+  std::size_t i = off;
+  while (i < f.size() && std::isspace(f[i])) ++i;
+  return f.size() - i >= 4 && std::memcmp(f.data() + i, "xref", 4) == 0;
+}
+
+struct NewObject {
+  std::uint32_t num = 0;
+  std::uint16_t gen = 0;
+  std::string body;  // between "N G obj\n" and "\nendobj\n"
+};
+
+std::string ref_str(std::uint32_t num, std::uint16_t gen = 0) {
+  return std::to_string(num) + " " + std::to_string(gen) + " R";
+}
+std::string ref_str(const PdfReference& r) {
+  return ref_str(static_cast<std::uint32_t>(r.ObjectNumber()), static_cast<std::uint16_t>(r.GenerationNumber()));
+}
+
+// Runs of consecutive object numbers: [(first, count)], for /Index or xref subsections.
+std::vector<std::pair<std::uint32_t, std::uint32_t>> runs(const std::map<std::uint32_t, std::pair<std::size_t, std::uint16_t>>& e) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
+  for (auto& [num, v] : e) {
+    if (!out.empty() && out.back().first + out.back().second == num)
+      ++out.back().second;
+    else
+      out.push_back({num, 1});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<PreparedSignature> prepare_signature(std::span<const std::uint8_t> original, const SignatureRequest& req) {
+  auto loaded = load(original);
+  if (!loaded) return loaded.error();
+  Doc& d = **loaded;
+  try {
+    const PdfObject* root_ref = d.trailer->GetDictionary().GetKey(PdfName("Root"));
+    if (!root_ref || !root_ref->IsReference()) return make_error(Errc::bad_pdf, "the PDF's trailer has no /Root reference");
+    PdfReference catalog_ref = root_ref->GetReference();
+    PdfObject* catalog = d.objs->GetObject(catalog_ref);
+    if (!catalog || !catalog->IsDictionary()) return make_error(Errc::bad_pdf, "the PDF's catalog is missing");
+
+    auto prev = last_startxref(original);
+    if (!prev) return make_error(Errc::bad_pdf, "the PDF has no readable startxref at its end");
+    bool classic = section_is_classic(original, *prev);
+
+    // Next free object number: past the trailer's /Size and every object PoDoFo read.
+    std::uint32_t next = static_cast<std::uint32_t>(std::max<pdf_int64>(1, d.trailer->GetDictionary().GetKeyAsLong(PdfName("Size"), 1)));
+    for (auto it = d.objs->begin(); it != d.objs->end(); ++it)
+      next = std::max(next, static_cast<std::uint32_t>((*it)->Reference().ObjectNumber() + 1));
+
+    std::vector<NewObject> objects;
+    auto alloc = [&]() { return next++; };
+
+    // The AcroForm: an indirect object, a direct dictionary in the catalog, or none yet.
+    PdfObject* acro_entry = catalog->GetDictionary().GetKey(PdfName("AcroForm"));
+    PdfObject* acroform = resolve(d, acro_entry);
+    if (acroform && !acroform->IsDictionary()) acroform = nullptr;
+    std::vector<Field> fields = acroform ? all_fields(d, acroform) : std::vector<Field>{};
+
+    std::uint32_t sig_num = alloc();
+    PreparedSignature out;
+
+    // Work on copies of the dictionaries we change.
+    std::optional<PdfDictionary> new_catalog, new_acroform;
+    auto acro_dict = [&]() -> PdfDictionary& {
+      if (!new_acroform) new_acroform = acroform ? acroform->GetDictionary() : PdfDictionary();
+      return *new_acroform;
+    };
+
+    const Field* target = nullptr;
+    if (!req.field_name.empty())
+      for (const auto& f : fields)
+        if (f.name == req.field_name) target = &f;
+
+    std::uint32_t sigflags = acroform ? static_cast<std::uint32_t>(acroform->GetDictionary().GetKeyAsLong(PdfName("SigFlags"), 0)) : 0;
+    if ((sigflags & 3u) != 3u) acro_dict().AddKey(PdfName("SigFlags"), PdfObject(static_cast<pdf_int64>(sigflags | 3u)));
+
+    if (target) {
+      // Fill the named, empty signature field.
+      if (target->ft != "Sig")
+        return make_error(Errc::invalid_argument, "field \"" + req.field_name + "\" is not a signature field (its type is /" + target->ft + ")");
+      if (target->obj->GetDictionary().HasKey(PdfName("V")))
+        return make_error(Errc::invalid_argument, "field \"" + req.field_name + "\" is already signed; choose another field or none");
+      if (!target->ref)
+        return make_error(Errc::bad_pdf, "field \"" + req.field_name + "\" is not an indirect object and cannot be updated");
+      PdfDictionary fd = target->obj->GetDictionary();
+      fd.AddKey(PdfName("V"), PdfReference(sig_num, 0));
+      objects.push_back({static_cast<std::uint32_t>(target->ref->ObjectNumber()),
+                         static_cast<std::uint16_t>(target->ref->GenerationNumber()), serialize(PdfObject(fd))});
+      out.field_name = target->name;
+    } else {
+      // A new invisible signature field (a field merged with its widget) on the first page.
+      std::string name = req.field_name;
+      if (name.empty()) {
+        std::set<std::string> taken;
+        for (const auto& f : fields) taken.insert(f.name);
+        for (int i = 1; name.empty() || taken.count(name); ++i) name = "Signature" + std::to_string(i);
+      } else if (name.find('.') != std::string::npos) {
+        return make_error(Errc::invalid_argument, "no field is named \"" + name + "\", and a new field's name cannot contain '.'");
+      }
+      auto page = first_page(d, key(d, catalog, "Pages"), 0);
+      if (!page) return make_error(Errc::bad_pdf, "the PDF has no pages");
+      std::uint32_t field_num = alloc(), ap_num = alloc();
+      objects.push_back({field_num, 0,
+                         "<<\n/Type /Annot\n/Subtype /Widget\n/FT /Sig\n/T " + text_string(name) + "\n/V " + ref_str(sig_num) +
+                             "\n/F 132\n/Rect [0 0 0 0]\n/P " + ref_str(*page) + "\n/AP << /N " + ref_str(ap_num) + " >>\n>>"});
+      objects.push_back({ap_num, 0,
+                         "<<\n/Type /XObject\n/Subtype /Form\n/BBox [0 0 0 0]\n/Resources << >>\n/Length 0\n>>\nstream\n\nendstream"});
+      out.field_name = name;
+
+      // The field joins /Fields (possibly an indirect array) ...
+      PdfReference field_ref(field_num, 0);
+      PdfObject* fields_entry = acroform ? acroform->GetDictionary().GetKey(PdfName("Fields")) : nullptr;
+      if (fields_entry && fields_entry->IsReference()) {
+        PdfObject* arr = d.objs->GetObject(fields_entry->GetReference());
+        if (!arr || !arr->IsArray()) return make_error(Errc::bad_pdf, "the AcroForm's /Fields is not an array");
+        PdfArray a = arr->GetArray();
+        a.push_back(field_ref);
+        objects.push_back({static_cast<std::uint32_t>(fields_entry->GetReference().ObjectNumber()),
+                           static_cast<std::uint16_t>(fields_entry->GetReference().GenerationNumber()), serialize(PdfObject(a))});
+      } else {
+        PdfArray a = (fields_entry && fields_entry->IsArray()) ? fields_entry->GetArray() : PdfArray();
+        a.push_back(field_ref);
+        acro_dict().AddKey(PdfName("Fields"), a);
+      }
+      // ... and the page's /Annots (possibly an indirect array).
+      PdfObject* page_obj = d.objs->GetObject(*page);
+      PdfObject* annots_entry = page_obj->GetDictionary().GetKey(PdfName("Annots"));
+      if (annots_entry && annots_entry->IsReference()) {
+        PdfObject* arr = d.objs->GetObject(annots_entry->GetReference());
+        if (!arr || !arr->IsArray()) return make_error(Errc::bad_pdf, "the first page's /Annots is not an array");
+        PdfArray a = arr->GetArray();
+        a.push_back(field_ref);
+        objects.push_back({static_cast<std::uint32_t>(annots_entry->GetReference().ObjectNumber()),
+                           static_cast<std::uint16_t>(annots_entry->GetReference().GenerationNumber()), serialize(PdfObject(a))});
+      } else {
+        if (page_obj->HasStream()) return make_error(Errc::bad_pdf, "the first page object has a stream");
+        PdfDictionary pd = page_obj->GetDictionary();
+        PdfArray a = (annots_entry && annots_entry->IsArray()) ? annots_entry->GetArray() : PdfArray();
+        a.push_back(field_ref);
+        pd.AddKey(PdfName("Annots"), a);
+        objects.push_back({static_cast<std::uint32_t>(page->ObjectNumber()), static_cast<std::uint16_t>(page->GenerationNumber()),
+                           serialize(PdfObject(pd))});
+      }
+    }
+
+    // The AcroForm itself, if it changed: in place if indirect, else through the catalog.
+    if (new_acroform) {
+      if (acro_entry && acro_entry->IsReference() && acroform) {
+        objects.push_back({static_cast<std::uint32_t>(acro_entry->GetReference().ObjectNumber()),
+                           static_cast<std::uint16_t>(acro_entry->GetReference().GenerationNumber()), serialize(PdfObject(*new_acroform))});
+      } else {
+        std::uint32_t acro_num = alloc();
+        objects.push_back({acro_num, 0, serialize(PdfObject(*new_acroform))});
+        new_catalog = catalog->GetDictionary();
+        new_catalog->AddKey(PdfName("AcroForm"), PdfReference(acro_num, 0));
+      }
+    }
+    if (new_catalog) {
+      if (catalog->HasStream()) return make_error(Errc::bad_pdf, "the PDF's catalog has a stream");
+      objects.push_back({static_cast<std::uint32_t>(catalog_ref.ObjectNumber()),
+                         static_cast<std::uint16_t>(catalog_ref.GenerationNumber()), serialize(PdfObject(*new_catalog))});
+    }
+
+    // The signature dictionary: /ByteRange and /Contents have fixed widths, filled in below.
+    std::string sig = "<<\n/Type /" + req.type + "\n/Filter /Adobe.PPKLite\n/SubFilter /" + req.sub_filter + "\n";
+    if (!req.pdf_date.empty()) sig += "/M " + literal_string(req.pdf_date) + "\n";
+    if (!req.signer_name.empty()) sig += "/Name " + text_string(req.signer_name) + "\n";
+    if (!req.reason.empty()) sig += "/Reason " + text_string(req.reason) + "\n";
+    if (!req.location.empty()) sig += "/Location " + text_string(req.location) + "\n";
+    if (!req.contact_info.empty()) sig += "/ContactInfo " + text_string(req.contact_info) + "\n";
+    std::size_t br_rel = sig.size() + 11;  // offset of '[' within the body
+    sig += "/ByteRange [" + std::string(kByteRangeWidth, ' ') + "]\n";
+    std::size_t contents_rel = sig.size() + 10;  // offset of '<'
+    sig += "/Contents <" + std::string(req.contents_size * 2, '0') + ">\n>>";
+    objects.insert(objects.begin(), NewObject{sig_num, 0, std::move(sig)});
+
+    // Lay out the update.
+    Bytes& file = out.file;
+    file.reserve(original.size() + 4096 + req.contents_size * 2);
+    file.assign(original.begin(), original.end());
+    if (file.back() != '\n' && file.back() != '\r') file.push_back('\n');
+    auto append = [&](const std::string& s) { file.insert(file.end(), s.begin(), s.end()); };
+    std::map<std::uint32_t, std::pair<std::size_t, std::uint16_t>> entries;  // num -> (offset, gen)
+    std::size_t sig_offset = 0;
+    for (const auto& o : objects) {
+      entries[o.num] = {file.size(), o.gen};
+      if (o.num == sig_num) sig_offset = file.size() + std::to_string(o.num).size() + std::to_string(o.gen).size() + 6;
+      append(std::to_string(o.num) + " " + std::to_string(o.gen) + " obj\n");
+      append(o.body);
+      append("\nendobj\n");
+    }
+
+    // Trailer entries carried over from the previous section.
+    std::string carried;
+    carried += "/Root " + ref_str(catalog_ref) + "\n";
+    for (const char* k : {"Info", "ID"})
+      if (const PdfObject* v = d.trailer->GetDictionary().GetKey(PdfName(k))) carried += std::string("/") + k + " " + serialize(*v) + "\n";
+    carried += "/Prev " + std::to_string(*prev) + "\n";
+
+    std::size_t xref_offset = file.size();
+    if (classic) {
+      append("xref\n");
+      for (auto [first, count] : runs(entries)) {
+        append(std::to_string(first) + " " + std::to_string(count) + "\n");
+        for (std::uint32_t n = first; n < first + count; ++n) {
+          char line[32];
+          std::snprintf(line, sizeof line, "%010zu %05u n\r\n", entries[n].first, static_cast<unsigned>(entries[n].second));
+          append(line);
+        }
+      }
+      append("trailer\n<<\n/Size " + std::to_string(next) + "\n" + carried + ">>\n");
+    } else {
+      std::uint32_t xref_num = alloc();
+      entries[xref_num] = {xref_offset, 0};
+      int w = file.size() > 0xffffffffull ? 8 : 4;
+      std::string data;
+      for (auto& [num, v] : entries) {
+        data += static_cast<char>(1);
+        for (int i = w - 1; i >= 0; --i) data += static_cast<char>((v.first >> (8 * i)) & 0xff);
+        data += static_cast<char>(v.second >> 8);
+        data += static_cast<char>(v.second & 0xff);
+      }
+      std::string index;
+      for (auto [first, count] : runs(entries)) index += std::to_string(first) + " " + std::to_string(count) + " ";
+      index.pop_back();
+      append(std::to_string(xref_num) + " 0 obj\n<<\n/Type /XRef\n/Size " + std::to_string(next) + "\n/Index [" + index +
+             "]\n/W [1 " + std::to_string(w) + " 2]\n" + carried + "/Length " + std::to_string(data.size()) + "\n>>\nstream\n");
+      append(data);
+      append("\nendstream\nendobj\n");
+    }
+    append("startxref\n" + std::to_string(xref_offset) + "\n%%EOF\n");
+
+    // Fill in /ByteRange now that the layout is final.
+    out.contents_offset = sig_offset + contents_rel;
+    out.contents_length = req.contents_size * 2 + 2;
+    std::int64_t a = static_cast<std::int64_t>(out.contents_offset);
+    std::int64_t b = a + static_cast<std::int64_t>(out.contents_length);
+    std::int64_t c = static_cast<std::int64_t>(file.size()) - b;
+    out.byte_range = {0, a, b, c};
+    std::string br = "0 " + std::to_string(a) + " " + std::to_string(b) + " " + std::to_string(c);
+    if (br.size() > kByteRangeWidth) return make_error(Errc::too_large, "the document is too large to sign");
+    br.resize(kByteRangeWidth, ' ');
+    std::memcpy(file.data() + sig_offset + br_rel + 1, br.data(), br.size());
+    if (file[out.contents_offset] != '<' || file[out.contents_offset + out.contents_length - 1] != '>')
+      throw std::logic_error("signature placeholder misplaced");
+    return out;
+  } catch (const PdfError& e) {
+    return make_error(Errc::bad_pdf, std::string("the PDF cannot be read: ") + PdfError::ErrorName(e.GetError()));
+  }
+}
+
+Bytes signed_bytes(const PreparedSignature& p) {
+  const auto& br = p.byte_range;
+  Bytes out(p.file.begin(), p.file.begin() + br[1]);
+  out.insert(out.end(), p.file.begin() + br[2], p.file.begin() + br[2] + br[3]);
+  return out;
+}
+
+Status embed_signature(PreparedSignature& p, std::span<const std::uint8_t> der) {
+  std::string hex = to_hex(der, true);
+  if (hex.size() > p.contents_length - 2)
+    return make_error(Errc::too_large, "the signature (" + std::to_string(der.size()) + " bytes) does not fit the " +
+                                           std::to_string((p.contents_length - 2) / 2) + " bytes reserved for it");
+  std::memcpy(p.file.data() + p.contents_offset + 1, hex.data(), hex.size());
+  return {};
+}
+
+Result<Inspection> inspect(std::span<const std::uint8_t> file) {
+  auto loaded = load(file);
+  if (!loaded) return loaded.error();
+  Doc& d = **loaded;
+  Inspection ins;
+  ins.file_size = file.size();
+
+  // Revisions: every "%%EOF" that closes a "startxref" line, with its end-of-line.
+  std::string_view s(reinterpret_cast<const char*>(file.data()), file.size());
+  for (std::size_t at = s.find("%%EOF"); at != std::string_view::npos; at = s.find("%%EOF", at + 5)) {
+    std::size_t look = at > 64 ? at - 64 : 0;
+    if (s.substr(look, at - look).find("startxref") == std::string_view::npos) continue;
+    std::size_t end = at + 5;
+    if (end < s.size() && s[end] == '\r') ++end;
+    if (end < s.size() && s[end] == '\n') ++end;
+    ins.revisions.push_back({end});
+  }
+
+  try {
+    PdfObject* catalog = catalog_of(d);
+    PdfObject* acroform = key(d, catalog, "AcroForm");
+    for (const auto& f : all_fields(d, acroform)) {
+      if (f.ft != "Sig") continue;
+      PdfObject* v = key(d, f.obj, "V");
+      if (!v || !v->IsDictionary()) {
+        ins.empty_signature_fields.push_back(f.name);
+        continue;
+      }
+      FoundSignature fs;
+      fs.field_name = f.name;
+      PdfObject* type = key(d, v, "Type");
+      fs.type = type && type->IsName() ? type->GetName().GetName() : "Sig";
+      fs.sub_filter = text_of(key(d, v, "SubFilter"));
+      fs.reason = text_of(key(d, v, "Reason"));
+      fs.location = text_of(key(d, v, "Location"));
+      fs.signer_name = text_of(key(d, v, "Name"));
+      fs.pdf_date = text_of(key(d, v, "M"));
+      if (PdfObject* c = key(d, v, "Contents"); c && (c->IsString() || c->IsHexString())) {
+        const PdfString& ps = c->GetString();
+        const auto* p = reinterpret_cast<const std::uint8_t*>(ps.GetString());
+        fs.contents.assign(p, p + ps.GetLength());
+      }
+      if (PdfObject* br = key(d, v, "ByteRange"); br && br->IsArray())
+        for (auto& n : br->GetArray())
+          if (n.IsNumber()) fs.byte_range.push_back(n.GetNumber());
+      const auto& r = fs.byte_range;
+      if (r.size() == 4) {
+        fs.covered_end = static_cast<std::size_t>(std::max<std::int64_t>(0, r[2] + r[3]));
+        bool shape = r[0] == 0 && r[1] > 0 && r[2] > r[1] && r[3] >= 0 &&
+                     static_cast<std::uint64_t>(r[2]) + static_cast<std::uint64_t>(r[3]) <= file.size();
+        if (shape && file[r[1]] == '<' && file[r[2] - 1] == '>') {
+          Bytes gap;
+          std::string_view hex = s.substr(static_cast<std::size_t>(r[1]) + 1, static_cast<std::size_t>(r[2] - r[1] - 2));
+          bool only_hex = std::all_of(hex.begin(), hex.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); });
+          fs.byte_range_well_formed = only_hex && from_hex(hex, gap) && gap == fs.contents;
+        }
+      }
+      ins.signatures.push_back(std::move(fs));
+    }
+  } catch (const PdfError& e) {
+    return make_error(Errc::bad_pdf, std::string("the PDF cannot be read: ") + PdfError::ErrorName(e.GetError()));
+  }
+  std::stable_sort(ins.signatures.begin(), ins.signatures.end(),
+                   [](const FoundSignature& a, const FoundSignature& b) { return a.covered_end < b.covered_end; });
+  return ins;
+}
+
+}  // namespace hocba::pdf
