@@ -267,7 +267,7 @@ int cmd_verify(const Args& a) {
 
 int main(int argc, char** argv) {
   hocba::disable_core_dumps();
-  hocba::log::init("warn");
+  hocba::log::init("off");  // errors are reported as one line; HOCBA_LOG=info shows diagnostics
   try {
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "help") {
       std::fputs(kUsage, argc < 2 ? stderr : stdout);

@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
+#include <openssl/ui.h>
 #include <openssl/x509.h>
 #include <sodium.h>
 
@@ -225,6 +226,36 @@ class TokenWorker {
   std::thread thread_;
 };
 
+// PINs for context-specific logins (keys with CKA_ALWAYS_AUTHENTICATE). libp11 asks for them through
+// an OpenSSL UI method, on the thread that signs; the token's worker sets the request's PIN here for
+// the duration of the signature. Without one, the login fails (it never prompts on a terminal).
+thread_local const Secret* t_context_pin = nullptr;
+
+int ui_read(UI* ui, UI_STRING* uis) {
+  switch (UI_get_string_type(uis)) {
+    case UIT_PROMPT:
+    case UIT_VERIFY:
+      if (!t_context_pin || t_context_pin->empty()) return -1;
+      return UI_set_result(ui, uis, t_context_pin->c_str()) == 0 ? 1 : -1;
+    default:
+      return 1;
+  }
+}
+
+UI_METHOD* pin_ui() {
+  static UI_METHOD* m = [] {
+    UI_METHOD* u = UI_create_method("hocba context-specific PIN");
+    UI_method_set_reader(u, ui_read);
+    return u;
+  }();
+  return m;
+}
+
+struct ContextPin {
+  explicit ContextPin(const Secret* s) { t_context_pin = s; }
+  ~ContextPin() { t_context_pin = nullptr; }
+};
+
 struct Module {
   std::string path;
   PKCS11_CTX* ctx = nullptr;
@@ -374,6 +405,7 @@ Status Hsm::load_module(const std::string& path) {
     PKCS11_CTX_free(m->ctx);
     return make_error(Errc::token_error, "cannot list the slots of " + path + ": " + f.text);
   }
+  PKCS11_set_ui_method(m->ctx, pin_ui(), nullptr);
   // Same library, same process-wide instance: dlopen only takes another reference.
   m->dl = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (m->dl) {
@@ -792,6 +824,8 @@ Result<Bytes> Hsm::sign(const KeyRef& key, const SignRequest& req) {
       return {openssl_error("cannot size the signature"), false};
     Bytes sig(siglen);
     ERR_clear_error();
+    bool pin_usable = req.pin && !req.pin->empty() && !impl->pins.rejected_before(ledger_key, *req.pin);
+    ContextPin context_pin(pin_usable ? req.pin : nullptr);
     if (EVP_PKEY_sign(pctx.get(), sig.data(), &siglen, req.digest.data(), req.digest.size()) != 1) {
       auto f = drain_p11_errors();
       spdlog::warn("HSM_SIGN_FAILED token={} rv={}", key.token_label, hexrv(f.rv));
@@ -801,8 +835,14 @@ Result<Bytes> Hsm::sign(const KeyRef& key, const SignRequest& req) {
         out.result = make_error(Errc::token_not_present, "token " + tok + " stopped answering (removed?): insert it and try again");
         return out;
       }
-      if (f.rv == kCKR_PIN_INCORRECT)  // context-specific login (always-authenticate) refused
-        return {make_error(Errc::pin_incorrect, "token " + tok + " rejected the PIN for this signature"), false};
+      if (f.rv == kCKR_PIN_INCORRECT || f.rv == kCKR_PIN_INVALID) {  // context-specific login refused
+        impl->pins.record_failure(ledger_key, *req.pin);
+        return {make_error(Errc::pin_incorrect, "token " + tok + " rejected the PIN for this signature; it will not be retried"), false};
+      }
+      if (f.rv == kCKR_PIN_LOCKED)
+        return {make_error(Errc::pin_locked, "token " + tok + " reports its PIN is locked; unlock it with the SO PIN or the issuer"), false};
+      if (!pin_usable)
+        return {make_error(Errc::pin_required, "key \"" + key.label + "\" on token " + tok + " needs the PIN for every signature"), false};
       return {make_error(Errc::token_error, "token " + tok + " failed to sign (" + hexrv(f.rv) + "): " + f.text), false};
     }
     sig.resize(siglen);

@@ -23,8 +23,10 @@ std::string obj_name(const ASN1_OBJECT* o) {
   return buf;
 }
 
-Bytes ess_v2_der(X509* cert, bool issuer_serial) {
-  ESS_SIGNING_CERT_V2* sc = OSSL_ESS_signing_cert_v2_new_init(EVP_sha256(), cert, nullptr, issuer_serial ? 1 : 0);
+// The DER of a SigningCertificateV2 naming `cert` with hash `md` (hashAlgorithm omitted for SHA-256,
+// its DEFAULT, as DER requires).
+Bytes ess_v2_der(const EVP_MD* md, X509* cert, bool issuer_serial) {
+  ESS_SIGNING_CERT_V2* sc = OSSL_ESS_signing_cert_v2_new_init(md, cert, nullptr, issuer_serial ? 1 : 0);
   Bytes out;
   if (!sc) return out;
   int n = i2d_ESS_SIGNING_CERT_V2(sc, nullptr);
@@ -61,8 +63,11 @@ void check_pades(CMS_ContentInfo* cms, CMS_SignerInfo* si, X509* signer, const s
       problems.push_back("signing-certificate-v2 is not an ESSCertIDv2 SEQUENCE");
     } else if (signer) {
       Bytes found(t->value.sequence->data, t->value.sequence->data + t->value.sequence->length);
-      if (found != ess_v2_der(signer, true) && found != ess_v2_der(signer, false))
-        problems.push_back("signing-certificate-v2 does not match the signer's certificate (SHA-256 expected)");
+      // Re-encode what a correct attribute would be, for each hash RFC 5035 users pick, and compare.
+      bool match = false;
+      for (const EVP_MD* md : {EVP_sha256(), EVP_sha384(), EVP_sha512()})
+        for (bool with_issuer : {true, false}) match = match || found == ess_v2_der(md, signer, with_issuer);
+      if (!match) problems.push_back("signing-certificate-v2 does not name the signer's certificate");
     }
   }
 }

@@ -5,6 +5,6 @@
 #include <spdlog/spdlog.h>
 
 namespace hocba::log {
-// Sets up the default logger once: stderr, level from HOCBA_LOG (trace..off, default warn for CLI).
+// Sets up the default logger once: stderr, level from HOCBA_LOG (trace..off; the CLI defaults to off).
 void init(const char* default_level = "warn");
 }  // namespace hocba::log
