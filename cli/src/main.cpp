@@ -4,6 +4,7 @@
 //   hocba key list [--module PATH]...
 //   hocba sign --in IN.pdf --out OUT.pdf --key 'pkcs11:...' [--field NAME] [--reason TEXT] [--location TEXT]
 //              [--pin-file FILE] [--chain FILE]... [--pss] [--hash sha256|sha384|sha512] [--confirm-pin-risk]
+//              [--title TEXT] [--image SIGNATURE.png | --seal-image SEAL.png] [--lock] [--certify]
 //   hocba verify FILE.pdf [--trust CA.pem]... [--json]
 //
 // Exit status: 0 success, 1 failure, 2 usage error, 3 (verify) a signature is not valid.
@@ -39,6 +40,7 @@ const char* kUsage =
     "  hocba sign --in IN.pdf --out OUT.pdf --key 'pkcs11:token=...;object=...' [--field NAME]\n"
     "             [--reason TEXT] [--location TEXT] [--pin-file FILE] [--chain FILE]... [--pss]\n"
     "             [--hash sha256|sha384|sha512] [--confirm-pin-risk] [--module PATH]...\n"
+    "             [--title TEXT] [--image SIGNATURE.png | --seal-image SEAL.png] [--lock] [--certify]\n"
     "  hocba verify FILE.pdf [--trust CA.pem]... [--json]\n"
     "The PIN comes from the key URI's pin-source=file:PATH, --pin-file FILE, or a prompt on the terminal;\n"
     "never from an argument. Modules: --module, else $HOCBA_PKCS11_MODULES (':'-separated), else SoftHSM2.\n";
@@ -209,6 +211,21 @@ int cmd_sign(const Args& a) {
   else if (hash == "sha384") opts.hash = signer::Hash::sha384;
   else if (hash == "sha512") opts.hash = signer::Hash::sha512;
   else throw UsageError{"--hash must be sha256, sha384 or sha512"};
+  if (a.has("image") && a.has("seal-image")) throw UsageError{"--image and --seal-image exclude each other"};
+  if (a.has("image") || a.has("seal-image") || a.has("title")) {
+    signer::VisibleSignature vis;
+    vis.title = a.get("title");
+    vis.seal = a.has("seal-image");
+    std::string img = a.get(vis.seal ? "seal-image" : "image");
+    if (!img.empty()) {
+      auto png = read_file(img, 8u << 20);
+      if (!png) return fail(png.error());
+      vis.image_png = std::move(*png);
+    }
+    opts.appearance = std::move(vis);
+  }
+  opts.lock_signed_fields = a.has("lock");
+  if (a.has("certify")) opts.certify_p = 2;
 
   hsm::Hsm h;
   if (!uri->module_path || a.has("module"))
@@ -278,8 +295,9 @@ int main(int argc, char** argv) {
     if (cmd == "token" && sub == "list") return cmd_token_list(parse(argc, argv, 3, {"module"}, {}));
     if (cmd == "key" && sub == "list") return cmd_key_list(parse(argc, argv, 3, {"module"}, {}));
     if (cmd == "sign")
-      return cmd_sign(parse(argc, argv, 2, {"in", "out", "key", "field", "reason", "location", "pin-file", "chain", "hash", "module"},
-                            {"pss", "confirm-pin-risk"}));
+      return cmd_sign(parse(argc, argv, 2, {"in", "out", "key", "field", "reason", "location", "pin-file", "chain", "hash", "module",
+                                                 "image", "seal-image", "title"},
+                            {"pss", "confirm-pin-risk", "lock", "certify"}));
     if (cmd == "verify") return cmd_verify(parse(argc, argv, 2, {"trust"}, {"json"}));
     throw UsageError{"unknown command \"" + cmd + (sub.empty() ? "" : " " + sub) + "\""};
   } catch (const UsageError& e) {

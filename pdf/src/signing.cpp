@@ -11,6 +11,8 @@
 #include <podofo/podofo.h>
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -27,6 +29,7 @@ using namespace PoDoFo;
 
 constexpr int kMaxDepth = 32;
 constexpr std::size_t kByteRangeWidth = 48;  // characters between '[' and ']' of the /ByteRange
+constexpr const char* kAppearanceFont = "HocbaSerif";  // render.h: kAppearanceFontName
 
 void quiet_podofo() {
   static std::once_flag once;
@@ -48,6 +51,7 @@ Result<std::unique_ptr<Doc>> load(std::span<const std::uint8_t> file) {
   if (file.size() < 16 || std::memcmp(file.data(), "%PDF-", 5) != 0)
     return make_error(Errc::bad_pdf, "the file is not a PDF (it does not start with %PDF-)");
   auto d = std::make_unique<Doc>();
+  d->objs->SetAutoDelete(true);  // PoDoFo 0.9.8 leaves the parsed objects alive otherwise
   d->parser = std::make_unique<PdfParser>(d->objs.get());
   try {
     d->parser->ParseFile(reinterpret_cast<const char*>(file.data()), static_cast<long>(file.size()), true);
@@ -246,6 +250,216 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> runs(const std::map<std::ui
   return out;
 }
 
+
+// ---- Signature appearances -------------------------------------------------------------------
+
+// The document's appearance font (AcroForm /DR /Font /HocbaSerif): an Identity-H Type0 font. We map
+// Unicode to CIDs through its /ToUnicode CMap and take widths from its descendant's /W.
+struct AppearanceFont {
+  PdfReference ref;
+  std::map<char32_t, std::uint16_t> cid;  // Unicode -> CID
+  std::map<std::uint16_t, double> width;  // CID -> width in 1/1000 em
+  double default_width = 1000;
+};
+
+std::u32string utf32(const std::string& s) {
+  std::u32string out;
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+    char32_t cp = n == 1 ? c : c & (0x7f >> n);
+    for (std::size_t j = 1; j < n && i + j < s.size(); ++j) cp = (cp << 6) | (static_cast<unsigned char>(s[i + j]) & 0x3f);
+    out.push_back(cp);
+    i += n;
+  }
+  return out;
+}
+
+// Reads the hex tokens of a ToUnicode CMap (bfchar and bfrange sections).
+void parse_to_unicode(const std::string& cmap, AppearanceFont& f) {
+  auto hex_tokens = [](std::string_view sect) {
+    std::vector<std::string> toks;
+    for (std::size_t i = 0; i < sect.size(); ++i) {
+      if (sect[i] == '<') {
+        auto e = sect.find('>', i);
+        if (e == std::string_view::npos) break;
+        toks.emplace_back(sect.substr(i + 1, e - i - 1));
+        i = e;
+      } else if (sect[i] == '[' || sect[i] == ']') {
+        toks.emplace_back(1, sect[i]);
+      }
+    }
+    return toks;
+  };
+  auto num = [](const std::string& h) { return static_cast<std::uint32_t>(std::stoul(h.empty() ? "0" : h, nullptr, 16)); };
+  auto uni = [&](const std::string& h) -> char32_t {  // UTF-16BE hex -> code point
+    std::uint32_t hi = h.size() >= 4 ? num(h.substr(0, 4)) : num(h);
+    if (h.size() >= 8 && hi >= 0xd800 && hi < 0xdc00) return 0x10000 + ((hi - 0xd800) << 10) + (num(h.substr(4, 4)) - 0xdc00);
+    return hi;
+  };
+  for (std::size_t at = cmap.find("beginbfchar"); at != std::string::npos; at = cmap.find("beginbfchar", at + 1)) {
+    auto end = cmap.find("endbfchar", at);
+    auto t = hex_tokens(std::string_view(cmap).substr(at, end - at));
+    for (std::size_t i = 0; i + 1 < t.size(); i += 2) f.cid.emplace(uni(t[i + 1]), static_cast<std::uint16_t>(num(t[i])));
+  }
+  for (std::size_t at = cmap.find("beginbfrange"); at != std::string::npos; at = cmap.find("beginbfrange", at + 1)) {
+    auto end = cmap.find("endbfrange", at);
+    auto t = hex_tokens(std::string_view(cmap).substr(at, end - at));
+    for (std::size_t i = 0; i + 2 < t.size();) {
+      std::uint32_t lo = num(t[i]), hi = num(t[i + 1]);
+      if (t[i + 2] == "[") {
+        std::size_t j = i + 3;
+        for (std::uint32_t c = lo; c <= hi && j < t.size() && t[j] != "]"; ++c, ++j) f.cid.emplace(uni(t[j]), static_cast<std::uint16_t>(c));
+        while (j < t.size() && t[j] != "]") ++j;
+        i = j + 1;
+      } else {
+        char32_t u = uni(t[i + 2]);
+        for (std::uint32_t c = lo; c <= hi && hi - lo < 0x10000; ++c) f.cid.emplace(u + (c - lo), static_cast<std::uint16_t>(c));
+        i += 3;
+      }
+    }
+  }
+}
+
+Result<AppearanceFont> appearance_font(const Doc& d, PdfObject* acroform) {
+  PdfObject* fonts = key(d, key(d, acroform, "DR"), "Font");
+  PdfObject* entry = fonts && fonts->IsDictionary() ? fonts->GetDictionary().GetKey(PdfName(kAppearanceFont)) : nullptr;
+  if (!entry || !entry->IsReference())
+    return make_error(Errc::bad_pdf, std::string("the document has no embedded font /") + kAppearanceFont +
+                                         " for signature appearances (render records with `hocba render`)");
+  AppearanceFont f;
+  f.ref = entry->GetReference();
+  PdfObject* font = d.objs->GetObject(f.ref);
+  PdfObject* tu = key(d, font, "ToUnicode");
+  if (!tu || !tu->HasStream()) return make_error(Errc::bad_pdf, "the appearance font has no /ToUnicode map");
+  char* buf = nullptr;
+  pdf_long len = 0;
+  tu->GetStream()->GetFilteredCopy(&buf, &len);
+  std::string cmap(buf, static_cast<std::size_t>(len));
+  podofo_free(buf);
+  parse_to_unicode(cmap, f);
+  PdfObject* desc = key(d, font, "DescendantFonts");
+  PdfObject* cidfont = desc && desc->IsArray() && !desc->GetArray().empty() ? resolve(d, &desc->GetArray()[0]) : nullptr;
+  if (PdfObject* dw = key(d, cidfont, "DW"); dw && dw->IsNumber()) f.default_width = static_cast<double>(dw->GetNumber());
+  if (PdfObject* w = key(d, cidfont, "W"); w && w->IsArray()) {
+    const PdfArray& a = w->GetArray();
+    for (std::size_t i = 0; i + 1 < a.size();) {
+      if (!a[i].IsNumber()) break;
+      auto first = static_cast<std::uint16_t>(a[i].GetNumber());
+      PdfObject* next = resolve(d, const_cast<PdfObject*>(&a[i + 1]));
+      if (next && next->IsArray()) {
+        std::uint16_t c = first;
+        for (const auto& v : next->GetArray()) f.width[c++] = v.IsNumber() ? static_cast<double>(v.GetNumber()) : v.GetReal();
+        i += 2;
+      } else if (i + 2 < a.size()) {
+        auto last = static_cast<std::uint16_t>(a[i + 1].GetNumber());
+        double wv = a[i + 2].IsNumber() ? static_cast<double>(a[i + 2].GetNumber()) : a[i + 2].GetReal();
+        for (std::uint32_t c = first; c <= last; ++c) f.width[static_cast<std::uint16_t>(c)] = wv;
+        i += 3;
+      } else {
+        break;
+      }
+    }
+  }
+  return f;
+}
+
+std::string fmt(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", v);
+  std::string s = b;
+  while (!s.empty() && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s.empty() || s == "-0" ? "0" : s;
+}
+
+// An image XObject (and its soft mask) from PNG bytes, decoded by PoDoFo into a scratch document and
+// re-numbered into the update.
+Result<std::uint32_t> png_image(std::span<const std::uint8_t> png, const std::function<std::uint32_t()>& alloc,
+                                std::vector<NewObject>& out, double& w, double& h) {
+  try {
+    PdfMemDocument scratch;
+    PdfImage img(&scratch);
+    img.LoadFromPngData(png.data(), static_cast<pdf_long>(png.size()));
+    auto stream_object = [&](PdfObject* o, std::optional<std::uint32_t> smask) {
+      PdfDictionary dict = o->GetDictionary();
+      char* buf = nullptr;
+      pdf_long len = 0;
+      o->GetStream()->GetCopy(&buf, &len);
+      std::string data(buf, static_cast<std::size_t>(len));
+      podofo_free(buf);
+      dict.AddKey(PdfName("Length"), PdfObject(static_cast<pdf_int64>(data.size())));
+      if (smask) dict.AddKey(PdfName("SMask"), PdfReference(*smask, 0));
+      std::uint32_t num = alloc();
+      out.push_back({num, 0, serialize(PdfObject(dict)) + "\nstream\n" + data + "\nendstream"});
+      return num;
+    };
+    PdfObject* io = img.GetObject();
+    std::optional<std::uint32_t> smask;
+    if (PdfObject* sm = io->GetDictionary().GetKey(PdfName("SMask")); sm && sm->IsReference())
+      smask = stream_object(scratch.GetObjects().GetObject(sm->GetReference()), std::nullopt);
+    w = static_cast<double>(io->GetDictionary().GetKeyAsLong(PdfName("Width"), 1));
+    h = static_cast<double>(io->GetDictionary().GetKeyAsLong(PdfName("Height"), 1));
+    return stream_object(io, smask);
+  } catch (const PdfError&) {
+    return make_error(Errc::invalid_argument, "the signature or seal image is not a readable PNG");
+  }
+}
+
+// The form XObject drawn in a signed field of size w x h, and the objects it needs.
+Result<std::uint32_t> build_appearance(const Doc& d, PdfObject* acroform, double w, double h, const Appearance& ap,
+                                       const std::function<std::uint32_t()>& alloc, std::vector<NewObject>& out) {
+  std::string resources = "<<";
+  std::string content;
+  double text_block = 0;
+  double line_h = ap.font_size * 1.25;
+  if (!ap.lines.empty() && !ap.image_fills_box) {
+    auto font = appearance_font(d, acroform);
+    if (!font) return font.error();
+    resources += " /Font << /F1 " + ref_str(font->ref) + " >>";
+    text_block = line_h * static_cast<double>(ap.lines.size()) + 2;
+    double y = text_block - line_h + (line_h - ap.font_size) / 2 + 1;
+    for (const auto& line : ap.lines) {
+      std::string hex;
+      double width = 0;
+      for (char32_t c : utf32(line)) {
+        auto it = font->cid.find(c);
+        if (it == font->cid.end()) it = font->cid.find(U'?');
+        if (it == font->cid.end()) continue;
+        char b[8];
+        std::snprintf(b, sizeof b, "%04X", it->second);
+        hex += b;
+        auto wi = font->width.find(it->second);
+        width += (wi == font->width.end() ? font->default_width : wi->second) / 1000.0;
+      }
+      double size = ap.font_size;
+      if (width * size > w - 2 && width > 0) size = (w - 2) / width;  // shrink a line that would not fit
+      double x = (w - width * size) / 2;
+      content += "BT /F1 " + fmt(size) + " Tf 0 g " + fmt(x) + " " + fmt(y) + " Td <" + hex + "> Tj ET\n";
+      y -= line_h;
+    }
+  }
+  if (!ap.image_png.empty()) {
+    double iw = 0, ih = 0;
+    auto img = png_image(ap.image_png, alloc, out, iw, ih);
+    if (!img) return img.error();
+    resources += " /XObject << /Im1 " + ref_str(*img) + " >>";
+    double box_w = w, box_h = ap.image_fills_box ? h : h - text_block;
+    if (box_h > 0 && iw > 0 && ih > 0) {
+      double scale = std::min(box_w / iw, box_h / ih);
+      double dw = iw * scale, dh = ih * scale;
+      double x = (w - dw) / 2, y = (ap.image_fills_box ? 0 : text_block) + (box_h - dh) / 2;
+      content = "q " + fmt(dw) + " 0 0 " + fmt(dh) + " " + fmt(x) + " " + fmt(y) + " cm /Im1 Do Q\n" + content;
+    }
+  }
+  resources += " >>";
+  std::uint32_t num = alloc();
+  out.push_back({num, 0,
+                 "<<\n/Type /XObject\n/Subtype /Form\n/BBox [0 0 " + fmt(w) + " " + fmt(h) + "]\n/Resources " + resources +
+                     "\n/Length " + std::to_string(content.size()) + "\n>>\nstream\n" + content + "\nendstream"});
+  return num;
+}
+
 }  // namespace
 
 Result<PreparedSignature> prepare_signature(std::span<const std::uint8_t> original, const SignatureRequest& req) {
@@ -277,6 +491,15 @@ Result<PreparedSignature> prepare_signature(std::span<const std::uint8_t> origin
     if (acroform && !acroform->IsDictionary()) acroform = nullptr;
     std::vector<Field> fields = acroform ? all_fields(d, acroform) : std::vector<Field>{};
 
+    if (req.certify_p == 1)
+      return make_error(Errc::invalid_argument, "DocMDP P=1 would forbid every later signature and timestamp; use P=2");
+    if (req.certify_p != 0 && req.certify_p != 2 && req.certify_p != 3)
+      return make_error(Errc::invalid_argument, "DocMDP permission must be 2 or 3");
+    if (req.certify_p != 0)
+      for (const auto& f : fields)
+        if (f.ft == "Sig" && f.obj->GetDictionary().HasKey(PdfName("V")))
+          return make_error(Errc::invalid_argument, "only a document's first signature can certify it (field \"" + f.name + "\" is signed)");
+
     std::uint32_t sig_num = alloc();
     PreparedSignature out;
 
@@ -305,6 +528,41 @@ Result<PreparedSignature> prepare_signature(std::span<const std::uint8_t> origin
         return make_error(Errc::bad_pdf, "field \"" + req.field_name + "\" is not an indirect object and cannot be updated");
       PdfDictionary fd = target->obj->GetDictionary();
       fd.AddKey(PdfName("V"), PdfReference(sig_num, 0));
+      if (req.appearance) {
+        // The widget: the field itself when merged with it, else its first widget kid.
+        PdfObject* widget = target->obj;
+        std::optional<PdfReference> widget_ref = target->ref;
+        if (!fd.HasKey(PdfName("Rect"))) {
+          PdfObject* kids = key(d, target->obj, "Kids");
+          if (kids && kids->IsArray() && !kids->GetArray().empty() && kids->GetArray()[0].IsReference()) {
+            widget_ref = kids->GetArray()[0].GetReference();
+            widget = d.objs->GetObject(*widget_ref);
+          }
+        }
+        PdfObject* rect = key(d, widget, "Rect");
+        double r[4] = {0, 0, 0, 0};
+        if (rect && rect->IsArray() && rect->GetArray().size() == 4)
+          for (int i = 0; i < 4; ++i) {
+            const PdfObject& v = rect->GetArray()[static_cast<std::size_t>(i)];
+            r[i] = v.IsReal() ? v.GetReal() : v.IsNumber() ? static_cast<double>(v.GetNumber()) : 0;
+          }
+        double w = std::abs(r[2] - r[0]), h = std::abs(r[3] - r[1]);
+        if (widget && widget->IsDictionary() && w > 0.5 && h > 0.5) {
+          std::function<std::uint32_t()> next_num = alloc;
+          auto ap = build_appearance(d, acroform, w, h, *req.appearance, next_num, objects);
+          if (!ap) return ap.error();
+          PdfDictionary apd;
+          apd.AddKey(PdfName("N"), PdfReference(*ap, 0));
+          if (widget == target->obj) {
+            fd.AddKey(PdfName("AP"), apd);
+          } else if (widget_ref) {
+            PdfDictionary wd = widget->GetDictionary();
+            wd.AddKey(PdfName("AP"), apd);
+            objects.push_back({static_cast<std::uint32_t>(widget_ref->ObjectNumber()),
+                               static_cast<std::uint16_t>(widget_ref->GenerationNumber()), serialize(PdfObject(wd))});
+          }
+        }
+      }
       objects.push_back({static_cast<std::uint32_t>(target->ref->ObjectNumber()),
                          static_cast<std::uint16_t>(target->ref->GenerationNumber()), serialize(PdfObject(fd))});
       out.field_name = target->name;
@@ -376,6 +634,13 @@ Result<PreparedSignature> prepare_signature(std::span<const std::uint8_t> origin
         new_catalog->AddKey(PdfName("AcroForm"), PdfReference(acro_num, 0));
       }
     }
+    if (req.certify_p != 0) {
+      if (!new_catalog) new_catalog = catalog->GetDictionary();
+      PdfDictionary perms;
+      if (PdfObject* p = key(d, catalog, "Perms"); p && p->IsDictionary()) perms = p->GetDictionary();
+      perms.AddKey(PdfName("DocMDP"), PdfReference(sig_num, 0));
+      new_catalog->AddKey(PdfName("Perms"), perms);
+    }
     if (new_catalog) {
       if (catalog->HasStream()) return make_error(Errc::bad_pdf, "the PDF's catalog has a stream");
       objects.push_back({static_cast<std::uint32_t>(catalog_ref.ObjectNumber()),
@@ -389,6 +654,20 @@ Result<PreparedSignature> prepare_signature(std::span<const std::uint8_t> origin
     if (!req.reason.empty()) sig += "/Reason " + text_string(req.reason) + "\n";
     if (!req.location.empty()) sig += "/Location " + text_string(req.location) + "\n";
     if (!req.contact_info.empty()) sig += "/ContactInfo " + text_string(req.contact_info) + "\n";
+    std::string refs;
+    if (req.certify_p != 0)
+      refs += "<< /Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P " +
+              std::to_string(req.certify_p) + " /V /1.2 >> >>";
+    if (!req.lock_fields.empty()) {
+      std::set<std::string> names(req.lock_fields.begin(), req.lock_fields.end());
+      names.erase(std::string());
+      names.insert(out.field_name);
+      std::string arr;
+      for (const auto& n : names) arr += (arr.empty() ? "" : " ") + text_string(n);
+      refs += "<< /Type /SigRef /TransformMethod /FieldMDP /TransformParams << /Type /TransformParams /Action /Include /Fields [" +
+              arr + "] /V /1.2 >> /Data " + ref_str(catalog_ref) + " >>";
+    }
+    if (!refs.empty()) sig += "/Reference [" + refs + "]\n";
     std::size_t br_rel = sig.size() + 11;  // offset of '[' within the body
     sig += "/ByteRange [" + std::string(kByteRangeWidth, ' ') + "]\n";
     std::size_t contents_rel = sig.size() + 10;  // offset of '<'

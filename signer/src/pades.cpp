@@ -20,7 +20,29 @@ std::string pdf_date(std::chrono::system_clock::time_point t, int off) {
   return buf;
 }
 
+std::string iso_time(std::chrono::system_clock::time_point t, int off) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t) + off * 60;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  int aoff = off < 0 ? -off : off;
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+', aoff / 60, aoff % 60);
+  return buf;
+}
+
 namespace {
+
+std::string name_entry(X509_NAME* n, int nid) {
+  int idx = X509_NAME_get_index_by_NID(n, nid, -1);
+  if (idx < 0) return {};
+  unsigned char* utf8 = nullptr;
+  int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, idx)));
+  std::string out;
+  if (len > 0) out.assign(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(len));
+  OPENSSL_free(utf8);
+  return out;
+}
 
 // Stands in for the real key while sizing the placeholder: a signature of the largest size.
 class SizingKey final : public SigningKey {
@@ -60,16 +82,34 @@ Result<SignOutcome> sign_pdf(std::span<const std::uint8_t> pdf, SigningKey& key,
   req.reason = opts.reason;
   req.location = opts.location;
   req.contact_info = opts.contact_info;
+  std::string organisation;
   if (auto x = x509_from_der(key.certificate())) {
     // /Name: the signer's common name, for viewers that show it.
     X509_NAME* subj = X509_get_subject_name(x.get());
-    int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
-    if (idx >= 0) {
-      unsigned char* utf8 = nullptr;
-      int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx)));
-      if (len > 0) req.signer_name.assign(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(len));
-      OPENSSL_free(utf8);
+    req.signer_name = name_entry(subj, NID_commonName);
+    organisation = name_entry(subj, NID_organizationName);
+  }
+  if (opts.appearance) {
+    pdf::Appearance ap;
+    ap.image_png = opts.appearance->image_png;
+    ap.image_fills_box = opts.appearance->seal;
+    if (!opts.appearance->seal) {
+      if (!opts.appearance->title.empty()) ap.lines.push_back(opts.appearance->title);
+      if (!req.signer_name.empty()) ap.lines.push_back(req.signer_name);
+      if (!organisation.empty() && organisation != req.signer_name) ap.lines.push_back(organisation);
+      ap.lines.push_back(iso_time(opts.signing_time, opts.utc_offset_minutes));
     }
+    req.appearance = std::move(ap);
+  }
+  req.certify_p = opts.certify_p;
+  if (opts.lock_signed_fields) {
+    auto before = pdf::inspect(pdf);
+    if (!before) return before.error();
+    for (const auto& s : before->signatures)
+      if (s.type == "Sig") req.lock_fields.push_back(s.field_name);
+    req.lock_fields.push_back(opts.field_name.empty() ? std::string() : opts.field_name);
+    if (req.lock_fields.back().empty()) req.lock_fields.pop_back();
+    if (req.lock_fields.empty()) req.lock_fields.push_back("");  // only the new field itself
   }
   req.pdf_date = pdf_date(opts.signing_time, opts.utc_offset_minutes);
   req.contents_size = probe->size() + 16;

@@ -117,7 +117,9 @@ TEST_F(SoftHsmTest, ListsKeysAndCertificates) {
         EXPECT_TRUE(o.has_certificate);
         EXPECT_NE(o.subject.find("Nguyễn Thị Giẽ"), std::string::npos) << o.subject;
       }
-      if (o.label == "con-dau") EXPECT_EQ(o.curve, "P-256");
+      if (o.label == "con-dau") {
+        EXPECT_EQ(o.curve, "P-256");
+      }
     } else {
       ++certs;
     }

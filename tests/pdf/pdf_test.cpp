@@ -232,3 +232,89 @@ TEST(PdfErrors, SignatureLargerThanPlaceholderIsRefused) {
   EXPECT_EQ(p->file, before);
   EXPECT_TRUE(embed_signature(*p, Bytes(64, 1)).ok());
 }
+
+namespace {
+Bytes image(const std::string& name) { return fixture("../images/" + name); }
+}  // namespace
+
+TEST(PdfLocks, CertificationIsDocMdpP2OnTheFirstSignatureOnly) {
+  Bytes in = fixture("cairo.pdf");
+  SignatureRequest req;
+  req.certify_p = 1;
+  auto p1 = prepare_signature(in, req);
+  ASSERT_FALSE(p1.ok());
+  EXPECT_NE(p1.error().message.find("P=1"), std::string::npos);
+  req.certify_p = 2;
+  auto p2 = prepare_signature(in, req);
+  ASSERT_TRUE(p2.ok()) << p2.error().message;
+  std::string added = tail_after(p2->file, in.size());
+  EXPECT_NE(added.find("/TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P 2 /V /1.2 >>"),
+            std::string::npos);
+  EXPECT_NE(added.find("/Perms"), std::string::npos);
+  ASSERT_TRUE(embed_signature(*p2, Bytes(10, 1)).ok());
+  auto again = prepare_signature(p2->file, req);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("first signature"), std::string::npos);
+}
+
+TEST(PdfLocks, FieldMdpListsTheLockedFieldsAndThisOne) {
+  Bytes in = fixture("form-empty-field.pdf");
+  SignatureRequest req;
+  req.lock_fields = {"Earlier"};
+  req.field_name = "GVCN";
+  auto p = prepare_signature(in, req);
+  ASSERT_TRUE(p.ok());
+  std::string added = tail_after(p->file, in.size());
+  EXPECT_NE(added.find("/TransformMethod /FieldMDP /TransformParams << /Type /TransformParams /Action /Include "
+                       "/Fields [(Earlier) (GVCN)] /V /1.2 >> /Data 1 0 R"),
+            std::string::npos)
+      << added.substr(0, 800);
+}
+
+TEST(PdfAppearance, SealImageIsDrawnInTheFieldWithItsTransparency) {
+  Bytes in = fixture("form-empty-field.pdf");
+  SignatureRequest req;
+  req.field_name = "GVCN";
+  Appearance ap;
+  ap.image_png = image("seal.png");
+  ap.image_fills_box = true;
+  req.appearance = ap;
+  auto p = prepare_signature(in, req);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  std::string added = tail_after(p->file, in.size());
+  EXPECT_NE(added.find("/AP"), std::string::npos);
+  EXPECT_NE(added.find("/Subtype /Form"), std::string::npos);
+  EXPECT_NE(added.find("/BBox [0 0 200 60]"), std::string::npos);
+  EXPECT_NE(added.find("/SMask"), std::string::npos);
+  EXPECT_NE(added.find("/Im1 Do"), std::string::npos);
+  ASSERT_TRUE(embed_signature(*p, Bytes(10, 1)).ok());
+  test::TempDir dir;
+  ASSERT_TRUE(write_file_atomic(dir.file("out.pdf"), p->file).ok());
+  auto check = test::run("qpdf --check " + dir.file("out.pdf"));
+  EXPECT_EQ(check.status, 0) << check.out;
+}
+
+TEST(PdfAppearance, TextNeedsTheDocumentsEmbeddedFont) {
+  Bytes in = fixture("form-empty-field.pdf");
+  SignatureRequest req;
+  req.field_name = "GVCN";
+  Appearance ap;
+  ap.lines = {"Võ Tuấn Cường"};
+  req.appearance = ap;
+  auto p = prepare_signature(in, req);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code, Errc::bad_pdf);
+  EXPECT_NE(p.error().message.find("HocbaSerif"), std::string::npos);
+}
+
+TEST(PdfAppearance, BrokenPngIsAClearError) {
+  SignatureRequest req;
+  req.field_name = "GVCN";
+  Appearance ap;
+  ap.image_png = Bytes{0x89, 'P', 'N', 'G', 1, 2, 3};
+  ap.image_fills_box = true;
+  req.appearance = ap;
+  auto p = prepare_signature(fixture("form-empty-field.pdf"), req);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code, Errc::invalid_argument);
+}

@@ -15,6 +15,17 @@
 
 namespace hocba::pdf {
 
+// What a signed field shows (Decree 30/2020 norms): text lines in the document's embedded serif (the
+// AcroForm /DR font named kAppearanceFontName, see render.h) at 10 pt, and optionally an image (the
+// signer's handwritten signature, or the seal), a PNG with transparency. Drawn into the field's own
+// rectangle; a field with a zero-size rectangle stays invisible and ignores this.
+struct Appearance {
+  std::vector<std::string> lines;  // UTF-8, top to bottom, centred
+  Bytes image_png;                 // empty: text only
+  bool image_fills_box = false;    // the seal: the image fills the whole box (its real size), no text
+  double font_size = 10;
+};
+
 // What to put into the new signature dictionary and field.
 struct SignatureRequest {
   // Field to fill. Empty: a new invisible field with a generated unique name ("Signature1", ...).
@@ -28,6 +39,14 @@ struct SignatureRequest {
   std::string pdf_date;
   // Bytes reserved for the DER CMS (the hex placeholder is twice this).
   std::size_t contents_size = 16384;
+  // Visible signature: how the field looks once signed (ignored for invisible fields).
+  std::optional<Appearance> appearance;
+  // FieldMDP: after this signature, these fields (fully qualified names; this field is added
+  // automatically) must not change. Empty: no lock.
+  std::vector<std::string> lock_fields;
+  // DocMDP certification (only for a document's first signature): 0 none, 2 = form filling and
+  // signing allowed, 3 = also annotations. P=1 is refused: it forbids the later signatures.
+  int certify_p = 0;
 };
 
 struct PreparedSignature {
