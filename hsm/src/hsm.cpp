@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <libp11.h>
 #include <p11-kit/pkcs11.h>
+#include <openssl/engine.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -349,16 +350,34 @@ struct Hsm::Impl {
   }
 };
 
-Hsm::Hsm() : impl_(std::make_unique<Impl>()) {
-  // Route RSA-PSS through libp11's EVP_PKEY method so tokens get CKM_RSA_PKCS_PSS (rather than
-  // OpenSSL padding the hash and asking the token for raw RSA, which many tokens refuse).
-  static std::once_flag once;
-  std::call_once(once, [] {
-    EVP_PKEY_METHOD* meth = nullptr;
-    if (PKCS11_pkey_meths(nullptr, &meth, nullptr, EVP_PKEY_RSA) == 1 && meth) EVP_PKEY_meth_add0(meth);
-    ERR_clear_error();
-  });
+namespace {
+
+// libp11's RSA EVP_PKEY method gives tokens CKM_RSA_PKCS_PSS for PSS (rather than OpenSSL padding the
+// hash and asking the token for raw RSA, which many tokens refuse). Registering it process-wide
+// (EVP_PKEY_meth_add0) would also capture every other RSA key in the process (certificate and
+// timestamp signing with software keys then fail), so it is offered through a private ENGINE that
+// only the token's signing contexts name.
+int p11_pkey_meths(ENGINE* e, EVP_PKEY_METHOD** pmeth, const int** nids, int nid) {
+  return PKCS11_pkey_meths(e, pmeth, nids, nid);
 }
+
+ENGINE* token_engine() {
+  static ENGINE* engine = [] {
+    ENGINE* e = ENGINE_new();
+    if (e && (ENGINE_set_id(e, "hocba-pkcs11") != 1 || ENGINE_set_name(e, "hocba libp11 key methods") != 1 ||
+              ENGINE_set_pkey_meths(e, p11_pkey_meths) != 1 || ENGINE_init(e) != 1)) {
+      ENGINE_free(e);
+      e = nullptr;
+    }
+    ERR_clear_error();
+    return e;
+  }();
+  return engine;
+}
+
+}  // namespace
+
+Hsm::Hsm() : impl_(std::make_unique<Impl>()) { token_engine(); }
 
 Hsm::~Hsm() { shutdown(); }
 
@@ -810,7 +829,8 @@ Result<Bytes> Hsm::sign(const KeyRef& key, const SignRequest& req) {
       auto f = drain_p11_errors();
       return {make_error(Errc::token_error, "cannot use key \"" + key.label + "\" on token " + tok + ": " + f.text), false};
     }
-    EvpPkeyCtxPtr pctx(EVP_PKEY_CTX_new(pk.get(), nullptr), EVP_PKEY_CTX_free);
+    bool rsa = EVP_PKEY_get_base_id(pk.get()) == EVP_PKEY_RSA;
+    EvpPkeyCtxPtr pctx(EVP_PKEY_CTX_new(pk.get(), rsa ? token_engine() : nullptr), EVP_PKEY_CTX_free);
     bool setup = pctx && EVP_PKEY_sign_init(pctx.get()) == 1 && EVP_PKEY_CTX_set_signature_md(pctx.get(), evp_md(req.hash)) == 1;
     if (setup && req.mechanism == Mechanism::rsa_pss)
       setup = EVP_PKEY_CTX_set_rsa_padding(pctx.get(), RSA_PKCS1_PSS_PADDING) == 1 &&

@@ -361,3 +361,23 @@ TEST_F(P11TestModule, AlwaysAuthenticateKeySignsRepeatedly) {
   }
   EXPECT_EQ(state()["sign_calls"], 3);
 }
+
+// libp11's RSA method is scoped to token keys: other RSA keys in the process keep working (a test TSA
+// or OCSP responder signing in software, certificate issuance).
+TEST(HsmIsolation, SoftwareRsaSigningStillWorksWhileAnHsmExists) {
+  Hsm h;
+  EVP_PKEY* k = EVP_RSA_gen(2048);
+  ASSERT_NE(k, nullptr);
+  X509* x = X509_new();
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), 0);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("t"), -1, -1, 0);
+  X509_set_issuer_name(x, X509_get_subject_name(x));
+  X509_set_pubkey(x, k);
+  EXPECT_GT(X509_sign(x, k, EVP_sha256()), 0);
+  EXPECT_EQ(X509_verify(x, k), 1);
+  X509_free(x);
+  EVP_PKEY_free(k);
+}
