@@ -21,7 +21,8 @@ install() { # install "$@" only if some package is missing
 # Boost 1.81 packages we build with. PoDoFo's headers only include <boost/config.hpp>, so a tiny
 # local package that provides libboost-dev through libboost1.81-dev resolves the conflict.
 install build-essential cmake ninja-build pkg-config dpkg-dev \
-        libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
+        libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev \
+        libboost-locale1.81-dev
 if ! dpkg-query -W -f='${Status}' hocba-boost-default 2>/dev/null | grep -q "install ok installed"; then
   tmp=$(mktemp -d)
   mkdir -p "$tmp/pkg/DEBIAN"

@@ -1,0 +1,119 @@
+// The report-card model: a class in the import format `hocba.class/v1` (docs/record-format.md), parsed
+// and validated. Every problem is reported with its JSON path and the student's name and personal ID,
+// all at once; contradictions of Circular 22's learning-result rule and Circular 27's overall-result
+// rule are warnings. Text is normalised to Unicode NFC on import.
+#pragma once
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hocba/common/error.h"
+
+namespace hocba::pdf {
+
+enum class Level { primary, lower_secondary, upper_secondary };
+const char* level_name(Level l);  // "primary", "lower_secondary", "upper_secondary"
+
+struct Staff {
+  std::string name, username;
+};
+
+struct Person {
+  std::string name, occupation;
+};
+
+// Primary (Circular 27/2020).
+struct PrimarySubject {
+  std::string subject;
+  std::string level;                 // "T" Hoàn thành tốt, "H" Hoàn thành, "C" Chưa hoàn thành
+  std::optional<double> test_score;  // 0..10, tested subjects only
+  std::string comment;
+};
+struct Rating {
+  std::string name;
+  std::string level;  // "T" Tốt, "Đ" Đạt, "C" Cần cố gắng
+};
+struct PrimaryResult {
+  std::vector<PrimarySubject> subjects;
+  std::vector<Rating> qualities;            // the five core qualities
+  std::vector<Rating> general_competencies;
+  std::vector<Rating> specific_competencies;
+  std::string overall;  // "Hoàn thành xuất sắc" | "Hoàn thành tốt" | "Hoàn thành" | "Chưa hoàn thành"
+  std::vector<std::string> awards;
+  bool completed_grade = false;
+  std::string homeroom_comment;
+};
+
+// Secondary (Circular 22/2021).
+struct SecondarySubject {
+  std::string subject;
+  bool scored = true;  // "kind": "scored" (averages 0..10) or "pass_fail" ("Đ" / "CĐ")
+  std::optional<double> hk1, hk2, year;  // scored subjects
+  std::string hk1_text, hk2_text, year_text;  // pass/fail subjects: "Đ" or "CĐ"
+  std::string comment;
+};
+struct PerTerm {
+  std::string hk1, hk2, year;  // "Tốt" | "Khá" | "Đạt" | "Chưa đạt"
+};
+struct SecondaryResult {
+  std::vector<SecondarySubject> subjects;
+  PerTerm learning, conduct;
+  int absences = 0;
+  std::string outcome;  // "Lên lớp" | "Rèn luyện trong hè" | "Kiểm tra lại" | "Ở lại lớp"
+  std::vector<std::string> awards;
+  std::string homeroom_comment;
+};
+
+struct Student {
+  std::string personal_id;  // 12 digits
+  std::string full_name, sex, date_of_birth /* YYYY-MM-DD */, place_of_birth, ethnicity, nationality, residence;
+  std::string policy_status;  // empty when none
+  std::optional<Person> father, mother, guardian;
+  std::optional<PrimaryResult> primary;      // level primary
+  std::optional<SecondaryResult> secondary;  // lower or upper secondary
+  std::string source_json;  // this student's object from the input, serialised (embedded in the PDF)
+  std::size_t index = 0;    // position in "students"
+};
+
+struct ClassInfo {
+  std::string school_name, school_code, district, province;
+  Staff principal;
+  std::string school_year;  // "2024-2025"
+  Level level = Level::primary;
+  std::string class_name;
+  int grade = 0;
+  Staff homeroom_teacher;
+};
+
+struct Problem {
+  std::string path;          // "students[12].secondary.subjects[3].hk2"
+  std::string student_name;  // empty for class-level problems
+  std::string student_id;
+  std::string message;       // "11.5 is above 10"
+  // "students[12].secondary.subjects[3].hk2: 11.5 is above 10 (Trịnh Văn Nghĩa, 023208867037)"
+  std::string to_string() const;
+};
+
+struct ClassFile {
+  ClassInfo info;
+  std::vector<Student> students;       // the students without errors, in input order
+  std::vector<std::size_t> rejected;   // indices (in "students") of students with errors
+  std::vector<Problem> errors;         // class-level and per-student errors
+  std::vector<Problem> warnings;       // rule contradictions: render, but tell the people who sign
+  bool class_ok() const;               // no class-level error (school, class, level, format)
+};
+
+struct ParseLimits {
+  std::size_t max_input_bytes = 64u << 20;  // whole file
+  std::size_t max_text_bytes = 4096;        // any one string (a comment, a name)
+  std::size_t max_students = 100;           // per class file
+};
+
+// Fails (Errc::invalid_argument) only when the input is not JSON or not an object (the message gives the
+// parser's line and column), or (Errc::too_large) when it is longer than limits.max_input_bytes;
+// everything else is reported in errors/warnings.
+Result<ClassFile> parse_class(std::string_view json, const ParseLimits& limits = {});
+
+}  // namespace hocba::pdf
