@@ -47,4 +47,5 @@ fi
 
 install libssl-dev openssl libp11-dev libp11-kit-dev libpodofo-dev libspdlog-dev libsodium-dev \
         libtomlplusplus-dev libsqlite3-dev libgtest-dev libgmock-dev libfontconfig-dev libfreetype-dev \
-        softhsm2 opensc poppler-utils qpdf fonts-liberation2 ca-certificates
+        softhsm2 opensc poppler-utils qpdf fonts-liberation2 ca-certificates \
+        libgs-common  # libgs-common: the sRGB ICC profile of rendered records' PDF/A OutputIntent

@@ -5,13 +5,20 @@
 //   hocba sign --in IN.pdf --out OUT.pdf --key 'pkcs11:...' [--field NAME] [--reason TEXT] [--location TEXT]
 //              [--pin-file FILE] [--chain FILE]... [--pss] [--hash sha256|sha384|sha512] [--confirm-pin-risk]
 //              [--title TEXT] [--image SIGNATURE.png | --seal-image SEAL.png] [--lock] [--certify]
+//              [--level B-B|B-T] [--tsa URL]... [--tsa-timeout SECONDS] [--tsa-retries N]
+//   hocba finish OUT.pdf.pending --out OUT.pdf [--tsa URL]... [--tsa-timeout SECONDS] [--tsa-retries N] [--level B-B]
 //   hocba verify FILE.pdf [--trust CA.pem]... [--json]
+//   hocba render --in CLASS.json --out DIR [--student ID] [--valid-only]
 //
-// Exit status: 0 success, 1 failure, 2 usage error, 3 (verify) a signature is not valid.
+// Exit status: 0 success, 1 failure, 2 usage error, 3 (verify) a signature is not valid,
+// 3 (render) the class file has errors and nothing was rendered.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <string>
@@ -22,9 +29,13 @@
 #include "hocba/common/log.h"
 #include "hocba/common/secret.h"
 #include "hocba/common/bytes.h"
+#include "hocba/api/http_client.h"
 #include "hocba/hsm/hsm.h"
+#include "hocba/pdf/record.h"
+#include "hocba/pdf/render.h"
 #include "hocba/signer/key.h"
 #include "hocba/signer/pades.h"
+#include "hocba/signer/timestamp.h"
 #include "hocba/signer/verify.h"
 
 namespace {
@@ -41,7 +52,11 @@ const char* kUsage =
     "             [--reason TEXT] [--location TEXT] [--pin-file FILE] [--chain FILE]... [--pss]\n"
     "             [--hash sha256|sha384|sha512] [--confirm-pin-risk] [--module PATH]...\n"
     "             [--title TEXT] [--image SIGNATURE.png | --seal-image SEAL.png] [--lock] [--certify]\n"
+    "             [--level B-B|B-T] [--tsa URL]... [--tsa-timeout SECONDS (30)] [--tsa-retries N (2)]\n"
+    "  hocba finish OUT.pdf.pending --out OUT.pdf [--tsa URL]... [--tsa-timeout SECONDS] [--tsa-retries N]\n"
+    "             [--level B-B]\n"
     "  hocba verify FILE.pdf [--trust CA.pem]... [--json]\n"
+    "  hocba render --in CLASS.json --out DIR [--student ID] [--valid-only]\n"
     "The PIN comes from the key URI's pin-source=file:PATH, --pin-file FILE, or a prompt on the terminal;\n"
     "never from an argument. Modules: --module, else $HOCBA_PKCS11_MODULES (':'-separated), else SoftHSM2.\n";
 
@@ -190,6 +205,48 @@ Result<std::vector<Bytes>> load_cert_files(const std::vector<std::string>& files
   return out;
 }
 
+// --tsa-timeout SECONDS (default 30) and --tsa-retries N (default 2) for `urls`.
+signer::TimestampClientOptions tsa_options(const Args& a, std::vector<std::string> urls) {
+  signer::TimestampClientOptions o;
+  for (const auto& u : urls)
+    if (auto parsed = api::parse_url(u); !parsed) throw UsageError{"--tsa: " + parsed.error().message};
+  o.urls = std::move(urls);
+  double secs = 0;
+  int retries = -1;
+  try {
+    secs = std::stod(a.get("tsa-timeout", "30"));
+    retries = std::stoi(a.get("tsa-retries", "2"));
+  } catch (const std::exception&) {
+  }
+  if (!(secs > 0 && secs <= 600)) throw UsageError{"--tsa-timeout must be a number of seconds, more than 0 and at most 600"};
+  if (retries < 0 || retries > 10) throw UsageError{"--tsa-retries must be 0 to 10"};
+  o.timeout = std::chrono::milliseconds(static_cast<long long>(secs * 1000));
+  o.retries = retries;
+  return o;
+}
+
+// --level: B-B, or B-T (the default when --tsa is given).
+signer::Level level_option(const Args& a, signer::Level def) {
+  auto level = signer::parse_level(a.get("level", signer::level_name(a.has("tsa") ? signer::Level::B_T : def)));
+  if (!level || (*level != signer::Level::B_B && *level != signer::Level::B_T))
+    throw UsageError{"--level must be B-B or B-T (B-LT and B-LTA are not made yet)"};
+  if (*level == signer::Level::B_B && a.has("tsa")) throw UsageError{"--tsa is for --level B-T"};
+  return *level;
+}
+
+// The TSA did not give a timestamp: the signature is kept, not lost (OUT.pending, `hocba finish`).
+int keep_pending(const signer::PendingSignature& p, const std::string& out, const Error& e) {
+  std::string path = out + ".pending";
+  if (auto st = write_file_atomic(path, p.serialize(), 0600); !st)
+    return fail(make_error(e.code, e.message + "; the signature could not be kept either: " + st.error().message));
+  return fail(make_error(e.code, e.message + "; " + out + " not written, the signature is kept in " + path +
+                                     ": complete it with `hocba finish " + path + " --out " + out + "`"));
+}
+
+std::string timestamp_note(const signer::TimestampToken& t) {
+  return ", PAdES B-T, timestamp " + signer::iso_time(t.gen_time, 7 * 60) + " by " + t.tsa_name;
+}
+
 int cmd_sign(const Args& a) {
   for (const char* req : {"in", "out", "key"})
     if (!a.has(req)) throw UsageError{std::string("sign needs --") + req};
@@ -226,6 +283,11 @@ int cmd_sign(const Args& a) {
   }
   opts.lock_signed_fields = a.has("lock");
   if (a.has("certify")) opts.certify_p = 2;
+  opts.level = level_option(a, signer::Level::B_B);
+  if (opts.level == signer::Level::B_T && !a.has("tsa")) throw UsageError{"--level B-T needs --tsa URL"};
+  api::HttpClient http;
+  signer::TimestampClient tsa(http, tsa_options(a, a.all("tsa")));
+  if (opts.level == signer::Level::B_T) opts.timestamps = &tsa;
 
   hsm::Hsm h;
   if (!uri->module_path || a.has("module"))
@@ -254,16 +316,61 @@ int cmd_sign(const Args& a) {
   topts.pin = &pin;
   topts.confirm_pin_risk = a.has("confirm-pin-risk");
   auto sk = signer::token_key(h, *key, topts);
-  auto signed_pdf = signer::sign_pdf(*pdf, *sk, opts);
+  // Sign now; B-T: then ask the TSA, and keep the signature in OUT.pending if it gives nothing.
+  auto pending = signer::prepare_and_sign(*pdf, *sk, opts);
   pin.clear();
-  if (!signed_pdf) {
-    if (signed_pdf.error().code == Errc::pin_needs_confirm)
-      return fail(make_error(Errc::pin_needs_confirm, signed_pdf.error().message + "; add --confirm-pin-risk if you are sure of the PIN"));
-    return fail(signed_pdf.error());
+  if (!pending) {
+    if (pending.error().code == Errc::pin_needs_confirm)
+      return fail(make_error(Errc::pin_needs_confirm, pending.error().message + "; add --confirm-pin-risk if you are sure of the PIN"));
+    return fail(pending.error());
   }
+  std::optional<Bytes> token;
+  std::string note;
+  if (opts.level == signer::Level::B_T) {
+    auto t = tsa.timestamp(pending->signature_value);
+    if (!t) return keep_pending(*pending, out, t.error());
+    token = std::move(t->der);
+    note = timestamp_note(*t);
+  }
+  auto signed_pdf = signer::finish(*pending, token);
+  if (!signed_pdf) return token ? keep_pending(*pending, out, signed_pdf.error()) : fail(signed_pdf.error());
   if (auto st = write_file_atomic(out, signed_pdf->pdf); !st) return fail(st.error());
-  std::fprintf(stderr, "hocba: signed %s -> %s (field \"%s\", key %s)\n", in.c_str(), out.c_str(),
-               signed_pdf->field_name.c_str(), key->uri.c_str());
+  std::fprintf(stderr, "hocba: signed %s -> %s (field \"%s\", key %s%s)\n", in.c_str(), out.c_str(),
+               signed_pdf->field_name.c_str(), key->uri.c_str(), note.c_str());
+  return 0;
+}
+
+// Completes a pending signature (saved by `sign` when the TSA gave no timestamp): asks the TSA
+// again (--tsa, else the URLs recorded at signing), or with --level B-B embeds it without one.
+int cmd_finish(const Args& a) {
+  if (a.positional.size() != 1) throw UsageError{"finish needs exactly one OUT.pdf.pending file"};
+  if (!a.has("out")) throw UsageError{"finish needs --out"};
+  std::string path = a.positional[0], out = a.get("out");
+  auto data = read_file(path);
+  if (!data) return fail(data.error());
+  auto pending = signer::PendingSignature::parse(*data);
+  if (!pending) return fail(make_error(pending.error().code, path + ": " + pending.error().message));
+  signer::Level level = level_option(a, pending->level == signer::Level::B_B ? signer::Level::B_B : signer::Level::B_T);
+  std::vector<std::string> urls = a.has("tsa") ? a.all("tsa") : pending->tsa_urls;
+  if (level == signer::Level::B_T && urls.empty()) throw UsageError{"no timestamp authority recorded in " + path + ": give --tsa URL"};
+  auto topts = tsa_options(a, urls);
+  topts.hash = pending->timestamp_hash;
+  std::optional<Bytes> token;
+  std::string note;
+  if (level == signer::Level::B_T) {
+    api::HttpClient http;
+    signer::TimestampClient tsa(http, topts);
+    auto t = tsa.timestamp(pending->signature_value);
+    if (!t) return fail(make_error(t.error().code, t.error().message + "; " + path + " is kept: try again later"));
+    token = std::move(t->der);
+    note = timestamp_note(*t);
+  }
+  auto signed_pdf = signer::finish(std::move(*pending), token);
+  if (!signed_pdf) return fail(make_error(signed_pdf.error().code, signed_pdf.error().message + "; " + path + " is kept"));
+  if (auto st = write_file_atomic(out, signed_pdf->pdf); !st) return fail(st.error());
+  std::remove(path.c_str());
+  std::fprintf(stderr, "hocba: finished %s -> %s (field \"%s\"%s)\n", path.c_str(), out.c_str(),
+               signed_pdf->field_name.c_str(), note.empty() ? ", PAdES B-B" : note.c_str());
   return 0;
 }
 
@@ -278,6 +385,91 @@ int cmd_verify(const Args& a) {
   if (a.has("json")) std::printf("%s\n", signer::to_json(*rep).c_str());
   else std::printf("%s", signer::to_text(*rep).c_str());
   return rep->all_valid ? 0 : 3;
+}
+
+// mkdir -p
+Status make_dirs(const std::string& dir) {
+  std::string cur;
+  std::size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = dir.find('/', pos + 1);
+    cur = dir.substr(0, pos);
+    if (cur.empty()) continue;
+    struct stat st {};
+    if (::stat(cur.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) return make_error(Errc::io, cur + " exists and is not a directory");
+      continue;
+    }
+    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) return make_error(Errc::io, "cannot create " + cur + ": " + std::strerror(errno));
+  }
+  return {};
+}
+
+// One PDF per student: <personal_id>.pdf in DIR, written atomically. Every error and warning of the
+// class file is printed; with errors nothing is rendered (exit 3) unless --valid-only.
+int cmd_render(const Args& a) {
+  for (const char* req : {"in", "out"})
+    if (!a.has(req)) throw UsageError{std::string("render needs --") + req};
+  if (!a.positional.empty()) throw UsageError{"render takes no positional argument (\"" + a.positional[0] + "\")"};
+  std::string in = a.get("in"), dir = a.get("out"), only = a.get("student");
+  bool valid_only = a.has("valid-only");
+  auto json = read_file(in, std::size_t(64) << 20);
+  if (!json) return fail(json.error());
+  auto parsed = pdf::parse_class(std::string_view(reinterpret_cast<const char*>(json->data()), json->size()));
+  if (!parsed) return fail(make_error(parsed.error().code, in + ": " + parsed.error().message));
+  const pdf::ClassFile& cf = *parsed;
+  for (const auto& e : cf.errors) std::fprintf(stderr, "error: %s\n", e.to_string().c_str());
+  for (const auto& w : cf.warnings) std::fprintf(stderr, "warning: %s\n", w.to_string().c_str());
+
+  std::vector<const pdf::Student*> todo;
+  for (const auto& s : cf.students)
+    if (only.empty() || s.personal_id == only) todo.push_back(&s);
+  bool only_rejected = false;  // --student names a student whose record has errors
+  if (!only.empty() && todo.empty()) {
+    for (const auto& e : cf.errors)
+      if (e.student_id == only) only_rejected = true;
+    if (!only_rejected) return fail(make_error(Errc::not_found, "no student with personal ID " + only + " in " + in));
+  }
+  if (!cf.class_ok() || only_rejected || (!cf.errors.empty() && !valid_only)) {
+    std::fprintf(stderr, "hocba: %zu error(s) in %s%s; nothing rendered%s\n", cf.errors.size(), in.c_str(),
+                 cf.class_ok() ? "" : " (class-level)",
+                 cf.class_ok() && !only_rejected ? " (fix them, or add --valid-only to render the students without errors)" : "");
+    return 3;
+  }
+  if (auto st = make_dirs(dir); !st) return fail(st.error());
+
+  bool tty = ::isatty(2) == 1;
+  std::size_t rendered = 0, failed = 0;
+  std::map<std::string, std::size_t> reasons;  // failure message -> count
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    const pdf::Student& s = *todo[i];
+    if (tty) {
+      constexpr int kWidth = 30;
+      int done = static_cast<int>((i * kWidth) / todo.size());
+      std::fprintf(stderr, "\r[%s%s] %zu/%zu %s\x1b[K", std::string(static_cast<std::size_t>(done), '#').c_str(),
+                   std::string(static_cast<std::size_t>(kWidth - done), ' ').c_str(), i + 1, todo.size(), s.full_name.c_str());
+      std::fflush(stderr);
+    }
+    auto doc = pdf::render_record(cf.info, s);
+    Status st = doc ? write_file_atomic(dir + "/" + s.personal_id + ".pdf", *doc) : Status(doc.error());
+    if (st) {
+      ++rendered;
+    } else {
+      ++failed;
+      ++reasons[st.error().message];
+      if (tty) std::fputs("\r\x1b[K", stderr);
+      std::fprintf(stderr, "hocba: %s (%s): %s\n", s.full_name.c_str(), s.personal_id.c_str(), st.error().message.c_str());
+    }
+  }
+  if (tty) std::fputs("\r\x1b[K", stderr);
+  std::size_t with_errors = only.empty() ? cf.rejected.size() : 0;
+  std::string why;
+  auto add = [&](const std::string& r) { why += (why.empty() ? "" : "; ") + r; };
+  if (with_errors) add(std::to_string(with_errors) + " with errors in the class file");
+  for (const auto& [msg, n] : reasons) add(std::to_string(n) + " failed: " + msg);
+  std::fprintf(stderr, "hocba: rendered %zu, skipped %zu%s -> %s\n", rendered, with_errors + failed,
+               why.empty() ? "" : (" (" + why + ")").c_str(), dir.c_str());
+  return failed == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -296,9 +488,11 @@ int main(int argc, char** argv) {
     if (cmd == "key" && sub == "list") return cmd_key_list(parse(argc, argv, 3, {"module"}, {}));
     if (cmd == "sign")
       return cmd_sign(parse(argc, argv, 2, {"in", "out", "key", "field", "reason", "location", "pin-file", "chain", "hash", "module",
-                                                 "image", "seal-image", "title"},
+                                                 "image", "seal-image", "title", "level", "tsa", "tsa-timeout", "tsa-retries"},
                             {"pss", "confirm-pin-risk", "lock", "certify"}));
+    if (cmd == "finish") return cmd_finish(parse(argc, argv, 2, {"out", "tsa", "tsa-timeout", "tsa-retries", "level"}, {}));
     if (cmd == "verify") return cmd_verify(parse(argc, argv, 2, {"trust"}, {"json"}));
+    if (cmd == "render") return cmd_render(parse(argc, argv, 2, {"in", "out", "student"}, {"valid-only"}));
     throw UsageError{"unknown command \"" + cmd + (sub.empty() ? "" : " " + sub) + "\""};
   } catch (const UsageError& e) {
     std::fprintf(stderr, "hocba: %s\n%s", e.msg.c_str(), kUsage);

@@ -1,13 +1,33 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <cctype>
 #include <ctime>
 
 #include "hocba/pdf/signing.h"
 #include "hocba/signer/pades.h"
+#include "hocba/signer/timestamp.h"
 #include "ossl.h"
 
 namespace hocba::signer {
+
+const char* level_name(Level l) {
+  switch (l) {
+    case Level::B_B: return "B-B";
+    case Level::B_T: return "B-T";
+    case Level::B_LT: return "B-LT";
+    case Level::B_LTA: return "B-LTA";
+  }
+  return "?";
+}
+
+std::optional<Level> parse_level(const std::string& s) {
+  std::string n;
+  for (char c : s) n += c == '_' ? '-' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (Level l : {Level::B_B, Level::B_T, Level::B_LT, Level::B_LTA})
+    if (n == level_name(l)) return l;
+  return std::nullopt;
+}
 
 std::string pdf_date(std::chrono::system_clock::time_point t, int off) {
   std::time_t secs = std::chrono::system_clock::to_time_t(t) + off * 60;
@@ -62,7 +82,11 @@ class SizingKey final : public SigningKey {
 
 }  // namespace
 
-Result<SignOutcome> sign_pdf(std::span<const std::uint8_t> pdf, SigningKey& key, const PadesOptions& opts) {
+Result<PendingSignature> prepare_and_sign(std::span<const std::uint8_t> pdf, SigningKey& key, const PadesOptions& opts) {
+  if (opts.level == Level::B_LT || opts.level == Level::B_LTA)
+    return make_error(Errc::invalid_argument, std::string("PAdES ") + level_name(opts.level) + " is not made yet (B-B and B-T are)");
+  if (opts.level == Level::B_T && !opts.timestamps)
+    return make_error(Errc::invalid_argument, "PAdES B-T needs a timestamp authority");
   Scheme scheme = opts.scheme.value_or(key.is_rsa() ? Scheme::rsa_pkcs1 : Scheme::ecdsa);
   if (key.is_rsa() && scheme == Scheme::ecdsa) return make_error(Errc::invalid_argument, "an RSA key cannot make ECDSA signatures");
   if (!key.is_rsa() && scheme != Scheme::ecdsa) return make_error(Errc::invalid_argument, "an EC key signs with ECDSA only");
@@ -113,6 +137,8 @@ Result<SignOutcome> sign_pdf(std::span<const std::uint8_t> pdf, SigningKey& key,
   }
   req.pdf_date = pdf_date(opts.signing_time, opts.utc_offset_minutes);
   req.contents_size = probe->size() + 16;
+  // B-T: room for the signature timestamp (the largest token these TSAs gave, or a default).
+  if (opts.level == Level::B_T) req.contents_size += opts.timestamps->estimated_token_size() + kTimestampMargin;
 
   auto prepared = pdf::prepare_signature(pdf, req);
   if (!prepared) return prepared.error();
@@ -131,13 +157,77 @@ Result<SignOutcome> sign_pdf(std::span<const std::uint8_t> pdf, SigningKey& key,
 
   auto cms = build_pades_cms(key, opts.hash, scheme, std::span<const std::uint8_t>(digest, dlen), chain);
   if (!cms) return cms.error();
-  if (auto st = pdf::embed_signature(*prepared, *cms); !st) return st.error();
-  SignOutcome out;
-  out.cms_size = cms->size();
-  out.reserved_size = req.contents_size;
-  out.field_name = prepared->field_name;
-  out.pdf = std::move(prepared->file);
+  auto sig_value = cms_signature_value(*cms);
+  if (!sig_value) return sig_value.error();
+
+  PendingSignature out;
+  out.prepared_pdf = std::move(prepared->file);
+  out.byte_range = prepared->byte_range;
+  out.contents_offset = prepared->contents_offset;
+  out.contents_length = prepared->contents_length;
+  out.field_name = std::move(prepared->field_name);
+  out.cms = std::move(*cms);
+  out.signature_value = std::move(*sig_value);
+  out.level = opts.level;
+  if (opts.timestamps) {
+    out.timestamp_hash = opts.timestamps->options().hash;
+    out.tsa_urls = opts.tsa_urls.empty() ? opts.timestamps->options().urls : opts.tsa_urls;
+  } else {
+    out.tsa_urls = opts.tsa_urls;
+  }
+  out.created_unix = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   return out;
+}
+
+Result<SignOutcome> finish(PendingSignature pending, const std::optional<Bytes>& timestamp_token) {
+  Bytes cms = pending.cms;
+  Level level = Level::B_B;
+  if (timestamp_token) {
+    // The token must be this signature's: its imprint is the hash of the signature value.
+    auto info = read_timestamp_token(*timestamp_token);
+    if (!info) return info.error();
+    const EVP_MD* md = EVP_get_digestbyname(info->imprint_algorithm.c_str());
+    unsigned char h[EVP_MAX_MD_SIZE];
+    unsigned hlen = 0;
+    if (!md || EVP_Digest(pending.signature_value.data(), pending.signature_value.size(), h, &hlen, md, nullptr) != 1 ||
+        Bytes(h, h + hlen) != info->imprint)
+      return make_error(Errc::invalid_argument, "the timestamp token does not cover this signature");
+    auto with = add_signature_timestamp(cms, *timestamp_token);
+    if (!with) return with.error();
+    cms = std::move(*with);
+    level = Level::B_T;
+  }
+  std::size_t room = pending.contents_length >= 2 ? (pending.contents_length - 2) / 2 : 0;
+  if (cms.size() > room)
+    return make_error(Errc::too_large, "the signature with its timestamp (" + std::to_string(cms.size()) +
+                                           " bytes) does not fit the space reserved in the PDF (" + std::to_string(room) +
+                                           " bytes); finish it without a timestamp (B-B), or sign again");
+  pdf::PreparedSignature prepared;
+  prepared.file = std::move(pending.prepared_pdf);
+  prepared.byte_range = pending.byte_range;
+  prepared.contents_offset = pending.contents_offset;
+  prepared.contents_length = pending.contents_length;
+  prepared.field_name = pending.field_name;
+  if (auto st = pdf::embed_signature(prepared, cms); !st) return st.error();
+  SignOutcome out;
+  out.cms_size = cms.size();
+  out.reserved_size = room;
+  out.field_name = prepared.field_name;
+  out.pdf = std::move(prepared.file);
+  out.level = level;
+  return out;
+}
+
+Result<SignOutcome> sign_pdf(std::span<const std::uint8_t> pdf, SigningKey& key, const PadesOptions& opts) {
+  auto pending = prepare_and_sign(pdf, key, opts);
+  if (!pending) return pending.error();
+  std::optional<Bytes> token;
+  if (opts.level == Level::B_T) {
+    auto t = opts.timestamps->timestamp(pending->signature_value);
+    if (!t) return t.error();
+    token = std::move(t->der);
+  }
+  return finish(std::move(*pending), token);
 }
 
 }  // namespace hocba::signer

@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "hocba/pdf/signing.h"
+#include "hocba/signer/pades.h"
+#include "hocba/signer/timestamp.h"
 #include "ossl.h"
 
 namespace hocba::signer {
@@ -72,7 +74,46 @@ void check_pades(CMS_ContentInfo* cms, CMS_SignerInfo* si, X509* signer, const s
   }
 }
 
+// The first signature-time-stamp attribute of the SignerInfo, checked against its signature value.
+TimestampReport check_signature_timestamp(CMS_SignerInfo* si, const std::vector<Bytes>& anchors) {
+  TimestampReport t;
+  int at = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
+  if (at < 0) return t;
+  t.present = true;
+  X509_ATTRIBUTE* a = CMS_unsigned_get_attr(si, at);
+  ASN1_TYPE* v = X509_ATTRIBUTE_get0_type(a, 0);
+  if (!v || v->type != V_ASN1_SEQUENCE) {
+    t.detail = "the signature-time-stamp attribute does not hold a token";
+    return t;
+  }
+  std::span<const std::uint8_t> token(v->value.sequence->data, static_cast<std::size_t>(v->value.sequence->length));
+  ASN1_OCTET_STRING* sig = CMS_SignerInfo_get0_signature(si);
+  auto c = check_timestamp_token(token, std::span<const std::uint8_t>(ASN1_STRING_get0_data(sig), static_cast<std::size_t>(ASN1_STRING_length(sig))),
+                                 anchors);
+  ERR_clear_error();
+  if (!c) {
+    t.detail = c.error().message;
+    return t;
+  }
+  if (c->info.gen_time != std::chrono::system_clock::time_point{}) {
+    t.time = iso_time(c->info.gen_time, 7 * 60);
+    t.time_utc = iso_time(c->info.gen_time, 0);
+    if (t.time_utc.size() > 6) t.time_utc.replace(t.time_utc.size() - 6, 6, "Z");
+  }
+  t.tsa = c->info.tsa_name;
+  t.imprint_matches = c->imprint_matches;
+  t.verifies = c->verifies;
+  t.detail = c->detail;
+  return t;
+}
+
 }  // namespace
+
+std::string pades_level(const SignatureReport& s) {
+  if (s.type != "Sig" || s.sub_filter != "ETSI.CAdES.detached") return "";
+  if (s.timestamp.present && s.timestamp.imprint_matches && s.timestamp.verifies) return "B-T";
+  return "B-B";
+}
 
 Result<VerifyReport> verify_pdf(std::span<const std::uint8_t> file, const std::vector<Bytes>& anchors) {
   auto insp = pdf::inspect(file);
@@ -180,7 +221,10 @@ Result<VerifyReport> verify_pdf(std::span<const std::uint8_t> file, const std::v
       }
       ERR_clear_error();
     }
-    r.valid = r.intact && r.pades_problems.empty() && r.chain != SignatureReport::Chain::untrusted;
+    r.timestamp = check_signature_timestamp(si, anchors);
+    r.level = pades_level(r);
+    r.valid = r.intact && r.pades_problems.empty() && r.chain != SignatureReport::Chain::untrusted &&
+              (!r.timestamp.present || (r.timestamp.imprint_matches && r.timestamp.verifies));
     finish();
   }
   rep.all_valid = !rep.signatures.empty();
@@ -229,6 +273,18 @@ std::string to_json(const VerifyReport& r) {
     boost::json::array pp;
     for (const auto& p : s.pades_problems) pp.emplace_back(p);
     j["pades_problems"] = std::move(pp);
+    j["level"] = s.level;
+    boost::json::object ts;
+    ts["present"] = s.timestamp.present;
+    if (s.timestamp.present) {
+      ts["time"] = s.timestamp.time;
+      ts["time_utc"] = s.timestamp.time_utc;
+      ts["tsa"] = s.timestamp.tsa;
+      ts["imprint_matches"] = s.timestamp.imprint_matches;
+      ts["verifies"] = s.timestamp.verifies;
+      if (!s.timestamp.detail.empty()) ts["detail"] = s.timestamp.detail;
+    }
+    j["timestamp"] = std::move(ts);
     sigs.emplace_back(std::move(j));
   }
   o["signatures"] = std::move(sigs);
@@ -245,6 +301,18 @@ std::string to_text(const VerifyReport& r) {
     if (!s.signer_issuer.empty()) os << "  issued by: " << s.signer_issuer << "\n";
     if (!s.signing_time.empty()) os << "  time (/M): " << s.signing_time << "\n";
     os << "  type:      " << s.sub_filter << ", " << s.digest_algorithm << ", " << s.signature_algorithm << "\n";
+    if (!s.level.empty()) os << "  level:     PAdES " << s.level << "\n";
+    if (s.timestamp.present) {
+      const auto& t = s.timestamp;
+      os << "  timestamp: " << (t.time.empty() ? "(no time)" : t.time + " (" + t.time_utc + ")") << " by "
+         << (t.tsa.empty() ? "(unknown TSA)" : t.tsa) << "\n";
+      if (t.imprint_matches && t.verifies)
+        os << "             the token covers this signature and verifies\n";
+      else
+        os << "             NOT valid: " << t.detail << "\n";
+    } else if (s.type == "Sig") {
+      os << "  timestamp: none (the time is the signer's claim)\n";
+    }
     os << "  integrity: " << (s.intact ? "the signed bytes are unchanged and the signature verifies" : s.integrity_detail) << "\n";
     if (s.covers_whole_document)
       os << "  coverage:  the whole document\n";

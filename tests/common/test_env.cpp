@@ -1,9 +1,17 @@
 #include "test_env.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <cstdio>
 #include <cstdlib>
@@ -63,6 +71,89 @@ void provision_softhsm(const std::string& dir) {
   write_text(dir + "/softhsm2.conf", "directories.tokendir = " + dir + "/tokens\nobjectstore.backend = file\n"
                                      "log.level = ERROR\nslots.removable = false\n");
   setenv("SOFTHSM2_CONF", (dir + "/softhsm2.conf").c_str(), 1);
+}
+
+ChildServer::ChildServer(const std::vector<std::string>& argv, const std::string& log_path) {
+  if (argv.empty()) throw std::runtime_error("ChildServer: no command");
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::string err = log_path.empty() ? "/dev/null" : log_path;
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {  // the child: only async-signal-safe calls until exec
+    dup2(fds[1], STDOUT_FILENO);
+    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (e >= 0) dup2(e, STDERR_FILENO);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string line;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (line.find('\n') == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    pollfd p{fds[0], POLLIN, 0};
+    if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) break;
+    char c[64];
+    ssize_t n = read(fds[0], c, sizeof c);
+    if (n <= 0) break;
+    line.append(c, static_cast<std::size_t>(n));
+  }
+  close(fds[0]);
+  try {
+    port_ = std::stoi(line);
+  } catch (...) {
+    port_ = 0;
+  }
+  if (port_ <= 0) {
+    stop();
+    throw std::runtime_error("the server " + argv[0] + " printed no port" + (log_path.empty() ? "" : ": " + read_text(log_path)));
+  }
+}
+
+ChildServer::~ChildServer() { stop(); }
+
+void ChildServer::stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void make_tsa_certificate(const std::string& prefix, const std::string& ca_pem, const std::string& ca_key,
+                          const std::string& subject, const std::string& key_spec, const std::string& eku) {
+  std::string newkey = key_spec == "ec" ? "-newkey ec -pkeyopt ec_paramgen_curve:P-256" : "-newkey " + key_spec;
+  write_text(prefix + ".ext", "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                              "extendedKeyUsage=" + eku + "\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
+  auto r = run("(openssl req -new -utf8 " + newkey + " -nodes -keyout '" + prefix + ".key' -out '" + prefix +
+               ".csr' -subj '" + subject + "' && openssl x509 -req -in '" + prefix + ".csr' -CA '" + ca_pem +
+               "' -CAkey '" + ca_key + "' -set_serial 0x$(openssl rand -hex 8) -days 30 -extfile '" + prefix +
+               ".ext' -out '" + prefix + ".pem')");
+  if (r.status != 0) throw std::runtime_error("making the TSA certificate failed: " + r.out);
+}
+
+int closed_port() {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("cannot find a free port");
+  close(s);
+  return ntohs(a.sin_port);
 }
 
 bool have_tool(const std::string& name) { return run("command -v " + name + " >/dev/null").status == 0; }

@@ -1,6 +1,9 @@
 // Shared test helpers: a throw-away folder, a provisioned SoftHSM2 token set, running commands.
 #pragma once
+#include <sys/types.h>
+
 #include <string>
+#include <vector>
 
 #include "hocba/common/fileio.h"
 
@@ -34,6 +37,35 @@ struct CommandResult {
 CommandResult run(const std::string& shell_command);
 
 bool have_tool(const std::string& name);
+
+// A server run as a child process (fork/exec, no shell) that prints its TCP port as the first line
+// on stdout, e.g. hocba-test-tsa with --port 0. Its stderr goes to `log_path` (or /dev/null).
+// Throws std::runtime_error if it exits or prints no port within 10 s. The destructor (or stop())
+// sends SIGTERM, then SIGKILL after a second, and reaps it.
+class ChildServer {
+ public:
+  explicit ChildServer(const std::vector<std::string>& argv, const std::string& log_path = "");
+  ~ChildServer();
+  ChildServer(const ChildServer&) = delete;
+  ChildServer& operator=(const ChildServer&) = delete;
+  int port() const { return port_; }
+  std::string url(const std::string& path = "/") const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  void stop();
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// Makes a timestamping key and certificate issued by ca_pem/ca_key with the openssl command: writes
+// PREFIX.key and PREFIX.pem. key_spec: "rsa:2048", "ec" (P-256). eku: the extendedKeyUsage line
+// ("critical,timeStamping" is right; others make broken TSAs). Throws on failure.
+void make_tsa_certificate(const std::string& prefix, const std::string& ca_pem, const std::string& ca_key,
+                          const std::string& subject, const std::string& key_spec = "rsa:2048",
+                          const std::string& eku = "critical,timeStamping");
+
+// A TCP port on 127.0.0.1 that nothing listens on (bound, then closed: connecting is refused).
+int closed_port();
 void write_text(const std::string& path, const std::string& text);
 std::string read_text(const std::string& path);
 

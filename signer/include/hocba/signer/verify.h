@@ -10,6 +10,17 @@
 
 namespace hocba::signer {
 
+// The signature-time-stamp (PAdES B-T) of a signature, when it has one.
+struct TimestampReport {
+  bool present = false;
+  std::string time;             // the token's genTime, ISO 8601 in Vietnam time (+07:00)
+  std::string time_utc;         // the same in UTC ("...Z")
+  std::string tsa;              // the TSA certificate's subject
+  bool imprint_matches = false; // the token covers this signature's value
+  bool verifies = false;        // the token's signature verifies (and chains to --trust when given)
+  std::string detail;           // why not, when not
+};
+
 struct SignatureReport {
   std::string field_name;
   std::string sub_filter;
@@ -27,8 +38,15 @@ struct SignatureReport {
   std::string chain_detail;
   std::vector<std::string> chain_subjects;  // signer first
   std::vector<std::string> pades_problems;  // deviations from EN 319 142-1 / RFC 5035 found in the CMS
-  bool valid = false;               // intact, PAdES-conformant, and (when anchors were given) trusted
+  TimestampReport timestamp;
+  std::string level;                // PAdES baseline level reached: "B-B", "B-T"; "" when not PAdES
+  bool valid = false;               // intact, PAdES-conformant, (when anchors were given) trusted, and
+                                    // its signature timestamp, if any, good
 };
+
+// The PAdES baseline level a checked signature reaches (what `level` holds). B-LT and B-LTA will
+// also look at the document's DSS and document timestamps.
+std::string pades_level(const SignatureReport& s);
 
 struct VerifyReport {
   std::size_t file_size = 0;

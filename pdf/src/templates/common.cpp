@@ -1,0 +1,176 @@
+// Parts of the record every level shares: the national motto and title, the school and class lines,
+// the student's identity block, section headings, and the signature block.
+#include <cstdio>
+#include <cstdlib>
+
+#include "templates.h"
+
+namespace hocba::pdf::templates {
+
+using layout::Align;
+using layout::Column;
+using layout::Face;
+using layout::Runs;
+
+Date record_date(const std::string& school_year) {
+  Date d;
+  // "2024-2025": the second year; "2024" alone: the year after.
+  auto dash = school_year.find('-');
+  int first = std::atoi(school_year.substr(0, dash).c_str());
+  int second = dash == std::string::npos ? 0 : std::atoi(school_year.substr(dash + 1).c_str());
+  if (second >= 1900 && second <= 9999) d.year = second;
+  else if (first >= 1900 && first < 9999) d.year = first + 1;
+  return d;
+}
+
+std::string level_title(Level l) {
+  switch (l) {
+    case Level::primary: return "TIỂU HỌC";
+    case Level::lower_secondary: return "TRUNG HỌC CƠ SỞ";
+    case Level::upper_secondary: return "TRUNG HỌC PHỔ THÔNG";
+  }
+  return "";
+}
+
+std::string dmy(const std::string& iso) {
+  if (iso.size() != 10 || iso[4] != '-' || iso[7] != '-') return iso;
+  return iso.substr(8, 2) + "/" + iso.substr(5, 2) + "/" + iso.substr(0, 4);
+}
+
+std::string place_name(const std::string& province) {
+  for (const char* prefix : {"Thành phố ", "Thành Phố ", "Tỉnh ", "TP. ", "TP.", "TP "})
+    if (province.rfind(prefix, 0) == 0 && province.size() > std::string(prefix).size())
+      return province.substr(std::string(prefix).size());
+  return province;
+}
+
+std::string score(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f", v);
+  return b;
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+namespace {
+
+Column col(double width, const std::string& label, const std::string& value, Face value_face = Face::regular) {
+  return Column{width, Runs{{label + ": ", Face::regular}, {value, value_face}}, Align::left};
+}
+
+}  // namespace
+
+void header(Context& c) {
+  auto& f = c.flow;
+  const ClassInfo& k = c.cls;
+  f.paragraph({{"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", Face::bold}}, 13, Align::center);
+  f.paragraph({{"Độc lập - Tự do - Hạnh phúc", Face::bold}}, 13, Align::center);
+  double mid = (f.left() + f.right()) / 2;
+  f.hline(mid - 80, mid + 80, f.y() - 1, 0.6);  // the rule under the motto
+  f.space(16);
+  f.paragraph({{"HỌC BẠ", Face::bold}}, 22, Align::center, 0, 1.2);
+  f.paragraph({{level_title(k.level), Face::bold}}, 15, Align::center);
+  f.paragraph({{k.level == Level::primary ? "KẾT QUẢ ĐÁNH GIÁ GIÁO DỤC" : "KẾT QUẢ HỌC TẬP VÀ RÈN LUYỆN", Face::bold}}, 12,
+              Align::center);
+  f.paragraph({{k.level == Level::primary ? "(Theo Thông tư số 27/2020/TT-BGDĐT)" : "(Theo Thông tư số 22/2021/TT-BGDĐT)",
+                Face::italic}},
+              kSmall, Align::center);
+  f.space(10);
+  double w1 = f.content_width() * 0.58;
+  f.columns({col(w1, "Tên trường", k.school_name, Face::bold), col(0, "Mã trường", k.school_code)}, kBody);
+  f.columns({col(w1, "Quận/Huyện", k.district), col(0, "Tỉnh/Thành phố", k.province)}, kBody);
+  f.columns({col(w1, "Lớp", k.class_name, Face::bold), col(0, "Năm học", k.school_year, Face::bold)}, kBody);
+  f.columns({col(w1, "Giáo viên chủ nhiệm", k.homeroom_teacher.name), col(0, "Hiệu trưởng", k.principal.name)}, kBody);
+  f.space(8);
+}
+
+void heading(Context& c, const std::string& text, double keep_with) {
+  double own = kBody * 1.35 + 4;
+  // Keep a heading with what follows: two lines, or the whole of a block that will not be split.
+  double with = keep_with > 0 && own + keep_with <= c.flow.full_height() ? keep_with : kBody * 1.3 * 2;
+  c.flow.ensure(own + with);
+  c.flow.space(4);
+  c.flow.paragraph({{text, Face::bold}}, kBody, Align::left, 0, 1.35);
+}
+
+void labelled(Context& c, const std::string& label, const std::string& value) {
+  c.flow.paragraph({{label + ": ", Face::bold}, {value, Face::regular}}, kBody, Align::left, 0, 1.35);
+}
+
+void identity(Context& c) {
+  auto& f = c.flow;
+  const Student& s = c.st;
+  heading(c, "I. THÔNG TIN HỌC SINH");
+  double w1 = f.content_width() * 0.58;
+  f.columns({col(w1, "Họ và tên", s.full_name, Face::bold), col(0, "Giới tính", s.sex)}, kBody);
+  f.columns({col(w1, "Ngày sinh", dmy(s.date_of_birth)), col(0, "Mã định danh", s.personal_id, Face::bold)}, kBody);
+  double w2 = (f.content_width() - w1) * 0.43;
+  f.columns({col(w1, "Nơi sinh", s.place_of_birth), col(w2, "Dân tộc", s.ethnicity), col(0, "Quốc tịch", s.nationality)}, kBody);
+  f.columns({col(0, "Đối tượng chính sách", s.policy_status.empty() ? "Không" : s.policy_status)}, kBody);
+  f.columns({col(0, "Nơi ở hiện nay", s.residence)}, kBody);
+  auto person = [&](const char* label, const std::optional<Person>& p) {
+    f.columns({col(w1, label, p ? p->name : ""), col(0, "Nghề nghiệp", p ? p->occupation : "")}, kBody);
+  };
+  person("Họ và tên cha", s.father);
+  person("Họ và tên mẹ", s.mother);
+  person("Người giám hộ", s.guardian);
+  f.space(6);
+}
+
+SignatureBoxes signatures(Context& c) {
+  auto& f = c.flow;
+  const ClassInfo& k = c.cls;
+  // Geometry (points). The principal's box is centred in the right half; the seal (about 35 mm, a
+  // real seal's size) overlaps the left third of it (Decree 30/2020), centred on it vertically.
+  constexpr double kBoxW = 165, kBoxH = 75, kSeal = 100;
+  constexpr double kLine = kBody * 1.3;
+  const double overhang = (kSeal - kBoxH) / 2;
+  const double block = kLine /*date*/ + kLine /*title*/ + kLine /*hint*/ + overhang + 4 + kBoxH + overhang + 4 + kLine /*name*/;
+  f.space(10);
+  f.ensure(block);
+
+  double half = f.content_width() / 2;
+  double cl = f.left() + half / 2, cr = f.left() + half * 1.5;  // column centres
+  auto centred = [&](double cx, Face face, double size, const std::string& s, double top, double L) {
+    auto t = layout::utf8_to_u32(s);
+    double w = f.fonts().width(face, t, size);
+    f.text(cx - w / 2, top - L + (L - size) / 2 + 0.25 * size, face, size, t);
+  };
+
+  Date d = record_date(k.school_year);
+  auto two = [](int v) { return (v < 10 ? "0" : "") + std::to_string(v); };
+  // Decree 30/2020: days below 10 and months below 3 are written with a leading zero.
+  std::string date = place_name(k.province) + ", ngày " + (d.day < 10 ? two(d.day) : std::to_string(d.day)) + " tháng " +
+                     (d.month < 3 ? two(d.month) : std::to_string(d.month)) + " năm " + std::to_string(d.year);
+  double y = f.y();
+  centred(cr, Face::italic, kBody, date, y, kLine);
+  y -= kLine;
+  centred(cl, Face::bold, kBody, "GIÁO VIÊN CHỦ NHIỆM", y, kLine);
+  centred(cr, Face::bold, kBody, "HIỆU TRƯỞNG", y, kLine);
+  y -= kLine;
+  centred(cl, Face::italic, kSmall, "(Ký và ghi rõ họ tên)", y, kLine);
+  centred(cr, Face::italic, kSmall, "(Ký, ghi rõ họ tên và đóng dấu)", y, kLine);
+  y -= kLine + overhang + 4;
+
+  SignatureBoxes b;
+  int page = f.page_index();
+  b.homeroom = {page, cl - kBoxW / 2, y - kBoxH, kBoxW, kBoxH};
+  b.principal = {page, cr - kBoxW / 2, y - kBoxH, kBoxW, kBoxH};
+  double seal_right = b.principal.x + kBoxW / 3;
+  b.seal = {page, seal_right - kSeal, y - kBoxH - overhang, kSeal, kSeal};
+  y -= kBoxH + overhang + 4;
+  centred(cl, Face::bold, kBody, k.homeroom_teacher.name, y, kLine);
+  centred(cr, Face::bold, kBody, k.principal.name, y, kLine);
+  y -= kLine;
+  f.move_to(y);
+  return b;
+}
+
+}  // namespace hocba::pdf::templates

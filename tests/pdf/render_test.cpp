@@ -1,0 +1,696 @@
+// Rendering records (render.h): every sample renders to a well-formed PDF/A-3b file whose fonts are
+// embedded subsets, whose text extracts back exactly (names, IDs, comments, values), which carries the
+// student's JSON as its associated file, three empty signature fields and the appearance font with the
+// whole Vietnamese alphabet; the same input gives the same bytes; long text spills onto further pages
+// without clipping; the pages still look like the committed reference pictures (docs/render-*.png).
+// `hocba render` end to end at the bottom.
+//
+// HOCBA_UPDATE_REFERENCE=1 makes Render.ReferenceImages rewrite the reference pictures instead of
+// comparing (scripts/update-reference-images.sh).
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "hocba/common/fileio.h"
+#include "hocba/pdf/record.h"
+#include "hocba/pdf/render.h"
+#include "hocba/pdf/signing.h"
+#include "test_env.h"
+
+using namespace hocba;
+using namespace hocba::pdf;
+namespace json = boost::json;
+
+namespace {
+
+const char* kSamples[] = {"primary-3A.json", "primary-5A.json", "thcs-8A.json", "thpt-11A.json"};
+
+const ClassFile& sample(const std::string& name) {
+  static std::map<std::string, ClassFile> cache;
+  auto it = cache.find(name);
+  if (it == cache.end()) {
+    auto r = parse_class(test::read_text(std::string(HOCBA_TEST_DATA) + "/samples/" + name));
+    if (!r) throw std::runtime_error(name + ": " + r.error().message);
+    it = cache.emplace(name, std::move(*r)).first;
+  }
+  return it->second;
+}
+
+std::string sh_quote(const std::string& s) {
+  std::string o = "'";
+  for (char c : s) o += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return o + "'";
+}
+
+// Whitespace runs (line breaks included) collapsed to one space, trimmed.
+std::string collapse(const std::string& s) {
+  std::string o;
+  bool sp = false;
+  for (char c : s) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f') {
+      sp = !o.empty();
+    } else {
+      if (sp) o.push_back(' ');
+      sp = false;
+      o.push_back(c);
+    }
+  }
+  return o;
+}
+
+Bytes render_or_throw(const ClassInfo& cls, const Student& st) {
+  auto r = render_record(cls, st);
+  if (!r) throw std::runtime_error("render_record: " + r.error().message);
+  return *r;
+}
+
+std::string write_pdf(const test::TempDir& dir, const std::string& name, const Bytes& pdf) {
+  std::string path = dir.file(name);
+  if (auto st = write_file_atomic(path, pdf); !st) throw std::runtime_error(st.error().message);
+  return path;
+}
+
+std::string pdftotext(const std::string& path) {
+  auto r = test::run("pdftotext " + sh_quote(path) + " -");
+  EXPECT_EQ(r.status, 0) << r.out;
+  return r.out;
+}
+
+int page_count(const std::string& path) {
+  auto r = test::run("pdfinfo " + sh_quote(path));
+  auto at = r.out.find("Pages:");
+  return at == std::string::npos ? -1 : std::atoi(r.out.c_str() + at + 6);
+}
+
+// Every value the record shows, as it is printed.
+std::vector<std::string> expected_texts(const ClassInfo& cls, const Student& st) {
+  std::vector<std::string> v = {st.full_name, st.personal_id, st.place_of_birth, st.residence, cls.school_name,
+                                cls.homeroom_teacher.name, cls.principal.name};
+  for (const auto* p : {&st.father, &st.mother, &st.guardian})
+    if (*p) v.insert(v.end(), {(*p)->name, (*p)->occupation});
+  if (!st.policy_status.empty()) v.push_back(st.policy_status);
+  if (st.primary) {
+    for (const auto& s : st.primary->subjects) v.insert(v.end(), {s.subject, s.comment});
+    for (const auto* list : {&st.primary->qualities, &st.primary->general_competencies, &st.primary->specific_competencies})
+      for (const auto& r : *list) v.push_back(r.name);
+    v.push_back(st.primary->overall);
+    v.insert(v.end(), st.primary->awards.begin(), st.primary->awards.end());
+    v.push_back(st.primary->homeroom_comment);
+  }
+  if (st.secondary) {
+    char b[16];
+    for (const auto& s : st.secondary->subjects) {
+      v.insert(v.end(), {s.subject, s.comment});
+      for (const auto& x : {s.hk1, s.hk2, s.year})
+        if (x) {
+          std::snprintf(b, sizeof b, "%.1f", *x);
+          v.push_back(b);
+        }
+    }
+    v.insert(v.end(), {st.secondary->learning.year, st.secondary->conduct.year, st.secondary->outcome,
+                       st.secondary->homeroom_comment});
+    v.insert(v.end(), st.secondary->awards.begin(), st.secondary->awards.end());
+  }
+  std::vector<std::string> out;
+  for (auto& s : v)
+    if (!collapse(s).empty()) out.push_back(collapse(s));
+  return out;
+}
+
+// ---- qpdf's JSON view of a file ---------------------------------------------------------------
+
+struct PdfObjects {
+  json::object objs;
+  const json::value* get(const std::string& ref) const {  // "12 0 R"
+    auto it = objs.find("obj:" + ref);
+    if (it == objs.end()) return nullptr;
+    const json::object& o = it->value().as_object();
+    if (auto v = o.find("value"); v != o.end()) return &v->value();
+    if (auto s = o.find("stream"); s != o.end()) return &s->value().as_object().at("dict");
+    return nullptr;
+  }
+  // A dictionary entry, following one indirect reference.
+  const json::value* key(const json::value* dict, const char* k) const {
+    if (!dict || !dict->is_object()) return nullptr;
+    auto it = dict->as_object().find(k);
+    if (it == dict->as_object().end()) return nullptr;
+    const json::value& v = it->value();
+    if (v.is_string() && std::string(v.as_string()).size() > 2 && std::string(v.as_string()).ends_with(" R")) return get(std::string(v.as_string()));
+    return &v;
+  }
+  const json::value* trailer() const {
+    auto it = objs.find("trailer");
+    return it == objs.end() ? nullptr : &it->value().as_object().at("value");
+  }
+};
+
+PdfObjects qpdf_objects(const std::string& path) {
+  auto r = test::run("qpdf --json=2 --json-key=qpdf " + sh_quote(path));
+  if (r.status != 0) throw std::runtime_error("qpdf --json: " + r.out);
+  json::value v = json::parse(r.out);
+  return PdfObjects{v.as_object().at("qpdf").as_array().at(1).as_object()};
+}
+
+std::string str(const json::value* v) {  // qpdf's "u:text" / "/Name" / "b:hex" as text
+  if (!v || !v->is_string()) return "";
+  std::string s(v->as_string());
+  if (s.rfind("u:", 0) == 0 || s.rfind("b:", 0) == 0) return s.substr(2);
+  return s;
+}
+
+std::string stream_data(const std::string& path, const std::string& ref) {
+  auto r = test::run("qpdf --show-object=" + sh_quote(ref.substr(0, ref.find(' '))) + " --filtered-stream-data " + sh_quote(path));
+  EXPECT_EQ(r.status, 0) << r.out;
+  return r.out;
+}
+
+std::string ref_of(const json::value* dict, const char* k) {
+  if (!dict || !dict->is_object()) return "";
+  auto it = dict->as_object().find(k);
+  return it == dict->as_object().end() || !it->value().is_string() ? "" : std::string(it->value().as_string());
+}
+
+std::vector<double> numbers(const json::value* v) {
+  std::vector<double> out;
+  if (v && v->is_array())
+    for (const auto& x : v->as_array()) out.push_back(x.is_double() ? x.as_double() : static_cast<double>(x.to_number<double>()));
+  return out;
+}
+
+// Code points a ToUnicode CMap maps to (bfrange with arrays, bfrange, bfchar).
+std::set<char32_t> to_unicode_targets(const std::string& cmap) {
+  std::set<char32_t> out;
+  auto hexes = [](const std::string& s) {
+    std::vector<std::string> v;
+    for (std::size_t i = s.find('<'); i != std::string::npos; i = s.find('<', i + 1)) v.push_back(s.substr(i + 1, s.find('>', i) - i - 1));
+    return v;
+  };
+  std::istringstream in(cmap);
+  std::string line;
+  bool range = false, chr = false;
+  while (std::getline(in, line)) {
+    if (line.find("beginbfrange") != std::string::npos) { range = true; continue; }
+    if (line.find("endbfrange") != std::string::npos) { range = false; continue; }
+    if (line.find("beginbfchar") != std::string::npos) { chr = true; continue; }
+    if (line.find("endbfchar") != std::string::npos) { chr = false; continue; }
+    auto h = hexes(line);
+    if (range && h.size() >= 3) {
+      if (line.find('[') != std::string::npos) {
+        for (std::size_t i = 2; i < h.size(); ++i) out.insert(static_cast<char32_t>(std::stoul(h[i], nullptr, 16)));
+      } else {
+        unsigned lo = std::stoul(h[0], nullptr, 16), hi = std::stoul(h[1], nullptr, 16), u = std::stoul(h[2], nullptr, 16);
+        for (unsigned c = lo; c <= hi; ++c) out.insert(static_cast<char32_t>(u + c - lo));
+      }
+    } else if (chr && h.size() >= 2) {
+      out.insert(static_cast<char32_t>(std::stoul(h[1], nullptr, 16)));
+    }
+  }
+  return out;
+}
+
+std::u32string u32(const std::string& s) {
+  std::u32string out;
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    char32_t cp = n == 1 ? c : c & (0x7f >> n);
+    for (std::size_t j = 1; j < n && i + j < s.size(); ++j) cp = (cp << 6) | (static_cast<unsigned char>(s[i + j]) & 0x3f);
+    out.push_back(cp);
+    i += n;
+  }
+  return out;
+}
+
+// ---- The per-file checks ------------------------------------------------------------------------
+
+void check_file(const std::string& path, const Bytes& pdf, const ClassInfo& cls, const Student& st) {
+  SCOPED_TRACE(st.full_name + " " + st.personal_id);
+  ASSERT_GT(pdf.size(), 1000u);
+  EXPECT_EQ(std::string(pdf.begin(), pdf.begin() + 8), "%PDF-1.7");
+
+  auto check = test::run("qpdf --check " + sh_quote(path));
+  EXPECT_EQ(check.status, 0) << check.out;
+
+  // Every font embedded and subset; never a base-14 font.
+  auto fonts = test::run("pdffonts " + sh_quote(path));
+  ASSERT_EQ(fonts.status, 0) << fonts.out;
+  std::istringstream fl(fonts.out);
+  std::string line;
+  int n_fonts = 0;
+  while (std::getline(fl, line)) {
+    if (line.rfind("name", 0) == 0 || line.rfind("----", 0) == 0 || line.empty()) continue;
+    ++n_fonts;
+    EXPECT_NE(line.find("CID TrueType"), std::string::npos) << line;
+    EXPECT_NE(line.find(" yes yes yes "), std::string::npos) << "not embedded+subset+ToUnicode: " << line;
+    EXPECT_NE(line.find('+'), std::string::npos) << "no subset tag: " << line;
+  }
+  EXPECT_EQ(n_fonts, 3) << fonts.out;
+
+  // The text comes back exactly (spaces collapsed: comments may wrap).
+  std::string text = collapse(pdftotext(path));
+  for (const auto& s : expected_texts(cls, st)) EXPECT_NE(text.find(s), std::string::npos) << "missing from pdftotext: \"" << s << "\"";
+
+  // The student's JSON is the associated file.
+  auto list = test::run("pdfdetach -list " + sh_quote(path));
+  EXPECT_NE(list.out.find("1: " + st.personal_id + ".json"), std::string::npos) << list.out;
+  std::string saved = path + ".json";
+  auto save = test::run("pdfdetach -save 1 -o " + sh_quote(saved) + " " + sh_quote(path));
+  ASSERT_EQ(save.status, 0) << save.out;
+  EXPECT_EQ(test::read_text(saved), st.source_json);
+
+  // The three empty signature fields, by name.
+  auto ins = inspect(pdf);
+  ASSERT_TRUE(ins) << ins.error().message;
+  std::vector<std::string> names = ins->empty_signature_fields;
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"con_dau", "gvcn", "hieu_truong"}));
+  EXPECT_TRUE(ins->signatures.empty());
+}
+
+}  // namespace
+
+// Every student of thpt-11A, the first five of the other classes.
+TEST(Render, AllSamplesRender) {
+  test::TempDir dir;
+  for (const char* name : kSamples) {
+    const ClassFile& cf = sample(name);
+    ASSERT_TRUE(cf.errors.empty()) << name;
+    std::size_t n = std::string(name) == "thpt-11A.json" ? cf.students.size() : std::min<std::size_t>(5, cf.students.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      const Student& st = cf.students[i];
+      Bytes pdf = render_or_throw(cf.info, st);
+      std::string path = write_pdf(dir, st.personal_id + ".pdf", pdf);
+      check_file(path, pdf, cf.info, st);
+    }
+  }
+}
+
+TEST(Render, Deterministic) {
+  test::TempDir dir;
+  for (const char* name : kSamples) {
+    const ClassFile& cf = sample(name);
+    Bytes a = render_or_throw(cf.info, cf.students[0]);
+    Bytes b = render_or_throw(cf.info, cf.students[0]);
+    EXPECT_TRUE(a == b) << name << ": two renders differ";
+  }
+  // The identifier comes from the input: different students, different /ID; never PoDoFo's clock.
+  const ClassFile& cf = sample("thcs-8A.json");
+  auto id_of = [&](const Student& st) {
+    std::string path = write_pdf(dir, st.personal_id + ".pdf", render_or_throw(cf.info, st));
+    auto objs = qpdf_objects(path);
+    const json::value* ids = objs.key(objs.trailer(), "/ID");
+    EXPECT_TRUE(ids && ids->is_array() && ids->as_array().size() == 2);
+    return ids ? str(&ids->as_array()[0]) + str(&ids->as_array()[1]) : std::string();
+  };
+  std::string id0 = id_of(cf.students[0]), id1 = id_of(cf.students[1]);
+  EXPECT_EQ(id0.size(), 64u);
+  EXPECT_NE(id0, id1);
+}
+
+// The archival structure, read back through qpdf.
+TEST(Render, PdfA3Structure) {
+  test::TempDir dir;
+  const ClassFile& cf = sample("thpt-11A.json");
+  const Student& st = cf.students[0];
+  std::string path = write_pdf(dir, "a.pdf", render_or_throw(cf.info, st));
+  auto o = qpdf_objects(path);
+  const json::value* root = o.key(o.trailer(), "/Root");
+  ASSERT_TRUE(root);
+
+  // XMP: PDF/A-3b, title, producer, the record's fields; unfiltered.
+  std::string md_ref = ref_of(root, "/Metadata");
+  ASSERT_FALSE(md_ref.empty());
+  EXPECT_EQ(o.key(o.get(md_ref), "/Filter"), nullptr);
+  std::string xmp = stream_data(path, md_ref);
+  for (const std::string& s : std::vector<std::string>{"<pdfaid:part>3</pdfaid:part>", "<pdfaid:conformance>B</pdfaid:conformance>",
+                              "<pdf:Producer>hocba-signer</pdf:Producer>", "Học bạ – " + st.full_name + " – 11A – 2024-2025",
+                              "<hocba:PersonalID>" + st.personal_id + "</hocba:PersonalID>",
+                              "<hocba:StudentName>" + st.full_name + "</hocba:StudentName>",
+                              "<hocba:School>Trường THPT Tây Hồ</hocba:School>", "<hocba:SchoolYear>2024-2025</hocba:SchoolYear>",
+                              "<xmp:CreateDate>2025-05-31T00:00:00+07:00</xmp:CreateDate>", "pdfaExtension:schemas"})
+    EXPECT_NE(xmp.find(s), std::string::npos) << s;
+
+  // Info agrees with the XMP; dates from the school year, not the clock.
+  const json::value* info = o.key(o.trailer(), "/Info");
+  EXPECT_EQ(str(o.key(info, "/Title")), "Học bạ – " + st.full_name + " – 11A – 2024-2025");
+  EXPECT_EQ(str(o.key(info, "/Producer")), "hocba-signer");
+  EXPECT_EQ(str(o.key(info, "/CreationDate")), "D:20250531000000+07'00'");
+  EXPECT_EQ(str(o.key(info, "/ModDate")), "D:20250531000000+07'00'");
+
+  // sRGB OutputIntent with an ICC stream.
+  const json::value* intents = o.key(root, "/OutputIntents");
+  ASSERT_TRUE(intents && intents->is_array() && intents->as_array().size() == 1);
+  const json::value* intent = o.get(std::string(intents->as_array()[0].as_string()));
+  EXPECT_EQ(str(o.key(intent, "/S")), "/GTS_PDFA1");
+  const json::value* icc = o.key(intent, "/DestOutputProfile");
+  ASSERT_TRUE(icc);
+  EXPECT_EQ(o.key(icc, "/N")->to_number<int>(), 3);
+
+  // The JSON as associated file: /AF and /Names /EmbeddedFiles.
+  const json::value* af = o.key(root, "/AF");
+  ASSERT_TRUE(af && af->is_array() && af->as_array().size() == 1);
+  const json::value* spec = o.get(std::string(af->as_array()[0].as_string()));
+  EXPECT_EQ(str(o.key(spec, "/AFRelationship")), "/Source");
+  EXPECT_EQ(str(o.key(spec, "/F")), st.personal_id + ".json");
+  EXPECT_EQ(str(o.key(spec, "/UF")), st.personal_id + ".json");
+  EXPECT_FALSE(str(o.key(spec, "/Desc")).empty());
+  const json::value* ef = o.key(o.key(spec, "/EF"), "/F");
+  EXPECT_EQ(str(o.key(ef, "/Subtype")), "/application/json");
+  EXPECT_EQ(str(o.key(o.key(ef, "/Params"), "/ModDate")), "D:20250531000000+07'00'");
+  const json::value* embedded = o.key(o.key(o.key(root, "/Names"), "/EmbeddedFiles"), "/Names");
+  ASSERT_TRUE(embedded && embedded->is_array() && embedded->as_array().size() == 2);
+  EXPECT_EQ(str(&embedded->as_array()[0]), st.personal_id + ".json");
+
+  // No encryption, no transparency groups.
+  EXPECT_EQ(o.key(o.trailer(), "/Encrypt"), nullptr);
+  for (const auto& [k, v] : o.objs) {
+    const json::value* d = o.get(std::string(k).substr(4));
+    if (!d || !d->is_object()) continue;
+    EXPECT_EQ(d->as_object().find("/Group"), d->as_object().end()) << k;
+    EXPECT_EQ(d->as_object().find("/SMask"), d->as_object().end()) << k;
+    // Every font is an embedded subset (no base-14 font anywhere, /DR included).
+    if (str(o.key(d, "/Type")) == "/Font") {
+      EXPECT_NE(str(o.key(d, "/BaseFont")).find('+'), std::string::npos) << k;
+      std::string sub = str(o.key(d, "/Subtype"));
+      EXPECT_TRUE(sub == "/Type0" || sub == "/CIDFontType2") << k << " " << sub;
+    }
+  }
+
+  // AcroForm: the three fields, no /SigFlags yet, /DR with the appearance font.
+  const json::value* acro = o.key(root, "/AcroForm");
+  ASSERT_TRUE(acro);
+  const json::value* sigflags = o.key(acro, "/SigFlags");
+  EXPECT_TRUE(!sigflags || sigflags->to_number<int>() == 0);
+  const json::value* drfont = o.key(o.key(o.key(acro, "/DR"), "/Font"), (std::string("/") + kAppearanceFontName).c_str());
+  ASSERT_TRUE(drfont) << "no /DR /Font /" << kAppearanceFontName;
+  EXPECT_EQ(str(o.key(drfont, "/Subtype")), "/Type0");
+  EXPECT_EQ(str(o.key(drfont, "/Encoding")), "/Identity-H");
+  std::set<char32_t> mapped = to_unicode_targets(stream_data(path, ref_of(drfont, "/ToUnicode")));
+  std::u32string alphabet;
+  for (char32_t c = 0x20; c < 0x7f; ++c) alphabet.push_back(c);
+  alphabet += u32("ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúýĂăĐđĨĩŨũƠơƯư–×");
+  for (char32_t c = 0x1ea0; c <= 0x1ef9; ++c) alphabet.push_back(c);
+  for (char32_t c : alphabet) EXPECT_TRUE(mapped.count(c)) << "appearance font lacks U+" << std::hex << static_cast<unsigned>(c);
+
+  struct Field {
+    std::vector<double> rect;
+    std::string page;
+  };
+  std::map<std::string, Field> fields;
+  const json::value* list = o.key(acro, "/Fields");
+  ASSERT_TRUE(list && list->is_array());
+  for (const auto& r : list->as_array()) {
+    const json::value* f = o.get(std::string(r.as_string()));
+    EXPECT_EQ(str(o.key(f, "/FT")), "/Sig");
+    EXPECT_EQ(str(o.key(f, "/Subtype")), "/Widget");
+    EXPECT_EQ(o.key(f, "/F")->to_number<int>(), 4);
+    EXPECT_EQ(o.key(f, "/V"), nullptr);
+    auto rect = numbers(o.key(f, "/Rect"));
+    ASSERT_EQ(rect.size(), 4u);
+    EXPECT_GT(rect[2] - rect[0], 50);
+    EXPECT_GT(rect[3] - rect[1], 50);
+    const json::value* ap = o.key(o.key(f, "/AP"), "/N");
+    ASSERT_TRUE(ap);
+    auto bbox = numbers(o.key(ap, "/BBox"));
+    ASSERT_EQ(bbox.size(), 4u);
+    EXPECT_NEAR(bbox[2] - bbox[0], rect[2] - rect[0], 0.02);
+    EXPECT_NEAR(bbox[3] - bbox[1], rect[3] - rect[1], 0.02);
+    std::string page = ref_of(f, "/P");
+    const json::value* annots = o.key(o.get(page), "/Annots");
+    ASSERT_TRUE(annots && annots->is_array());
+    EXPECT_NE(std::find(annots->as_array().begin(), annots->as_array().end(), json::value(r)), annots->as_array().end());
+    fields[str(o.key(f, "/T"))] = {rect, page};
+  }
+  ASSERT_EQ(fields.size(), 3u);
+  // Decree 30/2020: the seal overlaps about the left third of the principal's signature, and all three
+  // sit on the same (last) page.
+  const auto& p = fields.at(kFieldPrincipal).rect;
+  const auto& s = fields.at(kFieldSeal).rect;
+  const auto& g = fields.at(kFieldHomeroom).rect;
+  double overlap = std::min(p[2], s[2]) - std::max(p[0], s[0]);
+  EXPECT_NEAR(overlap / (p[2] - p[0]), 1.0 / 3, 0.05);
+  EXPECT_LT(s[0], p[0]);
+  EXPECT_LT(g[2], s[0]) << "the seal must not cover the homeroom teacher's box";
+  EXPECT_EQ(fields.at(kFieldSeal).page, fields.at(kFieldPrincipal).page);
+  EXPECT_EQ(fields.at(kFieldHomeroom).page, fields.at(kFieldPrincipal).page);
+}
+
+namespace {
+
+// A text of about `chars` characters, in sentences that are easy to find again.
+std::string long_text(std::size_t chars) {
+  std::string out;
+  for (int i = 1; u32(out).size() < chars; ++i)
+    out += (out.empty() ? "" : " ") + std::string("Câu số ") + std::to_string(i) +
+           ": em chăm chỉ, tích cực phát biểu xây dựng bài, biết giúp đỡ bạn bè và hoàn thành tốt nhiệm vụ được giao.";
+  return out;
+}
+
+}  // namespace
+
+TEST(Render, LongHomeroomCommentSpillsOntoAnotherPage) {
+  test::TempDir dir;
+  for (const char* name : {"primary-3A.json", "thpt-11A.json"}) {
+    const ClassFile& cf = sample(name);
+    Student st = cf.students[0];
+    std::string normal = write_pdf(dir, "normal.pdf", render_or_throw(cf.info, st));
+    std::string comment = long_text(3000);
+    ASSERT_GE(u32(comment).size(), 3000u);
+    (st.primary ? st.primary->homeroom_comment : st.secondary->homeroom_comment) = comment;
+    std::string path = write_pdf(dir, "long.pdf", render_or_throw(cf.info, st));
+    EXPECT_GT(page_count(path), page_count(normal)) << name;
+    EXPECT_NE(collapse(pdftotext(path)).find(comment), std::string::npos) << name << ": the long comment was clipped";
+    EXPECT_EQ(test::run("qpdf --check " + sh_quote(path)).status, 0);
+  }
+}
+
+// A subject comment longer than a page: the row splits across pages, the table header repeats, every
+// word is there once and in order.
+TEST(Render, TallTableRowSplitsAcrossPages) {
+  test::TempDir dir;
+  const ClassFile& cf = sample("thcs-8A.json");
+  Student st = cf.students[0];
+  std::string comment;
+  for (int i = 1; i <= 700; ++i) comment += (i > 1 ? " " : "") + std::string("ý") + std::to_string(10000 + i);
+  st.secondary->subjects[1].comment = comment;
+  std::string path = write_pdf(dir, "tall.pdf", render_or_throw(cf.info, st));
+  EXPECT_GE(page_count(path), 3);
+  std::string text = collapse(pdftotext(path));
+  std::size_t at = 0;
+  for (int i = 1; i <= 700; ++i) {
+    std::string w = "ý" + std::to_string(10000 + i);
+    auto next = text.find(w, at);
+    ASSERT_NE(next, std::string::npos) << w << " missing or out of order";
+    EXPECT_EQ(text.find(w, next + 1), std::string::npos) << w << " twice";
+    at = next;
+  }
+  std::size_t headers = 0;
+  for (auto p = text.find("Môn học, hoạt động giáo dục"); p != std::string::npos; p = text.find("Môn học, hoạt động giáo dục", p + 1))
+    ++headers;
+  EXPECT_GE(headers, 2u) << "the table header must repeat on the next page";
+  for (const auto& s : expected_texts(cf.info, st)) {
+    if (s == collapse(comment)) continue;
+    EXPECT_NE(text.find(s), std::string::npos) << s;
+  }
+}
+
+TEST(Render, MissingFontIsAnError) {
+  const ClassFile& cf = sample("primary-3A.json");
+  RenderOptions o;
+  o.font_bold = "/nonexistent/LiberationSerif-Bold.ttf";
+  auto r = render_record(cf.info, cf.students[0], o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::not_found);
+  EXPECT_NE(r.error().message.find("/nonexistent/LiberationSerif-Bold.ttf"), std::string::npos);
+  o = RenderOptions{};
+  o.icc_profile = "/nonexistent/srgb.icc";
+  r = render_record(cf.info, cf.students[0], o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::not_found);
+}
+
+// ---- Reference pictures ----------------------------------------------------------------------------
+
+namespace {
+
+struct Gray {
+  int w = 0, h = 0;
+  std::vector<std::uint8_t> px;
+};
+
+// Binary PGM (P5, maxval 255).
+Gray read_pgm(const std::string& path) {
+  std::ifstream exists(path);
+  if (!exists.good()) throw std::runtime_error(path + " is missing: run scripts/update-reference-images.sh");
+  std::string d = test::read_text(path);
+  std::size_t i = 0;
+  auto token = [&]() {
+    for (;;) {
+      while (i < d.size() && std::isspace(static_cast<unsigned char>(d[i]))) ++i;
+      if (i < d.size() && d[i] == '#') {
+        while (i < d.size() && d[i] != '\n') ++i;
+        continue;
+      }
+      break;
+    }
+    std::size_t s = i;
+    while (i < d.size() && !std::isspace(static_cast<unsigned char>(d[i]))) ++i;
+    return d.substr(s, i - s);
+  };
+  if (token() != "P5") throw std::runtime_error(path + ": not a binary PGM");
+  Gray g;
+  g.w = std::stoi(token());
+  g.h = std::stoi(token());
+  if (std::stoi(token()) != 255) throw std::runtime_error(path + ": maxval is not 255");
+  ++i;  // the single whitespace after maxval
+  if (d.size() - i < static_cast<std::size_t>(g.w) * static_cast<std::size_t>(g.h)) throw std::runtime_error(path + ": short");
+  g.px.assign(d.begin() + static_cast<std::ptrdiff_t>(i), d.begin() + static_cast<std::ptrdiff_t>(i) + g.w * g.h);
+  return g;
+}
+
+void write_pgm(const std::string& path, const Gray& g) {
+  std::string d = "P5\n" + std::to_string(g.w) + " " + std::to_string(g.h) + "\n255\n";
+  d.append(g.px.begin(), g.px.end());
+  test::write_text(path, d);
+}
+
+// Averages 4 x 4 blocks: small enough to commit, still sensitive to a moved line or a missing word.
+Gray downscale(const Gray& g, int f = 4) {
+  Gray o;
+  o.w = g.w / f;
+  o.h = g.h / f;
+  o.px.resize(static_cast<std::size_t>(o.w) * static_cast<std::size_t>(o.h));
+  for (int y = 0; y < o.h; ++y)
+    for (int x = 0; x < o.w; ++x) {
+      int sum = 0;
+      for (int dy = 0; dy < f; ++dy)
+        for (int dx = 0; dx < f; ++dx) sum += g.px[static_cast<std::size_t>((y * f + dy) * g.w + x * f + dx)];
+      o.px[static_cast<std::size_t>(y * o.w + x)] = static_cast<std::uint8_t>((sum + f * f / 2) / (f * f));
+    }
+  return o;
+}
+
+}  // namespace
+
+TEST(Render, ReferenceImages) {
+  bool update = std::getenv("HOCBA_UPDATE_REFERENCE") && *std::getenv("HOCBA_UPDATE_REFERENCE") == '1';
+  test::TempDir dir;
+  std::string docs = std::string(HOCBA_SOURCE_DIR) + "/docs";
+  struct Ref {
+    const char* kind;
+    const char* sample;
+  };
+  for (Ref ref : {Ref{"primary", "primary-3A.json"}, Ref{"secondary", "thpt-11A.json"}}) {
+    SCOPED_TRACE(ref.kind);
+    const ClassFile& cf = sample(ref.sample);
+    std::string pdf = write_pdf(dir, std::string(ref.kind) + ".pdf", render_or_throw(cf.info, cf.students[0]));
+    int pages = page_count(pdf);
+    ASSERT_GE(pages, 1);
+    if (update) test::run("rm -f " + docs + "/render-" + ref.kind + "-p*.png " + docs + "/render-" + ref.kind + "-p*.pgm");
+    for (int p = 1; p <= pages; ++p) {
+      std::string base = "render-" + std::string(ref.kind) + "-p" + std::to_string(p);
+      std::string out = dir.file(base);
+      auto r = test::run("pdftoppm -r 80 -gray -f " + std::to_string(p) + " -l " + std::to_string(p) + " -singlefile " +
+                         sh_quote(pdf) + " " + sh_quote(out));
+      ASSERT_EQ(r.status, 0) << r.out;
+      Gray now = downscale(read_pgm(out + ".pgm"));
+      std::string ref_pgm = docs + "/" + base + ".pgm";
+      if (update) {
+        write_pgm(ref_pgm, now);
+        auto png = test::run("pdftoppm -r 80 -png -f " + std::to_string(p) + " -l " + std::to_string(p) + " -singlefile " +
+                             sh_quote(pdf) + " " + sh_quote(docs + "/" + base));
+        ASSERT_EQ(png.status, 0) << png.out;
+        continue;
+      }
+      Gray want = read_pgm(ref_pgm);
+      ASSERT_EQ(now.w, want.w);
+      ASSERT_EQ(now.h, want.h);
+      double diff = 0;
+      for (std::size_t i = 0; i < now.px.size(); ++i) diff += std::abs(int(now.px[i]) - int(want.px[i]));
+      diff /= static_cast<double>(now.px.size());
+      EXPECT_LT(diff, 1.0) << base << ": mean absolute difference " << diff
+                           << " (of 255) from the reference; if the change is intended, run scripts/update-reference-images.sh";
+    }
+    if (!update) {
+      std::ifstream extra(docs + "/render-" + std::string(ref.kind) + "-p" + std::to_string(pages + 1) + ".pgm");
+      EXPECT_FALSE(extra.good()) << "the reference has more pages than the rendering (" << pages << ")";
+    }
+  }
+}
+
+// ---- hocba render --------------------------------------------------------------------------------------
+
+TEST(RenderCli, RendersAClassAndMatchesTheLibrary) {
+  test::TempDir dir;
+  std::string in = std::string(HOCBA_TEST_DATA) + "/samples/primary-5A.json";
+  auto r = test::run(std::string(HOCBA_CLI) + " render --in " + sh_quote(in) + " --out " + sh_quote(dir.file("out")));
+  ASSERT_EQ(r.status, 0) << r.out;
+  const ClassFile& cf = sample("primary-5A.json");
+  EXPECT_NE(r.out.find("rendered " + std::to_string(cf.students.size()) + ", skipped 0"), std::string::npos) << r.out;
+  for (const auto& st : cf.students) {
+    auto file = read_file(dir.file("out/" + st.personal_id + ".pdf"));
+    ASSERT_TRUE(file) << st.personal_id;
+    if (&st == &cf.students[0]) {
+      EXPECT_TRUE(*file == render_or_throw(cf.info, st)) << "CLI and library output differ";
+    }
+  }
+  EXPECT_EQ(test::run("ls " + sh_quote(dir.file("out")) + " | wc -l").out, std::to_string(cf.students.size()) + "\n");
+}
+
+TEST(RenderCli, OneStudent) {
+  test::TempDir dir;
+  std::string in = std::string(HOCBA_TEST_DATA) + "/samples/thcs-8A.json";
+  const ClassFile& cf = sample("thcs-8A.json");
+  std::string id = cf.students[3].personal_id;
+  auto r = test::run(std::string(HOCBA_CLI) + " render --in " + sh_quote(in) + " --out " + sh_quote(dir.path()) + " --student " + id);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("rendered 1, skipped 0"), std::string::npos) << r.out;
+  EXPECT_EQ(test::run("ls " + sh_quote(dir.path())).out, id + ".pdf\n");
+  r = test::run(std::string(HOCBA_CLI) + " render --in " + sh_quote(in) + " --out " + sh_quote(dir.path()) + " --student 000000000000");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("no student with personal ID 000000000000"), std::string::npos) << r.out;
+}
+
+TEST(RenderCli, ErrorsStopTheRenderUnlessValidOnly) {
+  test::TempDir dir;
+  // Two broken students: a score above 10, and no personal ID.
+  auto v = json::parse(test::read_text(std::string(HOCBA_TEST_DATA) + "/samples/thpt-11A.json"));
+  auto& students = v.as_object()["students"].as_array();
+  students[2].as_object()["secondary"].as_object()["subjects"].as_array()[0].as_object()["hk2"] = 11.5;
+  students[5].as_object().erase("personal_id");
+  std::string in = dir.file("bad.json");
+  test::write_text(in, json::serialize(v));
+  std::string out = dir.file("out");
+
+  auto r = test::run(std::string(HOCBA_CLI) + " render --in " + sh_quote(in) + " --out " + sh_quote(out));
+  EXPECT_EQ(r.status, 3) << r.out;
+  EXPECT_NE(r.out.find("students[2].secondary.subjects[0].hk2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("students[5].personal_id"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("nothing rendered"), std::string::npos) << r.out;
+  EXPECT_NE(test::run("ls " + sh_quote(out)).status, 0) << "nothing may be written";
+
+  r = test::run(std::string(HOCBA_CLI) + " render --valid-only --in " + sh_quote(in) + " --out " + sh_quote(out));
+  EXPECT_EQ(r.status, 0) << r.out;
+  std::size_t n = students.size() - 2;
+  EXPECT_NE(r.out.find("rendered " + std::to_string(n) + ", skipped 2"), std::string::npos) << r.out;
+  EXPECT_EQ(test::run("ls " + sh_quote(out) + " | wc -l").out, std::to_string(n) + "\n");
+
+  // Naming a student with errors renders nothing.
+  std::string bad_id(students[2].as_object()["personal_id"].as_string());
+  r = test::run(std::string(HOCBA_CLI) + " render --valid-only --in " + sh_quote(in) + " --out " + sh_quote(dir.file("one")) +
+                " --student " + bad_id);
+  EXPECT_EQ(r.status, 3) << r.out;
+
+  r = test::run(std::string(HOCBA_CLI) + " render --in " + sh_quote(in));
+  EXPECT_EQ(r.status, 2) << r.out;
+}

@@ -1,0 +1,212 @@
+// hocba-test-tsa: a tiny RFC 3161 timestamp authority over HTTP for tests (pyHanko's
+// DummyTimeStamper, as a process of its own).
+//
+//   hocba-test-tsa --key K.pem --cert C.pem [--chain CA.pem]... [--port 0] [--delay-ms N]
+//                  [--fixed-time UNIX] [--fail N] [--policy OID]
+//
+// Listens on 127.0.0.1 only and prints the port as the first line on stdout. Answers POSTs of
+// application/timestamp-query with OpenSSL's TS_RESP_create_response (SHA-256 signature, ESSCertIDv2,
+// the TSA's name in TSTInfo, accuracy 1 s, serial numbers 1, 2, ...). --delay-ms N waits before each
+// answer (a slow TSA); --fixed-time UNIX puts that genTime in every token; --fail N answers the
+// first N requests with HTTP 503. One thread per connection; the signing itself is serialized.
+// Logs one line per request on stderr. Stops on SIGTERM/SIGINT (default actions).
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ts.h>
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+struct Config {
+  std::string key, cert, policy = "1.3.6.1.4.1.55555.1.1";
+  std::vector<std::string> chain;
+  unsigned short port = 0;
+  long delay_ms = 0;
+  long long fixed_time = -1;
+  long fail = 0;
+};
+
+[[noreturn]] void die(const std::string& msg) {
+  std::fprintf(stderr, "hocba-test-tsa: %s\n", msg.c_str());
+  unsigned long e;
+  while ((e = ERR_get_error()) != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    std::fprintf(stderr, "  %s\n", buf);
+  }
+  std::exit(2);
+}
+
+Config parse(int argc, char** argv) {
+  Config c;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) die(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--key") c.key = value();
+    else if (a == "--cert") c.cert = value();
+    else if (a == "--chain") c.chain.push_back(value());
+    else if (a == "--port") c.port = static_cast<unsigned short>(std::stoul(value()));
+    else if (a == "--delay-ms") c.delay_ms = std::stol(value());
+    else if (a == "--fixed-time") c.fixed_time = std::stoll(value());
+    else if (a == "--fail") c.fail = std::stol(value());
+    else if (a == "--policy") c.policy = value();
+    else die("unknown option " + a);
+  }
+  if (c.key.empty() || c.cert.empty()) die("usage: hocba-test-tsa --key K.pem --cert C.pem [--chain CA.pem]... [--port 0] "
+                                           "[--delay-ms N] [--fixed-time UNIX] [--fail N] [--policy OID]");
+  return c;
+}
+
+BIO* open_file(const std::string& path) {
+  BIO* b = BIO_new_file(path.c_str(), "r");
+  if (!b) die("cannot read " + path);
+  return b;
+}
+
+std::atomic<long> g_serial{0};
+long long g_fixed_time = -1;
+
+ASN1_INTEGER* serial_cb(TS_RESP_CTX*, void*) {
+  ASN1_INTEGER* s = ASN1_INTEGER_new();
+  ASN1_INTEGER_set(s, ++g_serial);
+  return s;
+}
+
+int time_cb(TS_RESP_CTX*, void*, long* sec, long* usec) {
+  *sec = static_cast<long>(g_fixed_time);
+  *usec = 0;
+  return 1;
+}
+
+TS_RESP_CTX* make_ctx(const Config& c) {
+  BIO* kb = open_file(c.key);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+  BIO_free(kb);
+  if (!key) die("cannot read the key " + c.key);
+  BIO* cb = open_file(c.cert);
+  X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+  BIO_free(cb);
+  if (!cert) die("cannot read the certificate " + c.cert);
+  STACK_OF(X509)* chain = sk_X509_new_null();
+  for (const auto& f : c.chain) {
+    BIO* b = open_file(f);
+    while (X509* x = PEM_read_bio_X509(b, nullptr, nullptr, nullptr)) sk_X509_push(chain, x);
+    ERR_clear_error();
+    BIO_free(b);
+  }
+  TS_RESP_CTX* ctx = TS_RESP_CTX_new();
+  ASN1_OBJECT* policy = OBJ_txt2obj(c.policy.c_str(), 1);
+  if (!ctx || !policy) die("cannot set up the responder");
+  if (TS_RESP_CTX_set_signer_cert(ctx, cert) != 1) die("the certificate is not a timestamping certificate (EKU timeStamping, critical)");
+  if (TS_RESP_CTX_set_signer_key(ctx, key) != 1) die("the key does not fit");
+  if (sk_X509_num(chain) > 0 && TS_RESP_CTX_set_certs(ctx, chain) != 1) die("cannot use the chain");
+  if (TS_RESP_CTX_set_def_policy(ctx, policy) != 1) die("cannot set the policy");
+  for (const EVP_MD* md : {EVP_sha256(), EVP_sha384(), EVP_sha512()}) TS_RESP_CTX_add_md(ctx, md);
+  TS_RESP_CTX_set_signer_digest(ctx, EVP_sha256());
+  TS_RESP_CTX_set_ess_cert_id_digest(ctx, EVP_sha256());
+  TS_RESP_CTX_set_accuracy(ctx, 1, 0, 0);
+  TS_RESP_CTX_add_flags(ctx, TS_TSA_NAME);
+  TS_RESP_CTX_set_serial_cb(ctx, serial_cb, nullptr);
+  if (c.fixed_time >= 0) {
+    g_fixed_time = c.fixed_time;
+    TS_RESP_CTX_set_time_cb(ctx, time_cb, nullptr);
+  }
+  // The context holds its own references.
+  ASN1_OBJECT_free(policy);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  sk_X509_pop_free(chain, X509_free);
+  return ctx;
+}
+
+std::mutex g_sign_mu;
+std::atomic<long> g_requests{0};
+
+void serve(tcp::socket sock, TS_RESP_CTX* ctx, const Config& c) {
+  beast::error_code ec;
+  beast::flat_buffer buf;
+  http::request_parser<http::vector_body<std::uint8_t>> parser;
+  parser.body_limit(1 << 20);
+  http::read(sock, buf, parser, ec);
+  if (ec) return;
+  auto req = parser.release();
+  long n = ++g_requests;
+  http::response<http::vector_body<std::uint8_t>> res{http::status::ok, req.version()};
+  res.set(http::field::server, "hocba-test-tsa");
+  res.keep_alive(false);
+  if (n <= c.fail) {
+    res.result(http::status::service_unavailable);
+  } else if (req.method() != http::verb::post) {
+    res.result(http::status::method_not_allowed);
+  } else if (req[http::field::content_type] != "application/timestamp-query") {
+    res.result(http::status::unsupported_media_type);
+  } else {
+    if (c.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(c.delay_ms));
+    std::lock_guard lock(g_sign_mu);
+    BIO* in = BIO_new_mem_buf(req.body().data(), static_cast<int>(req.body().size()));
+    TS_RESP* resp = TS_RESP_create_response(ctx, in);
+    BIO_free(in);
+    int len = resp ? i2d_TS_RESP(resp, nullptr) : 0;
+    if (len > 0) {
+      res.body().resize(static_cast<std::size_t>(len));
+      unsigned char* p = res.body().data();
+      i2d_TS_RESP(resp, &p);
+      res.set(http::field::content_type, "application/timestamp-reply");
+    } else {
+      res.result(http::status::internal_server_error);
+    }
+    TS_RESP_free(resp);
+    ERR_clear_error();
+  }
+  res.prepare_payload();
+  std::fprintf(stderr, "hocba-test-tsa: request %ld: HTTP %u, %zu bytes\n", n, res.result_int(), res.body().size());
+  http::write(sock, res, ec);
+  sock.shutdown(tcp::socket::shutdown_both, ec);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config c = parse(argc, argv);
+  TS_RESP_CTX* ctx = make_ctx(c);
+  try {
+    asio::io_context ioc{1};
+    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), c.port));
+    std::printf("%u\n", acceptor.local_endpoint().port());
+    std::fflush(stdout);
+    for (;;) {
+      tcp::socket sock(ioc);
+      beast::error_code ec;
+      acceptor.accept(sock, ec);
+      if (ec) continue;
+      std::thread([s = std::move(sock), ctx, &c]() mutable {
+        try {
+          serve(std::move(s), ctx, c);
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "hocba-test-tsa: %s\n", e.what());
+        }
+      }).detach();
+    }
+  } catch (const std::exception& e) {
+    die(e.what());
+  }
+}
