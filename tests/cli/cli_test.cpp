@@ -226,3 +226,85 @@ TEST_F(Cli, LockedTokenMessage) {
   EXPECT_EQ(r.out, "hocba: token \"GVCN-3A\" reports its PIN is locked; unlock it with the SO PIN or the issuer\n");
   EXPECT_FALSE(exists(out));
 }
+
+namespace {
+
+// A binary PPM (P6) as pdftoppm writes it.
+struct Ppm {
+  int w = 0, h = 0;
+  std::string px;  // RGB
+};
+Ppm read_ppm(const std::string& path) {
+  std::string s = test::read_text(path);
+  Ppm p;
+  std::size_t at = 0;
+  auto token = [&]() {
+    while (at < s.size() && std::isspace(static_cast<unsigned char>(s[at]))) ++at;
+    std::size_t b = at;
+    while (at < s.size() && !std::isspace(static_cast<unsigned char>(s[at]))) ++at;
+    return s.substr(b, at - b);
+  };
+  if (token() != "P6") return p;
+  p.w = std::stoi(token());
+  p.h = std::stoi(token());
+  token();  // maxval
+  ++at;
+  p.px = s.substr(at);
+  return p;
+}
+
+}  // namespace
+
+// A rendered record signed by the homeroom teacher, the principal and the seal: three valid
+// signatures, and the last page shows the blue signatures and the red seal.
+TEST_F(Cli, RenderedRecordSignedByThreeShowsTheAppearances) {
+  std::string images = std::string(HOCBA_TEST_DATA) + "/images/";
+  auto r = hocba("render --in " + q(std::string(HOCBA_TEST_DATA) + "/samples/thpt-11A.json") + " --out " +
+                 q(dir_.file("records")) + " --student 023208867037");
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::string rec = dir_.file("records/023208867037.pdf");
+  std::string s1 = dir_.file("s1.pdf"), s2 = dir_.file("s2.pdf"), s3 = dir_.file("s3.pdf");
+  auto a = hocba("sign --in " + q(rec) + " --out " + q(s1) + " --field gvcn --image " + q(images + "signature.png") +
+                 " --certify --lock --key 'pkcs11:token=GVCN-3A;object=gvcn-3a' --pin-file " + q(pin("GVCN-3A")));
+  ASSERT_EQ(a.status, 0) << a.out;
+  auto b = hocba("sign --in " + q(s1) + " --out " + q(s2) + " --field hieu_truong --title 'Hiệu trưởng' --image " +
+                 q(images + "signature.png") + " --lock --pss --key 'pkcs11:token=HIEU-TRUONG;object=hieu-truong' --pin-file " +
+                 q(pin("HIEU-TRUONG")));
+  ASSERT_EQ(b.status, 0) << b.out;
+  auto c = hocba("sign --in " + q(s2) + " --out " + q(s3) + " --field con_dau --seal-image " + q(images + "seal.png") +
+                 " --lock --key 'pkcs11:token=CON-DAU;object=con-dau' --pin-file " + q(pin("CON-DAU")));
+  ASSERT_EQ(c.status, 0) << c.out;
+
+  auto ps = test::run("pdfsig " + q(s3));
+  EXPECT_EQ(count(ps.out, "Signature is Valid."), 3) << ps.out;
+  EXPECT_EQ(count(ps.out, "Total document signed"), 1) << ps.out;
+  auto qc = test::run("qpdf --check " + q(s3));
+  EXPECT_EQ(qc.status, 0) << qc.out;
+  auto v = hocba("verify " + q(s3) + " --trust " + q(root()) + " --json");
+  EXPECT_EQ(v.status, 0) << v.out;
+  auto fonts = test::run("pdffonts " + q(s3));
+  EXPECT_EQ(fonts.out.find(" no "), std::string::npos) << "every font embedded: " << fonts.out;
+
+  // The last page, before and after: signing added blue strokes and the red seal.
+  auto pages = test::run("pdfinfo " + q(s3) + " | awk '/^Pages:/{print $2}'");
+  std::string last = std::to_string(std::stoi(pages.out));
+  auto count_px = [&](const std::string& pdf, const std::string& tag, int& red, int& blue) {
+    ASSERT_EQ(test::run("pdftoppm -r 100 -f " + last + " -l " + last + " -singlefile " + q(pdf) + " " + q(dir_.file(tag))).status, 0);
+    Ppm p = read_ppm(dir_.file(tag + ".ppm"));
+    ASSERT_GT(p.w, 0);
+    red = blue = 0;
+    for (std::size_t i = 0; i + 2 < p.px.size(); i += 3) {
+      auto R = static_cast<unsigned char>(p.px[i]), G = static_cast<unsigned char>(p.px[i + 1]),
+           B = static_cast<unsigned char>(p.px[i + 2]);
+      if (R > 150 && G < 90 && B < 90) ++red;
+      if (B > 110 && R < 90 && G < 110) ++blue;
+    }
+  };
+  int red0 = 0, blue0 = 0, red3 = 0, blue3 = 0;
+  count_px(rec, "before", red0, blue0);
+  count_px(s3, "after", red3, blue3);
+  EXPECT_EQ(red0, 0);
+  EXPECT_EQ(blue0, 0);
+  EXPECT_GT(red3, 800) << "the seal";
+  EXPECT_GT(blue3, 80) << "two handwritten signatures";
+}
