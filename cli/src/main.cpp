@@ -4,7 +4,7 @@
 //   hocba key list [--module PATH]...
 //   hocba sign --in IN.pdf --out OUT.pdf --key 'pkcs11:...' [--field NAME] [--reason TEXT] [--location TEXT]
 //              [--pin-file FILE] [--chain FILE]... [--pss] [--hash sha256|sha384|sha512] [--confirm-pin-risk]
-//              [--title TEXT] [--image SIGNATURE.png | --seal-image SEAL.png] [--lock] [--certify]
+//              [--title TEXT] [--image SIGNATURE.png | --seal-image SEAL.png] [--no-lock] [--certify]
 //              [--level B-B|B-T] [--tsa URL]... [--tsa-timeout SECONDS] [--tsa-retries N]
 //   hocba finish OUT.pdf.pending --out OUT.pdf [--tsa URL]... [--tsa-timeout SECONDS] [--tsa-retries N] [--level B-B]
 //   hocba verify FILE.pdf [--trust CA.pem]... [--json]
@@ -51,7 +51,7 @@ const char* kUsage =
     "  hocba sign --in IN.pdf --out OUT.pdf --key 'pkcs11:token=...;object=...' [--field NAME]\n"
     "             [--reason TEXT] [--location TEXT] [--pin-file FILE] [--chain FILE]... [--pss]\n"
     "             [--hash sha256|sha384|sha512] [--confirm-pin-risk] [--module PATH]...\n"
-    "             [--title TEXT] [--image SIGNATURE.png | --seal-image SEAL.png] [--lock] [--certify]\n"
+    "             [--title TEXT] [--image SIGNATURE.png | --seal-image SEAL.png] [--no-lock] [--certify]\n"
     "             [--level B-B|B-T] [--tsa URL]... [--tsa-timeout SECONDS (30)] [--tsa-retries N (2)]\n"
     "  hocba finish OUT.pdf.pending --out OUT.pdf [--tsa URL]... [--tsa-timeout SECONDS] [--tsa-retries N]\n"
     "             [--level B-B]\n"
@@ -281,7 +281,9 @@ int cmd_sign(const Args& a) {
     }
     opts.appearance = std::move(vis);
   }
-  opts.lock_signed_fields = a.has("lock");
+  // Each signature locks what it vouches for (FieldMDP: this field and those signed before it), unless --no-lock.
+  if (a.has("lock") && a.has("no-lock")) throw UsageError{"--lock and --no-lock exclude each other"};
+  opts.lock_signed_fields = !a.has("no-lock");
   if (a.has("certify")) opts.certify_p = 2;
   opts.level = level_option(a, signer::Level::B_B);
   if (opts.level == signer::Level::B_T && !a.has("tsa")) throw UsageError{"--level B-T needs --tsa URL"};
@@ -489,7 +491,7 @@ int main(int argc, char** argv) {
     if (cmd == "sign")
       return cmd_sign(parse(argc, argv, 2, {"in", "out", "key", "field", "reason", "location", "pin-file", "chain", "hash", "module",
                                                  "image", "seal-image", "title", "level", "tsa", "tsa-timeout", "tsa-retries"},
-                            {"pss", "confirm-pin-risk", "lock", "certify"}));
+                            {"pss", "confirm-pin-risk", "lock", "no-lock", "certify"}));
     if (cmd == "finish") return cmd_finish(parse(argc, argv, 2, {"out", "tsa", "tsa-timeout", "tsa-retries", "level"}, {}));
     if (cmd == "verify") return cmd_verify(parse(argc, argv, 2, {"trust"}, {"json"}));
     if (cmd == "render") return cmd_render(parse(argc, argv, 2, {"in", "out", "student"}, {"valid-only"}));
