@@ -3,8 +3,9 @@
 #
 # On first run a SoftHSM2 token set is created in $HOCBA_STATE_DIR (default ~/.local/share/hocba-demo):
 # the homeroom teacher's token GVCN-3A, the principal's HIEU-TRUONG and the school seal CON-DAU, with
-# a test PKI. A sample form with an empty "GVCN" signature field is then signed by the teacher, the
-# principal (RSA-PSS) and the seal, one incremental update each, and verified against the test root.
+# a test PKI. The sample class 3A is rendered to PDF/A records; one record is then signed by the teacher,
+# the principal (RSA-PSS) and the seal, with visible appearances, one incremental update each, and
+# verified against the test root.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 state=${HOCBA_STATE_DIR:-$HOME/.local/share/hocba-demo}
@@ -24,16 +25,20 @@ export SOFTHSM2_CONF="$state/softhsm2.conf"
 
 echo "== tokens"
 "$hocba" token list
-in="$here/tests/data/pdf/form-empty-field.pdf"
+images="$here/tests/data/images"
+echo "== rendering the sample class 3A (tests/data/samples/primary-3A.json) to $state/records"
+"$hocba" render --in "$here/tests/data/samples/primary-3A.json" --out "$state/records"
+in="$state/records/001316729633.pdf"
 out="$state/sample-signed.pdf"
-echo "== signing $in three times"
-"$hocba" sign --in "$in" --out "$state/.step1.pdf" --field GVCN \
+echo "== signing $in: homeroom teacher, principal, school seal"
+"$hocba" sign --in "$in" --out "$state/.step1.pdf" --field gvcn --image "$images/signature.png" --certify \
   --key "pkcs11:token=GVCN-3A;object=gvcn-3a?pin-source=file:$state/pins/GVCN-3A.pin" \
-  --reason "Giáo viên chủ nhiệm ký" --location "Việt Nam"
-"$hocba" sign --in "$state/.step1.pdf" --out "$state/.step2.pdf" --field HieuTruong --pss \
+  --reason "Giáo viên chủ nhiệm ký" --location "Hà Nội"
+"$hocba" sign --in "$state/.step1.pdf" --out "$state/.step2.pdf" --field hieu_truong --pss \
+  --image "$images/signature.png" --title "Hiệu trưởng" \
   --key "pkcs11:token=HIEU-TRUONG;object=hieu-truong" --pin-file "$state/pins/HIEU-TRUONG.pin" \
   --reason "Hiệu trưởng duyệt"
-"$hocba" sign --in "$state/.step2.pdf" --out "$out" --field ConDau \
+"$hocba" sign --in "$state/.step2.pdf" --out "$out" --field con_dau --seal-image "$images/seal.png" \
   --key "pkcs11:token=CON-DAU;object=con-dau" --pin-file "$state/pins/CON-DAU.pin"
 rm -f "$state/.step1.pdf" "$state/.step2.pdf"
 echo "== verifying $out"
