@@ -5,15 +5,22 @@
 //   hocba sign --in IN.pdf --out OUT.pdf --key 'pkcs11:...' [--field NAME] [--reason TEXT] [--location TEXT]
 //              [--pin-file FILE] [--chain FILE]... [--pss] [--hash sha256|sha384|sha512] [--confirm-pin-risk]
 //              [--title TEXT] [--image SIGNATURE.png | --seal-image SEAL.png] [--no-lock] [--certify]
-//              [--level B-B|B-T] [--tsa URL]... [--tsa-timeout SECONDS] [--tsa-retries N]
-//   hocba finish OUT.pdf.pending --out OUT.pdf [--tsa URL]... [--tsa-timeout SECONDS] [--tsa-retries N] [--level B-B]
-//   hocba verify FILE.pdf [--trust CA.pem]... [--json]
+//              [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]... [--tsa-timeout SECONDS] [--tsa-retries N]
+//              [--trust CA.pem]... [--trust-dir DIR] [--revocation require|prefer|skip] [--offline-dir DIR]
+//   hocba finish OUT.pdf.pending --out OUT.pdf [--tsa URL]... [--tsa-timeout SECONDS] [--tsa-retries N]
+//              [--level B-B|B-T|B-LT|B-LTA] [--chain FILE]... [--trust CA.pem]... [--trust-dir DIR] [--revocation …] [--offline-dir DIR]
+//   hocba extend FILE.pdf --out OUT.pdf --level B-LT|B-LTA [--tsa URL]... [--tsa-timeout SECONDS] [--tsa-retries N]
+//              [--chain FILE]... [--trust CA.pem]... [--trust-dir DIR] [--revocation require|prefer|skip] [--offline-dir DIR]
+//   hocba verify FILE.pdf [--trust CA.pem]... [--trust-dir DIR] [--json]
 //   hocba render --in CLASS.json --out DIR [--student ID] [--valid-only]
 //
 // Exit status: 0 success, 1 failure, 2 usage error, 3 (verify) a signature is not valid,
 // 3 (render) the class file has errors and nothing was rendered.
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
 
 #include <cstdio>
 #include <cerrno>
@@ -34,7 +41,9 @@
 #include "hocba/pdf/record.h"
 #include "hocba/pdf/render.h"
 #include "hocba/signer/key.h"
+#include "hocba/signer/ltv.h"
 #include "hocba/signer/pades.h"
+#include "hocba/signer/revocation.h"
 #include "hocba/signer/timestamp.h"
 #include "hocba/signer/verify.h"
 
@@ -52,13 +61,19 @@ const char* kUsage =
     "             [--reason TEXT] [--location TEXT] [--pin-file FILE] [--chain FILE]... [--pss]\n"
     "             [--hash sha256|sha384|sha512] [--confirm-pin-risk] [--module PATH]...\n"
     "             [--title TEXT] [--image SIGNATURE.png | --seal-image SEAL.png] [--no-lock] [--certify]\n"
-    "             [--level B-B|B-T] [--tsa URL]... [--tsa-timeout SECONDS (30)] [--tsa-retries N (2)]\n"
+    "             [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]... [--tsa-timeout SECONDS (30)] [--tsa-retries N (2)]\n"
+    "             [--trust CA.pem]... [--trust-dir DIR] [--revocation require|prefer|skip] [--offline-dir DIR]\n"
     "  hocba finish OUT.pdf.pending --out OUT.pdf [--tsa URL]... [--tsa-timeout SECONDS] [--tsa-retries N]\n"
-    "             [--level B-B]\n"
-    "  hocba verify FILE.pdf [--trust CA.pem]... [--json]\n"
+    "             [--level B-B|B-T|B-LT|B-LTA] [--chain FILE]... [--trust CA.pem]... [--trust-dir DIR]\n"
+    "             [--revocation require|prefer|skip] [--offline-dir DIR]\n"
+    "  hocba extend FILE.pdf --out OUT.pdf --level B-LT|B-LTA [--tsa URL]... [--tsa-timeout SECONDS]\n"
+    "             [--tsa-retries N] [--chain FILE]... [--trust CA.pem]... [--trust-dir DIR]\n"
+    "             [--revocation require|prefer|skip] [--offline-dir DIR]\n"
+    "  hocba verify FILE.pdf [--trust CA.pem]... [--trust-dir DIR] [--json]\n"
     "  hocba render --in CLASS.json --out DIR [--student ID] [--valid-only]\n"
     "The PIN comes from the key URI's pin-source=file:PATH, --pin-file FILE, or a prompt on the terminal;\n"
-    "never from an argument. Modules: --module, else $HOCBA_PKCS11_MODULES (':'-separated), else SoftHSM2.\n";
+    "never from an argument. Modules: --module, else $HOCBA_PKCS11_MODULES (':'-separated), else SoftHSM2.\n"
+    "--revocation defaults to require for B-LT and B-LTA, and to skip (no check) for B-B and B-T.\n";
 
 struct Args {
   std::vector<std::string> positional;
@@ -225,13 +240,72 @@ signer::TimestampClientOptions tsa_options(const Args& a, std::vector<std::strin
   return o;
 }
 
-// --level: B-B, or B-T (the default when --tsa is given).
+// --level: B-B, B-T (the default when --tsa is given), B-LT or B-LTA.
 signer::Level level_option(const Args& a, signer::Level def) {
-  auto level = signer::parse_level(a.get("level", signer::level_name(a.has("tsa") ? signer::Level::B_T : def)));
-  if (!level || (*level != signer::Level::B_B && *level != signer::Level::B_T))
-    throw UsageError{"--level must be B-B or B-T (B-LT and B-LTA are not made yet)"};
-  if (*level == signer::Level::B_B && a.has("tsa")) throw UsageError{"--tsa is for --level B-T"};
+  auto level = signer::parse_level(a.get("level", signer::level_name(a.has("tsa") && def == signer::Level::B_B ? signer::Level::B_T : def)));
+  if (!level) throw UsageError{"--level must be B-B, B-T, B-LT or B-LTA"};
+  if (*level == signer::Level::B_B && a.has("tsa")) throw UsageError{"--tsa is for --level B-T and above"};
   return *level;
+}
+
+// Every certificate (.pem, .crt, .cer, .der) in a folder: "trust anchors come from a configured folder".
+Result<std::vector<Bytes>> load_cert_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) return make_error(Errc::io, "cannot read the folder " + dir + ": " + ec.message());
+  std::vector<std::string> files;
+  for (const auto& e : it) {
+    std::string ext = e.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (e.is_regular_file(ec) && (ext == ".pem" || ext == ".crt" || ext == ".cer" || ext == ".der")) files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) return make_error(Errc::not_found, "the folder " + dir + " holds no certificate file (.pem, .crt, .cer, .der)");
+  return load_cert_files(files);
+}
+
+// --trust FILE... and --trust-dir DIR.
+Result<std::vector<Bytes>> trust_anchors(const Args& a) {
+  auto anchors = load_cert_files(a.all("trust"));
+  if (!anchors) return anchors.error();
+  for (const auto& d : a.all("trust-dir")) {
+    auto more = load_cert_dir(d);
+    if (!more) return more.error();
+    anchors->insert(anchors->end(), more->begin(), more->end());
+  }
+  return anchors;
+}
+
+// Revocation and long-term validation settings from --revocation, --offline-dir, --trust,
+// --trust-dir and --chain. The policy defaults to require for B-LT/B-LTA and to skip below.
+struct LtvSetup {
+  std::unique_ptr<signer::RevocationChecker> checker;
+  signer::LtvOptions opts;
+  bool active() const { return opts.revocation && opts.policy != signer::RevocationPolicy::skip; }
+};
+
+Result<std::unique_ptr<LtvSetup>> ltv_setup(const Args& a, signer::Level level, signer::Fetcher& http, std::vector<Bytes> extra) {
+  auto s = std::make_unique<LtvSetup>();
+  bool long_term = level == signer::Level::B_LT || level == signer::Level::B_LTA;
+  auto policy = signer::parse_policy(a.get("revocation", long_term ? "require" : "skip"));
+  if (!policy) throw UsageError{"--revocation must be require, prefer or skip"};
+  s->opts.policy = *policy;
+  signer::RevocationOptions ro;
+  ro.offline_dir = a.get("offline-dir");
+  // --offline-dir: the pre-fetched files only, no network.
+  s->checker = std::make_unique<signer::RevocationChecker>(ro.offline_dir.empty() ? &http : nullptr, ro);
+  if (auto st = s->checker->load_offline(); !st) return st.error();
+  s->opts.revocation = s->checker.get();
+  auto anchors = trust_anchors(a);
+  if (!anchors) return anchors.error();
+  s->opts.trust_anchors = std::move(*anchors);
+  s->opts.extra_certs = std::move(extra);
+  return s;
+}
+
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) std::fprintf(stderr, "hocba: warning: %s\n", w.c_str());
 }
 
 // The TSA did not give a timestamp: the signature is kept, not lost (OUT.pending, `hocba finish`).
@@ -286,10 +360,11 @@ int cmd_sign(const Args& a) {
   opts.lock_signed_fields = !a.has("no-lock");
   if (a.has("certify")) opts.certify_p = 2;
   opts.level = level_option(a, signer::Level::B_B);
-  if (opts.level == signer::Level::B_T && !a.has("tsa")) throw UsageError{"--level B-T needs --tsa URL"};
+  if (opts.level != signer::Level::B_B && !a.has("tsa"))
+    throw UsageError{std::string("--level ") + signer::level_name(opts.level) + " needs --tsa URL"};
   api::HttpClient http;
   signer::TimestampClient tsa(http, tsa_options(a, a.all("tsa")));
-  if (opts.level == signer::Level::B_T) opts.timestamps = &tsa;
+  if (opts.level != signer::Level::B_B) opts.timestamps = &tsa;
 
   hsm::Hsm h;
   if (!uri->module_path || a.has("module"))
@@ -314,11 +389,20 @@ int cmd_sign(const Args& a) {
     return fail(make_error(Errc::pin_required, err));
   }
 
+  // Revocation: checked before signing (a revoked certificate never signs) for B-LT/B-LTA, or
+  // whenever --revocation asks; the same answers then go into the DSS.
+  std::vector<Bytes> chain_certs = key->ca_certs;
+  chain_certs.insert(chain_certs.end(), extra->begin(), extra->end());
+  auto ltv = ltv_setup(a, opts.level, http, chain_certs);
+  if (!ltv) return fail(ltv.error());
+  (*ltv)->opts.timestamps = &tsa;
+  if ((*ltv)->active() || opts.level == signer::Level::B_LT || opts.level == signer::Level::B_LTA) opts.ltv = &(*ltv)->opts;
+
   signer::TokenSignOptions topts;
   topts.pin = &pin;
   topts.confirm_pin_risk = a.has("confirm-pin-risk");
   auto sk = signer::token_key(h, *key, topts);
-  // Sign now; B-T: then ask the TSA, and keep the signature in OUT.pending if it gives nothing.
+  // Sign now; B-T and above: then ask the TSA, and keep the signature in OUT.pending if it gives nothing.
   auto pending = signer::prepare_and_sign(*pdf, *sk, opts);
   pin.clear();
   if (!pending) {
@@ -326,16 +410,23 @@ int cmd_sign(const Args& a) {
       return fail(make_error(Errc::pin_needs_confirm, pending.error().message + "; add --confirm-pin-risk if you are sure of the PIN"));
     return fail(pending.error());
   }
+  print_warnings(pending->warnings);
+  pending->warnings.clear();
   std::optional<Bytes> token;
   std::string note;
-  if (opts.level == signer::Level::B_T) {
+  if (opts.level != signer::Level::B_B) {
     auto t = tsa.timestamp(pending->signature_value);
     if (!t) return keep_pending(*pending, out, t.error());
     token = std::move(t->der);
     note = timestamp_note(*t);
   }
-  auto signed_pdf = signer::finish(*pending, token);
+  auto signed_pdf = signer::finish(*pending, token, opts.ltv);
   if (!signed_pdf) return token ? keep_pending(*pending, out, signed_pdf.error()) : fail(signed_pdf.error());
+  print_warnings(signed_pdf->warnings);
+  if (signed_pdf->level != signer::Level::B_B && signed_pdf->level != signer::Level::B_T)
+    note.replace(note.find("B-T"), 3, signer::level_name(signed_pdf->level));
+  else if (signed_pdf->level != opts.level)
+    note += "; " + std::string(signer::level_name(opts.level)) + " not reached: validation data incomplete (see the warnings)";
   if (auto st = write_file_atomic(out, signed_pdf->pdf); !st) return fail(st.error());
   std::fprintf(stderr, "hocba: signed %s -> %s (field \"%s\", key %s%s)\n", in.c_str(), out.c_str(),
                signed_pdf->field_name.c_str(), key->uri.c_str(), note.c_str());
@@ -352,23 +443,32 @@ int cmd_finish(const Args& a) {
   if (!data) return fail(data.error());
   auto pending = signer::PendingSignature::parse(*data);
   if (!pending) return fail(make_error(pending.error().code, path + ": " + pending.error().message));
-  signer::Level level = level_option(a, pending->level == signer::Level::B_B ? signer::Level::B_B : signer::Level::B_T);
+  signer::Level level = level_option(a, pending->level);
   std::vector<std::string> urls = a.has("tsa") ? a.all("tsa") : pending->tsa_urls;
-  if (level == signer::Level::B_T && urls.empty()) throw UsageError{"no timestamp authority recorded in " + path + ": give --tsa URL"};
+  if (level != signer::Level::B_B && urls.empty()) throw UsageError{"no timestamp authority recorded in " + path + ": give --tsa URL"};
   auto topts = tsa_options(a, urls);
   topts.hash = pending->timestamp_hash;
+  pending->level = level;
+  api::HttpClient http;
+  signer::TimestampClient tsa(http, topts);
+  auto extra = load_cert_files(a.all("chain"));
+  if (!extra) return fail(extra.error());
+  auto ltv = ltv_setup(a, level, http, *extra);
+  if (!ltv) return fail(ltv.error());
+  (*ltv)->opts.timestamps = &tsa;
   std::optional<Bytes> token;
   std::string note;
-  if (level == signer::Level::B_T) {
-    api::HttpClient http;
-    signer::TimestampClient tsa(http, topts);
+  if (level != signer::Level::B_B) {
     auto t = tsa.timestamp(pending->signature_value);
     if (!t) return fail(make_error(t.error().code, t.error().message + "; " + path + " is kept: try again later"));
     token = std::move(t->der);
     note = timestamp_note(*t);
   }
-  auto signed_pdf = signer::finish(std::move(*pending), token);
+  auto signed_pdf = signer::finish(std::move(*pending), token, &(*ltv)->opts);
   if (!signed_pdf) return fail(make_error(signed_pdf.error().code, signed_pdf.error().message + "; " + path + " is kept"));
+  print_warnings(signed_pdf->warnings);
+  if (signed_pdf->level != signer::Level::B_B && signed_pdf->level != signer::Level::B_T)
+    note.replace(note.find("B-T"), 3, signer::level_name(signed_pdf->level));
   if (auto st = write_file_atomic(out, signed_pdf->pdf); !st) return fail(st.error());
   std::remove(path.c_str());
   std::fprintf(stderr, "hocba: finished %s -> %s (field \"%s\"%s)\n", path.c_str(), out.c_str(),
@@ -380,13 +480,47 @@ int cmd_verify(const Args& a) {
   if (a.positional.size() != 1) throw UsageError{"verify needs exactly one FILE.pdf"};
   auto pdf = read_file(a.positional[0]);
   if (!pdf) return fail(pdf.error());
-  auto anchors = load_cert_files(a.all("trust"));
+  auto anchors = trust_anchors(a);
   if (!anchors) return fail(anchors.error());
   auto rep = signer::verify_pdf(*pdf, *anchors);
   if (!rep) return fail(rep.error());
   if (a.has("json")) std::printf("%s\n", signer::to_json(*rep).c_str());
   else std::printf("%s", signer::to_text(*rep).c_str());
   return rep->all_valid ? 0 : 3;
+}
+
+// Adds long-term validation data (B-LT) for every signature of a signed record, and with B-LTA an
+// archive timestamp over it (again later to renew it).
+int cmd_extend(const Args& a) {
+  if (a.positional.size() != 1) throw UsageError{"extend needs exactly one FILE.pdf"};
+  if (!a.has("out")) throw UsageError{"extend needs --out"};
+  if (!a.has("level")) throw UsageError{"extend needs --level B-LT or B-LTA"};
+  auto level = signer::parse_level(a.get("level"));
+  if (!level || (*level != signer::Level::B_LT && *level != signer::Level::B_LTA)) throw UsageError{"extend: --level must be B-LT or B-LTA"};
+  if (*level == signer::Level::B_LTA && !a.has("tsa")) throw UsageError{"--level B-LTA needs --tsa URL (the archive timestamp)"};
+  if (*level == signer::Level::B_LT && a.has("tsa")) throw UsageError{"--tsa is for --level B-LTA (B-LT adds no timestamp)"};
+  std::string in = a.positional[0], out = a.get("out");
+  auto pdf = read_file(in);
+  if (!pdf) return fail(pdf.error());
+  auto extra = load_cert_files(a.all("chain"));
+  if (!extra) return fail(extra.error());
+  api::HttpClient http;
+  signer::TimestampClient tsa(http, tsa_options(a, a.all("tsa")));
+  auto ltv = ltv_setup(a, *level, http, *extra);
+  if (!ltv) return fail(ltv.error());
+  if (*level == signer::Level::B_LTA) (*ltv)->opts.timestamps = &tsa;
+  auto ext = signer::extend(*pdf, *level, (*ltv)->opts);
+  if (!ext) return fail(make_error(ext.error().code, ext.error().message + "; " + out + " not written"));
+  print_warnings(ext->warnings);
+  if (auto st = write_file_atomic(out, ext->pdf); !st) return fail(st.error());
+  std::string what = ext->complete ? "PAdES " + std::string(signer::level_name(ext->level))
+                                   : std::string(signer::level_name(*level)) + " not reached: validation data incomplete (see the warnings)";
+  std::string ts = ext->archive_timestamp ? ", archive timestamp " + signer::iso_time(ext->archive_timestamp->gen_time, 7 * 60) + " by " +
+                                                ext->archive_timestamp->tsa_name + " in field \"" + ext->archive_field + "\""
+                                          : "";
+  std::fprintf(stderr, "hocba: extended %s -> %s (%s; %zu signature(s), %zu certificate(s), %zu OCSP response(s), %zu CRL(s)%s)\n",
+               in.c_str(), out.c_str(), what.c_str(), ext->signatures, ext->certs, ext->ocsps, ext->crls, ts.c_str());
+  return 0;
 }
 
 // mkdir -p
@@ -490,10 +624,16 @@ int main(int argc, char** argv) {
     if (cmd == "key" && sub == "list") return cmd_key_list(parse(argc, argv, 3, {"module"}, {}));
     if (cmd == "sign")
       return cmd_sign(parse(argc, argv, 2, {"in", "out", "key", "field", "reason", "location", "pin-file", "chain", "hash", "module",
-                                                 "image", "seal-image", "title", "level", "tsa", "tsa-timeout", "tsa-retries"},
+                                                 "image", "seal-image", "title", "level", "tsa", "tsa-timeout", "tsa-retries",
+                                                 "trust", "trust-dir", "revocation", "offline-dir"},
                             {"pss", "confirm-pin-risk", "lock", "no-lock", "certify"}));
-    if (cmd == "finish") return cmd_finish(parse(argc, argv, 2, {"out", "tsa", "tsa-timeout", "tsa-retries", "level"}, {}));
-    if (cmd == "verify") return cmd_verify(parse(argc, argv, 2, {"trust"}, {"json"}));
+    if (cmd == "finish")
+      return cmd_finish(parse(argc, argv, 2, {"out", "tsa", "tsa-timeout", "tsa-retries", "level", "chain", "trust", "trust-dir",
+                                              "revocation", "offline-dir"}, {}));
+    if (cmd == "extend")
+      return cmd_extend(parse(argc, argv, 2, {"out", "level", "tsa", "tsa-timeout", "tsa-retries", "chain", "trust", "trust-dir",
+                                              "revocation", "offline-dir"}, {}));
+    if (cmd == "verify") return cmd_verify(parse(argc, argv, 2, {"trust", "trust-dir"}, {"json"}));
     if (cmd == "render") return cmd_render(parse(argc, argv, 2, {"in", "out", "student"}, {"valid-only"}));
     throw UsageError{"unknown command \"" + cmd + (sub.empty() ? "" : " " + sub) + "\""};
   } catch (const UsageError& e) {

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "hocba/pdf/signing.h"
+#include "hocba/signer/ltv.h"
 #include "hocba/signer/pades.h"
 #include "hocba/signer/timestamp.h"
 #include "ossl.h"
@@ -83,10 +84,10 @@ class SizingKey final : public SigningKey {
 }  // namespace
 
 Result<PendingSignature> prepare_and_sign(std::span<const std::uint8_t> pdf, SigningKey& key, const PadesOptions& opts) {
-  if (opts.level == Level::B_LT || opts.level == Level::B_LTA)
-    return make_error(Errc::invalid_argument, std::string("PAdES ") + level_name(opts.level) + " is not made yet (B-B and B-T are)");
-  if (opts.level == Level::B_T && !opts.timestamps)
-    return make_error(Errc::invalid_argument, "PAdES B-T needs a timestamp authority");
+  if (opts.level != Level::B_B && !opts.timestamps)
+    return make_error(Errc::invalid_argument, std::string("PAdES ") + level_name(opts.level) + " needs a timestamp authority");
+  if ((opts.level == Level::B_LT || opts.level == Level::B_LTA) && !opts.ltv)
+    return make_error(Errc::invalid_argument, std::string("PAdES ") + level_name(opts.level) + " needs revocation settings (LtvOptions)");
   Scheme scheme = opts.scheme.value_or(key.is_rsa() ? Scheme::rsa_pkcs1 : Scheme::ecdsa);
   if (key.is_rsa() && scheme == Scheme::ecdsa) return make_error(Errc::invalid_argument, "an RSA key cannot make ECDSA signatures");
   if (!key.is_rsa() && scheme != Scheme::ecdsa) return make_error(Errc::invalid_argument, "an EC key signs with ECDSA only");
@@ -94,6 +95,14 @@ Result<PendingSignature> prepare_and_sign(std::span<const std::uint8_t> pdf, Sig
   std::vector<Bytes> candidates = key.ca_certificates();
   candidates.insert(candidates.end(), opts.extra_certs.begin(), opts.extra_certs.end());
   std::vector<Bytes> chain = build_chain(key.certificate(), candidates);
+
+  // A revoked certificate never signs (checked before the token is touched).
+  std::vector<std::string> warnings;
+  if (opts.ltv) {
+    auto checked = check_signer_revocation(key.certificate(), candidates, *opts.ltv);
+    if (!checked) return checked.error();
+    warnings = std::move(*checked);
+  }
 
   // Size the placeholder from this key and chain: the CMS with a largest-size signature.
   SizingKey sizing(key);
@@ -138,7 +147,7 @@ Result<PendingSignature> prepare_and_sign(std::span<const std::uint8_t> pdf, Sig
   req.pdf_date = pdf_date(opts.signing_time, opts.utc_offset_minutes);
   req.contents_size = probe->size() + 16;
   // B-T: room for the signature timestamp (the largest token these TSAs gave, or a default).
-  if (opts.level == Level::B_T) req.contents_size += opts.timestamps->estimated_token_size() + kTimestampMargin;
+  if (opts.level != Level::B_B) req.contents_size += opts.timestamps->estimated_token_size() + kTimestampMargin;
 
   auto prepared = pdf::prepare_signature(pdf, req);
   if (!prepared) return prepared.error();
@@ -176,10 +185,13 @@ Result<PendingSignature> prepare_and_sign(std::span<const std::uint8_t> pdf, Sig
     out.tsa_urls = opts.tsa_urls;
   }
   out.created_unix = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  out.warnings = std::move(warnings);
   return out;
 }
 
-Result<SignOutcome> finish(PendingSignature pending, const std::optional<Bytes>& timestamp_token) {
+Result<SignOutcome> finish(PendingSignature pending, const std::optional<Bytes>& timestamp_token, const LtvOptions* ltv) {
+  Level asked = pending.level;
+  std::vector<std::string> warnings = std::move(pending.warnings);
   Bytes cms = pending.cms;
   Level level = Level::B_B;
   if (timestamp_token) {
@@ -215,6 +227,14 @@ Result<SignOutcome> finish(PendingSignature pending, const std::optional<Bytes>&
   out.field_name = prepared.field_name;
   out.pdf = std::move(prepared.file);
   out.level = level;
+  out.warnings = std::move(warnings);
+  if (level == Level::B_T && ltv && (asked == Level::B_LT || asked == Level::B_LTA)) {
+    auto ext = extend(out.pdf, asked, *ltv);
+    if (!ext) return ext.error();
+    out.pdf = std::move(ext->pdf);
+    out.level = ext->level;
+    for (auto& w : ext->warnings) out.warnings.push_back(std::move(w));
+  }
   return out;
 }
 
@@ -222,12 +242,17 @@ Result<SignOutcome> sign_pdf(std::span<const std::uint8_t> pdf, SigningKey& key,
   auto pending = prepare_and_sign(pdf, key, opts);
   if (!pending) return pending.error();
   std::optional<Bytes> token;
-  if (opts.level == Level::B_T) {
+  if (opts.level != Level::B_B) {
     auto t = opts.timestamps->timestamp(pending->signature_value);
     if (!t) return t.error();
     token = std::move(t->der);
   }
-  return finish(std::move(*pending), token);
+  if (opts.ltv && opts.level == Level::B_LTA && !opts.ltv->timestamps) {  // the archive timestamp from the same TSAs
+    LtvOptions ltv = *opts.ltv;
+    ltv.timestamps = opts.timestamps;
+    return finish(std::move(*pending), token, &ltv);
+  }
+  return finish(std::move(*pending), token, opts.ltv);
 }
 
 }  // namespace hocba::signer

@@ -4,12 +4,18 @@
 #include <openssl/ess.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
+#include <optional>
 #include <sstream>
 
+#include "hocba/pdf/dss.h"
 #include "hocba/pdf/signing.h"
 #include "hocba/signer/pades.h"
+#include "hocba/signer/revocation.h"
 #include "hocba/signer/timestamp.h"
+#include "ltv_internal.h"
 #include "ossl.h"
 
 namespace hocba::signer {
@@ -107,12 +113,123 @@ TimestampReport check_signature_timestamp(CMS_SignerInfo* si, const std::vector<
   return t;
 }
 
+// What the DSS shows for a signature: every certificate of the signer's chain and of its signature
+// timestamp's TSA chain (up to the anchor) is there (or in the CMS / token), and each but the anchor
+// has revocation data that verifies (an OCSP response from the issuer or its responder, or the
+// issuer's CRL). Responders with id-pkix-ocsp-nocheck need none.
+struct Need {
+  bool ok = true;
+  std::string missing;
+  std::optional<RevocationStatus> signer;  // the signer certificate's status, when found
+};
+
+std::optional<RevocationStatus> evidence_for(const Bytes& cert, const Bytes& issuer, const pdf::DssContent& dss) {
+  for (const auto& o : dss.ocsps) {
+    auto r = check_ocsp_response(o, cert, issuer, dss.certs, std::nullopt);
+    if (r && r->status != CertStatus::unknown) return std::move(*r);
+  }
+  for (const auto& c : dss.crls) {
+    auto r = check_crl(c, cert, issuer, std::nullopt);
+    if (r) return std::move(*r);
+  }
+  ERR_clear_error();
+  return std::nullopt;
+}
+
+Need need_for(const detail::SignatureParts& p, const pdf::DssContent& dss, const std::vector<Bytes>& anchors) {
+  Need n;
+  auto miss = [&](const std::string& m) {
+    if (n.ok) n.missing = m;
+    else if (n.missing.find(m) == std::string::npos) n.missing += "; " + m;
+    n.ok = false;
+  };
+  if (p.signer.empty()) {
+    miss("the signer's certificate is not in the CMS");
+    return n;
+  }
+  std::vector<Bytes> pool = p.certs;
+  pool.insert(pool.end(), p.timestamp_certs.begin(), p.timestamp_certs.end());
+  pool.insert(pool.end(), dss.certs.begin(), dss.certs.end());
+  std::vector<Bytes> heads{p.signer};
+  if (!p.tsa.empty()) heads.push_back(p.tsa);
+  for (std::size_t h = 0; h < heads.size(); ++h) {
+    auto chain = detail::chain_to_anchor(heads[h], pool, anchors);
+    if (!chain.complete)
+      miss("the chain of " + detail::subject_name(heads[h]) + " does not reach " + (anchors.empty() ? "a root" : "a trust anchor"));
+    for (std::size_t i = 0; i + 1 < chain.certs.size(); ++i) {
+      const Bytes& c = chain.certs[i];
+      if (!detail::contains(dss.certs, c) && !detail::contains(p.certs, c) && !detail::contains(p.timestamp_certs, c))
+        miss("the certificate " + detail::subject_name(c) + " is not in the DSS");
+      if (i > 0 && has_ocsp_nocheck(c)) continue;
+      auto ev = dss.present ? evidence_for(c, chain.certs[i + 1], dss) : std::nullopt;
+      if (!ev) miss("the DSS has no verified revocation data for " + detail::subject_name(c));
+      else if (h == 0 && i == 0) n.signer = std::move(ev);
+    }
+  }
+  if (!dss.present) {
+    n.ok = false;
+    n.missing = "the document has no DSS (no long-term validation data)";
+  }
+  return n;
+}
+
+std::string vn_time(std::chrono::system_clock::time_point t) {
+  return t == std::chrono::system_clock::time_point{} ? std::string() : iso_time(t, 7 * 60);
+}
+
+// "D:20261122093000+07'00'" -> "2026-11-22T09:30:00+07:00" (as much as is there).
+std::string pdf_date_iso(const std::string& d) {
+  std::string s = d.rfind("D:", 0) == 0 ? d.substr(2) : d;
+  if (s.size() < 14 || !std::all_of(s.begin(), s.begin() + 14, [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    return d;
+  std::string out = s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6, 2) + "T" + s.substr(8, 2) + ":" + s.substr(10, 2) + ":" +
+                    s.substr(12, 2);
+  std::string tz = s.substr(14);
+  if (tz.empty() || tz[0] == 'Z') return out + "Z";
+  if ((tz[0] == '+' || tz[0] == '-') && tz.size() >= 3) {
+    std::string hh = tz.substr(1, 2), mm = tz.size() >= 6 ? tz.substr(4, 2) : "00";
+    return out + tz[0] + hh + ":" + mm;
+  }
+  return out;
+}
+
+std::string first_reason(const SignatureReport& r) {
+  if (!r.intact) return r.integrity_detail.empty() ? "the signature does not verify" : r.integrity_detail;
+  if (!r.pades_problems.empty()) return r.pades_problems.front();
+  if (r.chain == SignatureReport::Chain::untrusted) return "the signer's certificate does not chain to a trust anchor (" + r.chain_detail + ")";
+  if (r.timestamp.present && !(r.timestamp.imprint_matches && r.timestamp.verifies)) return "its timestamp is not valid: " + r.timestamp.detail;
+  if (r.revocation.status == "revoked") return "the signer's certificate was revoked on " + r.revocation.revoked_at + ", before the signature's time";
+  return "not valid";
+}
+
+std::string signature_summary(const SignatureReport& r, const std::string& signer_cn, const std::string& signer_expires) {
+  if (!r.valid) return "NOT valid: " + first_reason(r);
+  std::string when = r.timestamp.present ? r.timestamp.time + " (trusted timestamp)" : pdf_date_iso(r.signing_time) + " (the signer's own claim)";
+  std::string s = "Valid: signed by " + signer_cn + " on " + when;
+  if (r.level == "B-LTA")
+    s += ", long-term verifiable (B-LTA) until the archive timestamp's certificate expires on " + r.long_term.verifiable_until +
+         " (renew it before then with `hocba extend --level B-LTA`)";
+  else if (r.level == "B-LT")
+    s += ", with long-term validation data (B-LT); add an archive timestamp (`hocba extend --level B-LTA`) before the timestamp's "
+         "certificate expires on " + r.long_term.verifiable_until;
+  else if (r.level == "B-T")
+    s += ", timestamped (B-T); checkable while the signer's certificate can still be checked online (it expires on " + signer_expires +
+         "); add validation data with `hocba extend --level B-LT`";
+  else if (r.level == "B-B")
+    s += " (B-B: no trusted time)";
+  if (r.revocation.status == "revoked") s += "; its certificate was revoked later, on " + r.revocation.revoked_at;
+  if (r.chain == SignatureReport::Chain::not_checked) s += "; the certificate chain was not checked (give --trust or --trust-dir)";
+  return s;
+}
+
 }  // namespace
 
 std::string pades_level(const SignatureReport& s) {
   if (s.type != "Sig" || s.sub_filter != "ETSI.CAdES.detached") return "";
-  if (s.timestamp.present && s.timestamp.imprint_matches && s.timestamp.verifies) return "B-T";
-  return "B-B";
+  if (!(s.timestamp.present && s.timestamp.imprint_matches && s.timestamp.verifies)) return "B-B";
+  if (!s.long_term.dss_complete) return "B-T";
+  if (s.long_term.archive_timestamp.empty()) return "B-LT";
+  return "B-LTA";
 }
 
 Result<VerifyReport> verify_pdf(std::span<const std::uint8_t> file, const std::vector<Bytes>& anchors) {
@@ -121,12 +238,83 @@ Result<VerifyReport> verify_pdf(std::span<const std::uint8_t> file, const std::v
   VerifyReport rep;
   rep.file_size = file.size();
   rep.revisions = insp->revisions.size();
+  pdf::DssContent dss;
+  if (auto d = pdf::read_dss(file)) dss = std::move(*d);
+  rep.dss_present = dss.present;
+  rep.dss_certs = dss.certs.size();
+  rep.dss_ocsps = dss.ocsps.size();
+  rep.dss_crls = dss.crls.size();
+  rep.dss_vri = dss.vri.size();
 
   X509StorePtr store(X509_STORE_new(), X509_STORE_free);
   for (const auto& a : anchors)
     if (auto x = x509_from_der(a)) X509_STORE_add_cert(store.get(), x.get());
 
+  auto signed_bytes_of = [&](const pdf::FoundSignature& s) {
+    Bytes out;
+    out.reserve(s.covered_end);
+    const auto& br = s.byte_range;
+    out.insert(out.end(), file.begin() + br[0], file.begin() + br[0] + br[1]);
+    out.insert(out.end(), file.begin() + br[2], file.begin() + br[2] + br[3]);
+    return out;
+  };
+  auto later_revisions = [&](std::size_t end) {
+    std::size_t n = 0;
+    for (const auto& rv : insp->revisions)
+      if (rv.end_offset > end) ++n;
+    return n;
+  };
+
+  // Document timestamps first: the archive timestamps of B-LTA.
+  struct DocTs {
+    const pdf::FoundSignature* sig;
+    std::size_t report;
+    std::optional<pdf::DssContent> dss;  // the DSS of the revision it covers, read when needed
+  };
+  std::vector<DocTs> doc_ts;
   for (const auto& s : insp->signatures) {
+    if (s.type != "DocTimeStamp") continue;
+    DocumentTimestampReport d;
+    d.field_name = s.field_name;
+    d.covered_bytes = s.covered_end;
+    d.covers_whole_document = s.covered_end == file.size();
+    d.later_revisions = later_revisions(s.covered_end);
+    if (s.sub_filter != "ETSI.RFC3161") {
+      d.detail = "SubFilter is " + s.sub_filter + ", not ETSI.RFC3161";
+    } else if (!s.byte_range_well_formed) {
+      d.detail = "the /ByteRange does not cover the whole revision except exactly the /Contents string";
+    } else {
+      Bytes data = signed_bytes_of(s);
+      auto c = check_timestamp_token(s.contents, data, anchors);
+      ERR_clear_error();
+      if (!c) {
+        d.detail = c.error().message;
+      } else {
+        if (c->info.gen_time != std::chrono::system_clock::time_point{}) {
+          d.time = iso_time(c->info.gen_time, 7 * 60);
+          d.time_utc = iso_time(c->info.gen_time, 0);
+          if (d.time_utc.size() > 6) d.time_utc.replace(d.time_utc.size() - 6, 6, "Z");
+        }
+        d.tsa = c->info.tsa_name;
+        d.intact = c->imprint_matches;
+        d.verifies = c->verifies;
+        d.detail = c->imprint_matches ? c->detail : "the bytes it covers were changed (" + c->detail + ")";
+        Bytes tsa;
+        detail::token_certificates(s.contents, &tsa);
+        if (!tsa.empty()) d.tsa_certificate_expires = vn_time(detail::not_after(tsa));
+      }
+    }
+    d.valid = d.intact && d.verifies;
+    doc_ts.push_back({&s, rep.document_timestamps.size(), std::nullopt});
+    rep.document_timestamps.push_back(std::move(d));
+  }
+  // The last valid archive timestamp keeps everything before it verifiable until its TSA expires.
+  std::string archive_until;
+  for (const auto& d : rep.document_timestamps)
+    if (d.valid) archive_until = d.tsa_certificate_expires;
+
+  for (const auto& s : insp->signatures) {
+    if (s.type == "DocTimeStamp") continue;
     SignatureReport r;
     r.field_name = s.field_name;
     r.sub_filter = s.sub_filter;
@@ -134,9 +322,11 @@ Result<VerifyReport> verify_pdf(std::span<const std::uint8_t> file, const std::v
     r.signing_time = s.pdf_date;
     r.covered_bytes = s.covered_end;
     r.covers_whole_document = s.covered_end == file.size();
-    for (const auto& rv : insp->revisions)
-      if (rv.end_offset > s.covered_end) ++r.later_revisions;
-    auto finish = [&] { rep.signatures.push_back(std::move(r)); };
+    r.later_revisions = later_revisions(s.covered_end);
+    auto finish = [&] {
+      if (r.summary.empty()) r.summary = "NOT valid: " + first_reason(r);
+      rep.signatures.push_back(std::move(r));
+    };
 
     if (!s.byte_range_well_formed) {
       r.integrity_detail = "the /ByteRange does not cover the whole revision except exactly the /Contents string";
@@ -156,9 +346,6 @@ Result<VerifyReport> verify_pdf(std::span<const std::uint8_t> file, const std::v
         r.pades_problems.push_back("bytes other than zero padding follow the CMS in /Contents");
         break;
       }
-    if (s.type == "DocTimeStamp") {
-      r.integrity_detail = "document timestamps are verified from issue #4 on";
-    }
     STACK_OF(CMS_SignerInfo)* sis = CMS_get0_SignerInfos(cms.get());
     int nsi = sis ? sk_CMS_SignerInfo_num(sis) : 0;
     if (nsi != 1) r.pades_problems.push_back("CMS has " + std::to_string(nsi) + " SignerInfos; PAdES requires exactly one");
@@ -186,11 +373,7 @@ Result<VerifyReport> verify_pdf(std::span<const std::uint8_t> file, const std::v
     check_pades(cms.get(), si, signer, s.sub_filter, r.pades_problems);
 
     // Integrity: the message digest over the byte ranges, and the signature over the attributes.
-    Bytes signed_data;
-    signed_data.reserve(s.covered_end);
-    const auto& br = s.byte_range;
-    signed_data.insert(signed_data.end(), file.begin() + br[0], file.begin() + br[0] + br[1]);
-    signed_data.insert(signed_data.end(), file.begin() + br[2], file.begin() + br[2] + br[3]);
+    Bytes signed_data = signed_bytes_of(s);
     BioPtr content(BIO_new_mem_buf(signed_data.data(), static_cast<int>(signed_data.size())), BIO_free);
     ERR_clear_error();
     if (!signer) {
@@ -206,10 +389,17 @@ Result<VerifyReport> verify_pdf(std::span<const std::uint8_t> file, const std::v
                                : "CMS verification failed: " + why;
     }
 
-    // Chain to the trust anchors.
+    // Chain to the trust anchors (intermediates from the CMS and the DSS).
     if (signer && !anchors.empty()) {
+      CertStack untrusted(sk_X509_new_null(), free_cert_stack);
+      for (int i = 0; certs && i < sk_X509_num(certs.get()); ++i) {
+        X509_up_ref(sk_X509_value(certs.get(), i));
+        sk_X509_push(untrusted.get(), sk_X509_value(certs.get(), i));
+      }
+      for (const auto& c : dss.certs)
+        if (auto x = x509_from_der(c)) sk_X509_push(untrusted.get(), x.release());
       X509StoreCtxPtr ctx(X509_STORE_CTX_new(), X509_STORE_CTX_free);
-      X509_STORE_CTX_init(ctx.get(), store.get(), signer, certs.get());
+      X509_STORE_CTX_init(ctx.get(), store.get(), signer, untrusted.get());
       X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_PARTIAL_CHAIN);
       if (X509_verify_cert(ctx.get()) == 1) {
         r.chain = SignatureReport::Chain::trusted;
@@ -222,13 +412,96 @@ Result<VerifyReport> verify_pdf(std::span<const std::uint8_t> file, const std::v
       ERR_clear_error();
     }
     r.timestamp = check_signature_timestamp(si, anchors);
+    bool timestamp_good = r.timestamp.present && r.timestamp.imprint_matches && r.timestamp.verifies;
+
+    // Long-term validation data: the DSS of the whole file, then the DSS each archive timestamp covers.
+    auto parts = detail::signature_parts(s.contents, false);
+    Need now = need_for(parts, dss, anchors);
+    r.long_term.dss_complete = now.ok;
+    r.long_term.missing = now.missing;
+    if (now.signer) {
+      const auto& st = *now.signer;
+      r.revocation.status = status_name(st.status);
+      r.revocation.source = st.source == RevocationStatus::Source::ocsp ? "DSS OCSP" : "DSS CRL";
+      r.revocation.produced = vn_time(st.produced);
+      if (st.status == CertStatus::revoked) {
+        r.revocation.revoked_at = vn_time(st.revoked_at);
+        r.revocation.reason = st.reason;
+      }
+    }
+    if (timestamp_good && now.ok) {
+      r.long_term.verifiable_until = parts.tsa.empty() ? std::string() : vn_time(detail::not_after(parts.tsa));
+      for (auto& t : doc_ts) {
+        const auto& d = rep.document_timestamps[t.report];
+        if (!d.valid || t.sig->covered_end <= s.covered_end) continue;
+        if (!t.dss) {
+          auto at = pdf::read_dss(file.first(t.sig->covered_end));
+          t.dss = at ? std::move(*at) : pdf::DssContent{};
+        }
+        if (need_for(parts, *t.dss, anchors).ok) {
+          r.long_term.archive_timestamp = d.field_name;
+          r.long_term.verifiable_until = archive_until;
+          break;
+        }
+      }
+    }
     r.level = pades_level(r);
+
+    // A certificate revoked before the signature's time (trusted if timestamped, else now) voids it.
+    bool revoked_before = false;
+    if (now.signer && now.signer->status == CertStatus::revoked) {
+      auto when = timestamp_good ? parts.timestamp_time : std::chrono::system_clock::now();
+      revoked_before = now.signer->revoked_at <= when;
+    }
     r.valid = r.intact && r.pades_problems.empty() && r.chain != SignatureReport::Chain::untrusted &&
-              (!r.timestamp.present || (r.timestamp.imprint_matches && r.timestamp.verifies));
+              (!r.timestamp.present || timestamp_good) && !revoked_before;
+    r.summary = signature_summary(r, detail::common_name(parts.signer), vn_time(detail::not_after(parts.signer)));
     finish();
   }
   rep.all_valid = !rep.signatures.empty();
   for (const auto& s : rep.signatures) rep.all_valid = rep.all_valid && s.valid;
+  for (const auto& d : rep.document_timestamps) rep.all_valid = rep.all_valid && d.valid;
+
+  // The document as a whole.
+  if (rep.signatures.empty()) {
+    rep.summary = "NOT valid: the document carries no signature";
+  } else if (!rep.all_valid) {
+    std::string bad;
+    std::size_t n = 0;
+    for (const auto& s : rep.signatures)
+      if (!s.valid && n++ == 0) bad = "signature in field \"" + s.field_name + "\": " + first_reason(s);
+    for (const auto& d : rep.document_timestamps)
+      if (!d.valid && n++ == 0) bad = "document timestamp in field \"" + d.field_name + "\": " + d.detail;
+    rep.summary = "NOT valid: " + std::to_string(n) + " of " + std::to_string(rep.signatures.size() + rep.document_timestamps.size()) +
+                  " signatures and timestamps fail; first: " + bad;
+  } else {
+    static const char* order[] = {"B-B", "B-T", "B-LT", "B-LTA"};
+    int lowest = 3;
+    std::string names;
+    for (const auto& s : rep.signatures) {
+      int l = 0;
+      for (int i = 0; i < 4; ++i)
+        if (s.level == order[i]) l = i;
+      lowest = std::min(lowest, l);
+      std::string cn = s.signer_subject;
+      if (auto at = cn.find("CN="); at != std::string::npos) {
+        cn = cn.substr(at + 3);
+        // RFC 2253: the next unescaped comma ends the value.
+        for (std::size_t i = 0; i < cn.size(); ++i)
+          if (cn[i] == '\\') ++i;
+          else if (cn[i] == ',') { cn.resize(i); break; }
+      }
+      names += (names.empty() ? "" : "; ") + cn + " on " + (s.timestamp.present ? s.timestamp.time : pdf_date_iso(s.signing_time));
+    }
+    rep.summary = "Valid: " + std::to_string(rep.signatures.size()) + " signature" + (rep.signatures.size() == 1 ? "" : "s") + " (" +
+                  names + "); the record is PAdES " + order[lowest];
+    if (lowest == 3) rep.summary += ", long-term verifiable until the archive timestamp's certificate expires on " + archive_until;
+    else if (lowest == 2) rep.summary += " (long-term validation data embedded; add an archive timestamp with `hocba extend --level B-LTA`)";
+    else if (lowest == 1) rep.summary += " (timestamped; add long-term validation data with `hocba extend --level B-LT`)";
+    else rep.summary += " (no trusted time)";
+    if (!rep.signatures.empty() && rep.signatures.front().chain == SignatureReport::Chain::not_checked)
+      rep.summary += "; certificate chains not checked (give --trust or --trust-dir)";
+  }
   return rep;
 }
 
@@ -285,9 +558,49 @@ std::string to_json(const VerifyReport& r) {
       if (!s.timestamp.detail.empty()) ts["detail"] = s.timestamp.detail;
     }
     j["timestamp"] = std::move(ts);
+    boost::json::object rv;
+    rv["status"] = s.revocation.status;
+    rv["source"] = s.revocation.source;
+    if (!s.revocation.produced.empty()) rv["produced"] = s.revocation.produced;
+    if (!s.revocation.revoked_at.empty()) rv["revoked_at"] = s.revocation.revoked_at;
+    if (!s.revocation.reason.empty()) rv["reason"] = s.revocation.reason;
+    j["revocation"] = std::move(rv);
+    boost::json::object lt;
+    lt["dss_complete"] = s.long_term.dss_complete;
+    if (!s.long_term.missing.empty()) lt["missing"] = s.long_term.missing;
+    if (!s.long_term.archive_timestamp.empty()) lt["archive_timestamp"] = s.long_term.archive_timestamp;
+    if (!s.long_term.verifiable_until.empty()) lt["verifiable_until"] = s.long_term.verifiable_until;
+    j["long_term"] = std::move(lt);
+    j["summary"] = s.summary;
     sigs.emplace_back(std::move(j));
   }
   o["signatures"] = std::move(sigs);
+  boost::json::array dts;
+  for (const auto& d : r.document_timestamps) {
+    boost::json::object j;
+    j["field"] = d.field_name;
+    j["valid"] = d.valid;
+    j["intact"] = d.intact;
+    j["verifies"] = d.verifies;
+    j["time"] = d.time;
+    j["time_utc"] = d.time_utc;
+    j["tsa"] = d.tsa;
+    j["tsa_certificate_expires"] = d.tsa_certificate_expires;
+    j["covered_bytes"] = d.covered_bytes;
+    j["covers_whole_document"] = d.covers_whole_document;
+    j["later_revisions"] = d.later_revisions;
+    if (!d.detail.empty()) j["detail"] = d.detail;
+    dts.emplace_back(std::move(j));
+  }
+  o["document_timestamps"] = std::move(dts);
+  boost::json::object dss;
+  dss["present"] = r.dss_present;
+  dss["certs"] = r.dss_certs;
+  dss["ocsps"] = r.dss_ocsps;
+  dss["crls"] = r.dss_crls;
+  dss["vri"] = r.dss_vri;
+  o["dss"] = std::move(dss);
+  o["summary"] = r.summary;
   return boost::json::serialize(o);
 }
 
@@ -329,8 +642,34 @@ std::string to_text(const VerifyReport& r) {
       case SignatureReport::Chain::untrusted: os << "  chain:     NOT trusted: " << s.chain_detail << "\n"; break;
     }
     for (const auto& p : s.pades_problems) os << "  problem:   " << p << "\n";
+    if (s.type == "Sig") {
+      os << "  revocation: " << s.revocation.status;
+      if (s.revocation.status != "not_checked") os << " (" << s.revocation.source << ", " << s.revocation.produced << ")";
+      else os << " (no revocation data in the document)";
+      if (!s.revocation.revoked_at.empty())
+        os << ", revoked on " << s.revocation.revoked_at << (s.revocation.reason.empty() ? "" : " (" + s.revocation.reason + ")");
+      os << "\n";
+      if (s.long_term.dss_complete)
+        os << "  long-term: the DSS holds the validation data" << (s.long_term.archive_timestamp.empty() ? "" : ", covered by the archive timestamp in \"" + s.long_term.archive_timestamp + "\"") << "\n";
+      else if (!s.long_term.missing.empty())
+        os << "  long-term: " << s.long_term.missing << "\n";
+    }
+    os << "  summary:   " << s.summary << "\n";
   }
+  int k = 0;
+  for (const auto& d : r.document_timestamps) {
+    os << "\nDocument timestamp " << ++k << " in field \"" << d.field_name << "\": " << (d.valid ? "VALID" : "NOT VALID") << "\n";
+    if (!d.time.empty()) os << "  time:      " << d.time << " (" << d.time_utc << ") by " << (d.tsa.empty() ? "(unknown TSA)" : d.tsa) << "\n";
+    if (!d.tsa_certificate_expires.empty()) os << "  TSA certificate expires: " << d.tsa_certificate_expires << "\n";
+    if (d.covers_whole_document) os << "  coverage:  the whole document\n";
+    else os << "  coverage:  " << d.covered_bytes << " of " << r.file_size << " bytes; " << d.later_revisions << " later revision(s) follow\n";
+    if (!d.valid) os << "  problem:   " << d.detail << "\n";
+  }
+  if (r.dss_present)
+    os << "\nDSS: " << r.dss_certs << " certificate(s), " << r.dss_ocsps << " OCSP response(s), " << r.dss_crls << " CRL(s), " << r.dss_vri
+       << " VRI entr" << (r.dss_vri == 1 ? "y" : "ies") << "\n";
   if (r.signatures.empty()) os << "The document carries no signature.\n";
+  os << "\n" << r.summary << "\n";
   return os.str();
 }
 

@@ -263,9 +263,9 @@ TEST_F(TsaCli, LevelOptionsAreChecked) {
   auto a = hocba("sign --level B-T" + base);
   EXPECT_EQ(a.status, 2);
   EXPECT_NE(a.out.find("--level B-T needs --tsa URL"), std::string::npos) << a.out;
-  auto b = hocba("sign --level B-LTA --tsa http://127.0.0.1:1/" + base);
+  auto b = hocba("sign --level B-LX --tsa http://127.0.0.1:1/" + base);
   EXPECT_EQ(b.status, 2);
-  EXPECT_NE(b.out.find("B-LT and B-LTA are not made yet"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("--level must be B-B, B-T, B-LT or B-LTA"), std::string::npos) << b.out;
   auto c = hocba("sign --level B-B --tsa http://127.0.0.1:1/" + base);
   EXPECT_EQ(c.status, 2);
   auto d = hocba("sign --tsa http://127.0.0.1:1/ --tsa-timeout zero" + base);

@@ -104,6 +104,8 @@ ChildServer::ChildServer(const std::vector<std::string>& argv, const std::string
   }
   close(fds[0]);
   try {
+    // Our servers print the port; `openssl ocsp -port N` prints "ACCEPT [::]:N PID=…" once listening.
+    if (line.rfind("ACCEPT ", 0) == 0) line = line.substr(line.rfind(':', line.find(" PID")) + 1);
     port_ = std::stoi(line);
   } catch (...) {
     port_ = 0;
@@ -132,10 +134,12 @@ void ChildServer::stop() {
 }
 
 void make_tsa_certificate(const std::string& prefix, const std::string& ca_pem, const std::string& ca_key,
-                          const std::string& subject, const std::string& key_spec, const std::string& eku) {
+                          const std::string& subject, const std::string& key_spec, const std::string& eku,
+                          const std::string& more_extensions) {
   std::string newkey = key_spec == "ec" ? "-newkey ec -pkeyopt ec_paramgen_curve:P-256" : "-newkey " + key_spec;
   write_text(prefix + ".ext", "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-                              "extendedKeyUsage=" + eku + "\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
+                              "extendedKeyUsage=" + eku + "\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n" +
+                              more_extensions);
   auto r = run("(openssl req -new -utf8 " + newkey + " -nodes -keyout '" + prefix + ".key' -out '" + prefix +
                ".csr' -subj '" + subject + "' && openssl x509 -req -in '" + prefix + ".csr' -CA '" + ca_pem +
                "' -CAkey '" + ca_key + "' -set_serial 0x$(openssl rand -hex 8) -days 30 -extfile '" + prefix +

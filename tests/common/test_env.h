@@ -39,7 +39,8 @@ CommandResult run(const std::string& shell_command);
 bool have_tool(const std::string& name);
 
 // A server run as a child process (fork/exec, no shell) that prints its TCP port as the first line
-// on stdout, e.g. hocba-test-tsa with --port 0. Its stderr goes to `log_path` (or /dev/null).
+// on stdout, e.g. hocba-test-tsa with --port 0 (or "ACCEPT host:PORT PID=…", as `openssl ocsp
+// -port N` does once it listens). Its stderr goes to `log_path` (or /dev/null).
 // Throws std::runtime_error if it exits or prints no port within 10 s. The destructor (or stop())
 // sends SIGTERM, then SIGKILL after a second, and reaps it.
 class ChildServer {
@@ -59,10 +60,11 @@ class ChildServer {
 
 // Makes a timestamping key and certificate issued by ca_pem/ca_key with the openssl command: writes
 // PREFIX.key and PREFIX.pem. key_spec: "rsa:2048", "ec" (P-256). eku: the extendedKeyUsage line
-// ("critical,timeStamping" is right; others make broken TSAs). Throws on failure.
+// ("critical,timeStamping" is right; others make broken TSAs). more_extensions: further lines of
+// the openssl extension file (e.g. "authorityInfoAccess=OCSP;URI:…\n"). Throws on failure.
 void make_tsa_certificate(const std::string& prefix, const std::string& ca_pem, const std::string& ca_key,
                           const std::string& subject, const std::string& key_spec = "rsa:2048",
-                          const std::string& eku = "critical,timeStamping");
+                          const std::string& eku = "critical,timeStamping", const std::string& more_extensions = "");
 
 // A TCP port on 127.0.0.1 that nothing listens on (bound, then closed: connecting is refused).
 int closed_port();

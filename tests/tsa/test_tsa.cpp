@@ -2,13 +2,17 @@
 // DummyTimeStamper, as a process of its own).
 //
 //   hocba-test-tsa --key K.pem --cert C.pem [--chain CA.pem]... [--port 0] [--delay-ms N]
-//                  [--fixed-time UNIX] [--fail N] [--policy OID]
+//                  [--fixed-time UNIX] [--fail N] [--policy OID] [--serve-dir DIR]
+//   hocba-test-tsa --serve-dir DIR [--port 0]
 //
 // Listens on 127.0.0.1 only and prints the port as the first line on stdout. Answers POSTs of
 // application/timestamp-query with OpenSSL's TS_RESP_create_response (SHA-256 signature, ESSCertIDv2,
 // the TSA's name in TSTInfo, accuracy 1 s, serial numbers 1, 2, ...). --delay-ms N waits before each
 // answer (a slow TSA); --fixed-time UNIX puts that genTime in every token; --fail N answers the
-// first N requests with HTTP 503. One thread per connection; the signing itself is serialized.
+// first N requests with HTTP 503. --serve-dir DIR answers GET /NAME with the file DIR/NAME as it is
+// at that moment (CRLs for revocation tests; a plain name, no '/' and no leading '.'), 404 if there
+// is none; without --key and --cert it is only that file server. One thread per connection; the
+// signing itself is serialized.
 // Logs one line per request on stderr. Stops on SIGTERM/SIGINT (default actions).
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -34,7 +38,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 struct Config {
-  std::string key, cert, policy = "1.3.6.1.4.1.55555.1.1";
+  std::string key, cert, policy = "1.3.6.1.4.1.55555.1.1", serve_dir;
   std::vector<std::string> chain;
   unsigned short port = 0;
   long delay_ms = 0;
@@ -69,10 +73,11 @@ Config parse(int argc, char** argv) {
     else if (a == "--fixed-time") c.fixed_time = std::stoll(value());
     else if (a == "--fail") c.fail = std::stol(value());
     else if (a == "--policy") c.policy = value();
+    else if (a == "--serve-dir") c.serve_dir = value();
     else die("unknown option " + a);
   }
-  if (c.key.empty() || c.cert.empty()) die("usage: hocba-test-tsa --key K.pem --cert C.pem [--chain CA.pem]... [--port 0] "
-                                           "[--delay-ms N] [--fixed-time UNIX] [--fail N] [--policy OID]");
+  if ((c.key.empty() || c.cert.empty()) && c.serve_dir.empty()) die("usage: hocba-test-tsa --key K.pem --cert C.pem [--chain CA.pem]... [--port 0] "
+                                           "[--delay-ms N] [--fixed-time UNIX] [--fail N] [--policy OID] [--serve-dir DIR]");
   return c;
 }
 
@@ -155,6 +160,23 @@ void serve(tcp::socket sock, TS_RESP_CTX* ctx, const Config& c) {
   res.keep_alive(false);
   if (n <= c.fail) {
     res.result(http::status::service_unavailable);
+  } else if (req.method() == http::verb::get && !c.serve_dir.empty()) {
+    std::string name(req.target());
+    if (!name.empty() && name[0] == '/') name.erase(0, 1);
+    std::FILE* f = name.empty() || name[0] == '.' || name.find('/') != std::string::npos
+                       ? nullptr
+                       : std::fopen((c.serve_dir + "/" + name).c_str(), "rb");
+    if (!f) {
+      res.result(http::status::not_found);
+    } else {
+      char buf[65536];
+      std::size_t got;
+      while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) res.body().insert(res.body().end(), buf, buf + got);
+      std::fclose(f);
+      res.set(http::field::content_type, "application/octet-stream");
+    }
+  } else if (!ctx) {
+    res.result(http::status::not_found);
   } else if (req.method() != http::verb::post) {
     res.result(http::status::method_not_allowed);
   } else if (req[http::field::content_type] != "application/timestamp-query") {
@@ -187,7 +209,7 @@ void serve(tcp::socket sock, TS_RESP_CTX* ctx, const Config& c) {
 
 int main(int argc, char** argv) {
   Config c = parse(argc, argv);
-  TS_RESP_CTX* ctx = make_ctx(c);
+  TS_RESP_CTX* ctx = c.key.empty() ? nullptr : make_ctx(c);
   try {
     asio::io_context ioc{1};
     tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), c.port));

@@ -1,5 +1,6 @@
-// An HTTP/1.1 client for the services the signer talks to (timestamp authorities now, CRLs and OCSP
-// later). It implements signer::HttpPoster, so that nothing below api/ knows about HTTP. No Boost
+// An HTTP/1.1 client for the services the signer talks to (timestamp authorities, OCSP responders,
+// CRL distribution points). It implements signer::Fetcher (and so signer::HttpPoster), so that
+// nothing below api/ knows about HTTP. No Boost
 // type appears here: Beast and Asio stay in http_client.cpp (and are compiled once, in
 // beast_impl.cpp).
 #pragma once
@@ -11,6 +12,7 @@
 
 #include "hocba/common/error.h"
 #include "hocba/common/fileio.h"
+#include "hocba/signer/revocation.h"
 #include "hocba/signer/timestamp.h"
 
 namespace hocba::api {
@@ -26,7 +28,7 @@ struct HttpClientOptions {
 // One request per call, one connection per request (no keep-alive: these services are called
 // rarely). Every step (resolving, connecting, the TLS handshake, writing, reading) counts against
 // the call's timeout; the call never blocks longer. Safe to use from several threads at once.
-class HttpClient final : public signer::HttpPoster {
+class HttpClient final : public signer::Fetcher {
  public:
   explicit HttpClient(HttpClientOptions opts = {});
   ~HttpClient() override;
@@ -40,7 +42,7 @@ class HttpClient final : public signer::HttpPoster {
   Result<Bytes> post(const std::string& url, const std::string& content_type, std::span<const std::uint8_t> body,
                      std::chrono::milliseconds timeout) override;
   // GETs `url` (for CRLs); the same outcomes. Redirects are not followed.
-  Result<Bytes> get(const std::string& url, std::chrono::milliseconds timeout);
+  Result<Bytes> get(const std::string& url, std::chrono::milliseconds timeout) override;
 
  private:
   struct Impl;

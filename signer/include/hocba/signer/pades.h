@@ -15,8 +15,10 @@
 namespace hocba::signer {
 
 class TimestampClient;
+struct LtvOptions;
 
-// PAdES baseline levels (EN 319 142-1 §6). B-LT and B-LTA are reserved names: not made yet.
+// PAdES baseline levels (EN 319 142-1 §6): B-B, B-T (signature timestamp), B-LT (+ validation data
+// in the DSS, ltv.h), B-LTA (+ a document timestamp over it).
 enum class Level { B_B, B_T, B_LT, B_LTA };
 const char* level_name(Level l);                          // "B-B", "B-T", "B-LT", "B-LTA"
 std::optional<Level> parse_level(const std::string& s);  // the names above (also "B_T", "b-t")
@@ -48,6 +50,10 @@ struct PadesOptions {
   TimestampClient* timestamps = nullptr;
   std::vector<std::string> tsa_urls;  // recorded in a PendingSignature for finishing later (default:
                                       // the client's URLs)
+  // Revocation and long-term validation (ltv.h), not owned. When set with a policy other than skip,
+  // the signer's certificate chain is checked before signing (a revoked certificate is refused);
+  // B-LT and B-LTA need it (and `timestamps`): finish and sign_pdf then extend the B-T result.
+  const LtvOptions* ltv = nullptr;
 };
 
 // Bytes reserved beyond the estimated token size (the unsigned attribute's own encoding, and a TSA
@@ -58,7 +64,9 @@ struct SignOutcome {
   Bytes pdf;               // the signed file
   std::string field_name;  // the field that holds the signature
   std::size_t cms_size = 0, reserved_size = 0;
-  Level level = Level::B_B;  // what was made: B-T when a signature timestamp was added
+  Level level = Level::B_B;  // what was made: B-T when a signature timestamp was added; B-LT/B-LTA when
+                             // the validation data (and archive timestamp) were added completely
+  std::vector<std::string> warnings;  // revocation problems accepted under policy prefer
 };
 
 // A signature made but not yet embedded: the prepared incremental update and the B-B CMS, waiting
@@ -76,6 +84,7 @@ struct PendingSignature {
   Hash timestamp_hash = Hash::sha256;       // messageImprint hash for the timestamp request
   std::vector<std::string> tsa_urls;        // where to ask (may be empty)
   std::int64_t created_unix = 0;            // when it was signed
+  std::vector<std::string> warnings;        // from the revocation check before signing (not serialized)
 
   // A self-checking binary file (magic "HOCBA-PENDING-SIGNATURE", version, fields, SHA-256).
   Bytes serialize() const;
@@ -90,8 +99,11 @@ Result<PendingSignature> prepare_and_sign(std::span<const std::uint8_t> pdf, Sig
 
 // Step 2: adds the signature timestamp token (when given: it must cover this signature) to the CMS
 // and embeds it. Without a token the result is B-B. Fails with too_large if the token does not fit
-// the placeholder (the pending signature can still be finished without one).
-Result<SignOutcome> finish(PendingSignature pending, const std::optional<Bytes>& timestamp_token);
+// the placeholder (the pending signature can still be finished without one). With a token, a
+// pending level of B-LT or B-LTA and `ltv`: then extends the result (extend() in ltv.h); its
+// errors are returned (the pending signature is not lost: finish it again, or at B-T).
+Result<SignOutcome> finish(PendingSignature pending, const std::optional<Bytes>& timestamp_token,
+                           const LtvOptions* ltv = nullptr);
 
 // Builds the CMS SignedData for a PAdES signature over `digest` (detached, one SignerInfo,
 // content-type + message-digest + signing-certificate-v2, no signing-time) with the signer's chain.
@@ -103,7 +115,8 @@ Result<Bytes> build_pades_cms(SigningKey& key, Hash hash, Scheme scheme, std::sp
 std::vector<Bytes> build_chain(const Bytes& signer, const std::vector<Bytes>& candidates);
 
 // Signs a PDF: prepares the incremental update, hashes the byte ranges, signs, embeds
-// (prepare_and_sign, then for B-T the timestamp from opts.timestamps, then finish).
+// (prepare_and_sign, then for B-T and above the timestamp from opts.timestamps, then finish, which
+// for B-LT/B-LTA adds the validation data and archive timestamp with opts.ltv).
 Result<SignOutcome> sign_pdf(std::span<const std::uint8_t> pdf, SigningKey& key, const PadesOptions& opts);
 
 // "2026-11-22T09:30:00+07:00"
