@@ -48,4 +48,6 @@ fi
 install libssl-dev openssl libp11-dev libp11-kit-dev libpodofo-dev libspdlog-dev libsodium-dev \
         libtomlplusplus-dev libsqlite3-dev libgtest-dev libgmock-dev libfontconfig-dev libfreetype-dev \
         softhsm2 opensc poppler-utils qpdf fonts-liberation2 ca-certificates \
-        libgs-common  # libgs-common: the sRGB ICC profile of rendered records' PDF/A OutputIntent
+        libgs-common python3-asn1crypto
+# libgs-common: the sRGB ICC profile of rendered records' PDF/A OutputIntent;
+# python3-asn1crypto: tests/tools/check_pades_cms.py, an independent strict reading of our CMS

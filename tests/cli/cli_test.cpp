@@ -82,6 +82,12 @@ TEST_P(ThreeSigners, PdfsigQpdfAndHocbaAllAgree) {
   EXPECT_EQ(qc.status, 0) << qc.out;
   EXPECT_NE(qc.out.find("No syntax or stream encoding errors"), std::string::npos) << qc.out;
 
+  // An independent strict reading of the CMS (asn1crypto): DER, one SignerInfo, exactly the three
+  // PAdES attributes, digests and ESSCertIDv2 right.
+  auto strict = test::run("/usr/bin/python3 " + std::string(HOCBA_SOURCE_DIR) + "/tests/tools/check_pades_cms.py " + q(out));
+  EXPECT_EQ(strict.status, 0) << strict.out;
+  EXPECT_NE(strict.out.find("OK: 3 signature(s)"), std::string::npos) << strict.out;
+
   auto v = hocba("verify " + q(out) + " --trust " + q(root()) + " --json");
   EXPECT_EQ(v.status, 0) << v.out;
   auto j = boost::json::parse(v.out).as_object();
@@ -282,6 +288,8 @@ TEST_F(Cli, RenderedRecordSignedByThreeShowsTheAppearances) {
   EXPECT_EQ(qc.status, 0) << qc.out;
   auto v = hocba("verify " + q(s3) + " --trust " + q(root()) + " --json");
   EXPECT_EQ(v.status, 0) << v.out;
+  auto strict = test::run("/usr/bin/python3 " + std::string(HOCBA_SOURCE_DIR) + "/tests/tools/check_pades_cms.py " + q(s3));
+  EXPECT_EQ(strict.status, 0) << strict.out;
   auto fonts = test::run("pdffonts " + q(s3));
   EXPECT_EQ(fonts.out.find(" no "), std::string::npos) << "every font embedded: " << fonts.out;
 
