@@ -13,6 +13,9 @@
 //              [--chain FILE]... [--trust CA.pem]... [--trust-dir DIR] [--revocation require|prefer|skip] [--offline-dir DIR]
 //   hocba verify FILE.pdf [--trust CA.pem]... [--trust-dir DIR] [--json]
 //   hocba render --in CLASS.json --out DIR [--student ID] [--valid-only]
+//   hocba config check FILE | hocba config keys
+// sign, finish and extend take --config FILE: the appliance configuration (firmware-config/) fills in
+// the options not given; a command-line option wins (docs/configuration.md).
 //
 // Exit status: 0 success, 1 failure, 2 usage error, 3 (verify) a signature is not valid,
 // 3 (render) the class file has errors and nothing was rendered.
@@ -37,6 +40,7 @@
 #include "hocba/common/secret.h"
 #include "hocba/common/bytes.h"
 #include "hocba/api/http_client.h"
+#include "hocba/config/config.h"
 #include "hocba/hsm/hsm.h"
 #include "hocba/pdf/record.h"
 #include "hocba/pdf/render.h"
@@ -71,6 +75,10 @@ const char* kUsage =
     "             [--revocation require|prefer|skip] [--offline-dir DIR]\n"
     "  hocba verify FILE.pdf [--trust CA.pem]... [--trust-dir DIR] [--json]\n"
     "  hocba render --in CLASS.json --out DIR [--student ID] [--valid-only]\n"
+    "  hocba config check FILE    (prints the effective configuration, or every problem)\n"
+    "  hocba config keys          (the configuration keys, as a Markdown table)\n"
+    "sign, finish and extend take --config FILE: its [signing] keys fill in the options not given on the\n"
+    "command line (command line > configuration file > built-in default; sign also takes --no-certify).\n"
     "The PIN comes from the key URI's pin-source=file:PATH, --pin-file FILE, or a prompt on the terminal;\n"
     "never from an argument. Modules: --module, else $HOCBA_PKCS11_MODULES (':'-separated), else SoftHSM2.\n"
     "--revocation defaults to require for B-LT and B-LTA, and to skip (no check) for B-B and B-T.\n";
@@ -120,6 +128,64 @@ Args parse(int argc, char** argv, int start, const std::vector<std::string>& wit
     }
   }
   return a;
+}
+
+// --config FILE could not be used: exit 1 with every problem listed.
+struct ConfigFailure {
+  std::string msg;
+};
+
+// --config FILE: the configuration's [signing] keys fill in the options not given on the command line
+// (command line > configuration file > built-in default; docs/configuration.md). `cmd` is sign, finish
+// or extend. Revocation is filled in only when the file sets it (B-B and B-T do not check by default),
+// the trust folder only when the file sets it or the default folder exists.
+Args with_config(Args a, const std::string& cmd) {
+  if (!a.has("config")) return a;
+  auto cfg = config::load_config(a.get("config"));
+  if (!cfg) throw ConfigFailure{cfg.error().message};
+  const auto& s = cfg->signing;
+  auto fill = [&](const std::string& opt, const std::string& v) {
+    if (!a.has(opt)) a.opts[opt].push_back(v);
+  };
+  bool long_term = s.level == "B-LT" || s.level == "B-LTA";
+  if (cmd == "sign" && !a.has("level") && !(a.has("tsa") && s.level == "B-B")) fill("level", s.level);
+  if (cmd == "extend" && !a.has("level") && long_term) fill("level", s.level);
+  std::string level = a.get("level", "B-B");
+  if (!a.has("tsa") && !s.tsa_urls.empty()) {
+    if (cmd == "finish") a.opts["config-tsa"] = s.tsa_urls;  // before the URLs recorded in the pending file
+    else if ((cmd == "sign" && level != "B-B") || (cmd == "extend" && level == "B-LTA")) a.opts["tsa"] = s.tsa_urls;
+  }
+  fill("tsa-timeout", std::to_string(s.tsa_timeout_s));
+  fill("tsa-retries", std::to_string(s.tsa_retries));
+  fill("revocation-timeout", std::to_string(s.revocation_timeout_s));
+  if (cfg->is_given("signing.revocation")) fill("revocation", s.revocation);
+  if (s.offline_dir) fill("offline-dir", *s.offline_dir);
+  std::error_code ec;
+  if (cfg->is_given("signing.trust_dir") || std::filesystem::is_directory(s.trust_dir, ec)) fill("trust-dir", s.trust_dir);
+  if (cmd == "sign") {
+    fill("hash", s.hash);
+    if (!s.lock_fields && !a.has("lock")) fill("no-lock", "");
+    if (s.certify_first && !a.has("no-certify")) fill("certify", "");
+  }
+  return a;
+}
+
+// hocba config check FILE: the effective configuration (stdout, exit 0) or every problem (stderr, exit 1).
+// hocba config keys: the table of keys in Markdown (docs/configuration.md).
+int cmd_config(const Args& a, const std::string& sub) {
+  if (sub == "keys") {
+    if (!a.positional.empty()) throw UsageError{"config keys takes no argument"};
+    std::fputs(config::keys_markdown().c_str(), stdout);
+    return 0;
+  }
+  if (a.positional.size() != 1) throw UsageError{"config check needs exactly one FILE"};
+  auto cfg = config::load_config(a.positional[0], config::Check::complete);
+  if (!cfg) {
+    std::fprintf(stderr, "hocba: %s\n", cfg.error().message.c_str());
+    return 1;
+  }
+  std::fputs(config::dump_config(*cfg).c_str(), stdout);
+  return 0;
 }
 
 int fail(const Error& e) {
@@ -293,6 +359,7 @@ Result<std::unique_ptr<LtvSetup>> ltv_setup(const Args& a, signer::Level level, 
   s->opts.policy = *policy;
   signer::RevocationOptions ro;
   ro.offline_dir = a.get("offline-dir");
+  if (a.has("revocation-timeout")) ro.timeout = std::chrono::seconds(std::stoll(a.get("revocation-timeout")));  // --config
   // --offline-dir: the pre-fetched files only, no network.
   s->checker = std::make_unique<signer::RevocationChecker>(ro.offline_dir.empty() ? &http : nullptr, ro);
   if (auto st = s->checker->load_offline(); !st) return st.error();
@@ -358,10 +425,12 @@ int cmd_sign(const Args& a) {
   // Each signature locks what it vouches for (FieldMDP: this field and those signed before it), unless --no-lock.
   if (a.has("lock") && a.has("no-lock")) throw UsageError{"--lock and --no-lock exclude each other"};
   opts.lock_signed_fields = !a.has("no-lock");
+  if (a.has("certify") && a.has("no-certify")) throw UsageError{"--certify and --no-certify exclude each other"};
   if (a.has("certify")) opts.certify_p = 2;
   opts.level = level_option(a, signer::Level::B_B);
   if (opts.level != signer::Level::B_B && !a.has("tsa"))
-    throw UsageError{std::string("--level ") + signer::level_name(opts.level) + " needs --tsa URL"};
+    throw UsageError{std::string("--level ") + signer::level_name(opts.level) + " needs --tsa URL" +
+                     (a.has("config") ? " (or signing.tsa_urls in " + a.get("config") + ")" : "")};
   api::HttpClient http;
   signer::TimestampClient tsa(http, tsa_options(a, a.all("tsa")));
   if (opts.level != signer::Level::B_B) opts.timestamps = &tsa;
@@ -444,7 +513,7 @@ int cmd_finish(const Args& a) {
   auto pending = signer::PendingSignature::parse(*data);
   if (!pending) return fail(make_error(pending.error().code, path + ": " + pending.error().message));
   signer::Level level = level_option(a, pending->level);
-  std::vector<std::string> urls = a.has("tsa") ? a.all("tsa") : pending->tsa_urls;
+  std::vector<std::string> urls = a.has("tsa") ? a.all("tsa") : a.has("config-tsa") ? a.all("config-tsa") : pending->tsa_urls;
   if (level != signer::Level::B_B && urls.empty()) throw UsageError{"no timestamp authority recorded in " + path + ": give --tsa URL"};
   auto topts = tsa_options(a, urls);
   topts.hash = pending->timestamp_hash;
@@ -623,19 +692,23 @@ int main(int argc, char** argv) {
     if (cmd == "token" && sub == "list") return cmd_token_list(parse(argc, argv, 3, {"module"}, {}));
     if (cmd == "key" && sub == "list") return cmd_key_list(parse(argc, argv, 3, {"module"}, {}));
     if (cmd == "sign")
-      return cmd_sign(parse(argc, argv, 2, {"in", "out", "key", "field", "reason", "location", "pin-file", "chain", "hash", "module",
+      return cmd_sign(with_config(parse(argc, argv, 2, {"in", "out", "key", "field", "reason", "location", "pin-file", "chain", "hash", "module",
                                                  "image", "seal-image", "title", "level", "tsa", "tsa-timeout", "tsa-retries",
-                                                 "trust", "trust-dir", "revocation", "offline-dir"},
-                            {"pss", "confirm-pin-risk", "lock", "no-lock", "certify"}));
+                                                 "trust", "trust-dir", "revocation", "offline-dir", "config"},
+                            {"pss", "confirm-pin-risk", "lock", "no-lock", "certify", "no-certify"}), cmd));
     if (cmd == "finish")
-      return cmd_finish(parse(argc, argv, 2, {"out", "tsa", "tsa-timeout", "tsa-retries", "level", "chain", "trust", "trust-dir",
-                                              "revocation", "offline-dir"}, {}));
+      return cmd_finish(with_config(parse(argc, argv, 2, {"out", "tsa", "tsa-timeout", "tsa-retries", "level", "chain", "trust", "trust-dir",
+                                              "revocation", "offline-dir", "config"}, {}), cmd));
     if (cmd == "extend")
-      return cmd_extend(parse(argc, argv, 2, {"out", "level", "tsa", "tsa-timeout", "tsa-retries", "chain", "trust", "trust-dir",
-                                              "revocation", "offline-dir"}, {}));
+      return cmd_extend(with_config(parse(argc, argv, 2, {"out", "level", "tsa", "tsa-timeout", "tsa-retries", "chain", "trust", "trust-dir",
+                                              "revocation", "offline-dir", "config"}, {}), cmd));
+    if (cmd == "config" && (sub == "check" || sub == "keys")) return cmd_config(parse(argc, argv, 3, {}, {}), sub);
     if (cmd == "verify") return cmd_verify(parse(argc, argv, 2, {"trust", "trust-dir"}, {"json"}));
     if (cmd == "render") return cmd_render(parse(argc, argv, 2, {"in", "out", "student"}, {"valid-only"}));
     throw UsageError{"unknown command \"" + cmd + (sub.empty() ? "" : " " + sub) + "\""};
+  } catch (const ConfigFailure& e) {
+    std::fprintf(stderr, "hocba: %s\n", e.msg.c_str());
+    return 1;
   } catch (const UsageError& e) {
     std::fprintf(stderr, "hocba: %s\n%s", e.msg.c_str(), kUsage);
     return 2;

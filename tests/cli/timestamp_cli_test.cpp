@@ -11,6 +11,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -274,4 +275,27 @@ TEST_F(TsaCli, LevelOptionsAreChecked) {
   EXPECT_EQ(e.status, 2);
   EXPECT_NE(e.out.find("is not an http:// or https:// URL"), std::string::npos) << e.out;
   EXPECT_FALSE(exists(out));
+}
+
+// --config FILE: signing.tsa_urls, tsa_timeout_s and tsa_retries for sign (default level B-T), and
+// finish asks the file's timestamp authority before those recorded in the pending file.
+TEST_F(TsaCli, ConfigFileGivesTheTsaAndItsTimeouts) {
+  auto slow = start_tsa({"--delay-ms", "5000"});
+  std::string cfg = dir_.file("school.toml");
+  std::ofstream(cfg) << "[signing]\ntsa_urls = [\"" << slow->url() << "\"]\ntsa_timeout_s = 1\ntsa_retries = 0\n";
+  std::string out = dir_.file("o.pdf");
+  auto t0 = Clock::now();
+  auto r = hocba("sign --config " + q(cfg) + " --in " + q(cairo()) + " --out " + q(out) + teacher());
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("did not answer within 1 s"), std::string::npos) << r.out;
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(4)) << "one try of 1 s";
+  ASSERT_TRUE(exists(out + ".pending"));
+
+  auto good = start_tsa();
+  std::string cfg2 = dir_.file("school2.toml");
+  std::ofstream(cfg2) << "[signing]\ntsa_urls = [\"" << good->url() << "\"]\n";
+  auto f = hocba("finish " + q(out + ".pending") + " --out " + q(out) + " --config " + q(cfg2));
+  ASSERT_EQ(f.status, 0) << f.out;
+  EXPECT_NE(f.out.find("PAdES B-T"), std::string::npos) << f.out;
+  EXPECT_FALSE(exists(out + ".pending"));
 }
