@@ -207,6 +207,9 @@ class LtvCli : public ::testing::Test {
     auto qc = test::run("qpdf --check " + q(file));
     EXPECT_EQ(qc.status, 0) << qc.out;
     EXPECT_NE(qc.out.find("No syntax or stream encoding errors found"), std::string::npos) << qc.out;
+    // Independent strict reading of every CMS and timestamp token (asn1crypto).
+    auto strict = test::run("/usr/bin/python3 " + std::string(HOCBA_SOURCE_DIR) + "/tests/tools/check_pades_cms.py " + q(file));
+    EXPECT_EQ(strict.status, 0) << strict.out;
   }
 
   // The last signature dictionary's /ByteRange and /Contents (the archive timestamp), checked with

@@ -38,13 +38,21 @@ def main(path):
         der = info.dump()
         if raw[:len(der)] != der or any(raw[len(der):]):
             fail("CMS is not strict DER, or has trailing non-zero bytes")
-        # Re-encode from scratch: DER must be canonical.
-        if cms.ContentInfo.load(der).dump(force=True) != der:
-            fail("CMS is not canonical DER")
         if info["content_type"].native != "signed_data":
             fail("not SignedData")
         sd = info["content"]
         eci = sd["encap_content_info"]
+        si0 = sd["signer_infos"][0] if len(sd["signer_infos"]) else None
+        ours = eci["content_type"].native != "tst_info" and si0 is not None and not si0["unsigned_attrs"].native
+        # Our own CMS re-encodes to the same bytes (canonical DER). Tokens made by a timestamp authority
+        # (a document timestamp, or a signature timestamp inside ours) are the TSA's encoding: OpenSSL's
+        # TSA, for one, keeps its certificates in insertion order, which BER allows.
+        if ours and cms.ContentInfo.load(der).dump(force=True) != der:
+            fail("CMS is not canonical DER")
+        if si0 is not None and eci["content_type"].native != "tst_info":
+            for attr in si0["signed_attrs"]:
+                if cms.CMSAttribute.load(attr.dump()).dump(force=True) != attr.dump():
+                    fail("signed attribute %s is not canonical DER" % attr["type"].native)
         if eci["content_type"].native == "tst_info":
             print("document timestamp at %d: %s" % (b, eci["content"].parsed["gen_time"].native))
             found += 1
