@@ -14,16 +14,21 @@
 //   hocba verify FILE.pdf [--trust CA.pem]... [--trust-dir DIR] [--json]
 //   hocba render --in CLASS.json --out DIR [--student ID] [--valid-only]
 //   hocba config check FILE | hocba config keys
+//   hocba audit verify --state-dir DIR | hocba audit export --state-dir DIR [--out FILE]
+//   hocba user add --state-dir DIR --username U --role ROLE [--display-name NAME] [--password-file FILE]
 // sign, finish and extend take --config FILE: the appliance configuration (firmware-config/) fills in
 // the options not given; a command-line option wins (docs/configuration.md).
 //
 // Exit status: 0 success, 1 failure, 2 usage error, 3 (verify) a signature is not valid,
-// 3 (render) the class file has errors and nothing was rendered.
+// 3 (render) the class file has errors and nothing was rendered, 3 (audit verify) the audit chain is broken.
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pwd.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 
 #include <cstdio>
 #include <cerrno>
@@ -40,6 +45,7 @@
 #include "hocba/common/secret.h"
 #include "hocba/common/bytes.h"
 #include "hocba/api/http_client.h"
+#include "hocba/api/store.h"
 #include "hocba/config/config.h"
 #include "hocba/hsm/hsm.h"
 #include "hocba/pdf/record.h"
@@ -77,6 +83,10 @@ const char* kUsage =
     "  hocba render --in CLASS.json --out DIR [--student ID] [--valid-only]\n"
     "  hocba config check FILE    (prints the effective configuration, or every problem)\n"
     "  hocba config keys          (the configuration keys, as a Markdown table)\n"
+    "  hocba audit verify --state-dir DIR    (exit 3 when the audit chain is broken)\n"
+    "  hocba audit export --state-dir DIR [--out FILE]    (JSON Lines)\n"
+    "  hocba user add --state-dir DIR --username U --role admin|principal|homeroom_teacher|subject_teacher|viewer\n"
+    "             [--display-name NAME] [--password-file FILE]   (else the password is asked on the terminal)\n"
     "sign, finish and extend take --config FILE: its [signing] keys fill in the options not given on the\n"
     "command line (command line > configuration file > built-in default; sign also takes --no-certify).\n"
     "The PIN comes from the key URI's pin-source=file:PATH, --pin-file FILE, or a prompt on the terminal;\n"
@@ -114,6 +124,7 @@ Args parse(int argc, char** argv, int start, const std::vector<std::string>& wit
         name = name.substr(0, eq);
         inline_value = true;
       }
+      if (name == "password") throw UsageError{"passwords are never given as arguments: use --password-file FILE or the prompt"};
       if (name == "pin") throw UsageError{"PINs are never given as arguments: use --pin-file FILE, pin-source in the key URI, or the prompt"};
       bool takes = std::find(with_value.begin(), with_value.end(), name) != with_value.end();
       bool flag = std::find(flags.begin(), flags.end(), name) != flags.end();
@@ -677,6 +688,65 @@ int cmd_render(const Args& a) {
   return failed == 0 ? 0 : 1;
 }
 
+// The appliance's state (docs/audit.md): audit verify / export, user add.
+Result<api::Store> open_store(const Args& a, const std::string& cmd) {
+  if (!a.has("state-dir")) throw UsageError{cmd + " needs --state-dir DIR"};
+  if (!a.positional.empty()) throw UsageError{cmd + " takes no positional argument (\"" + a.positional[0] + "\")"};
+  return api::Store::open(a.get("state-dir"));
+}
+
+int cmd_audit(const Args& a, const std::string& sub) {
+  auto store = open_store(a, "audit " + sub);
+  if (!store) return fail(store.error());
+  if (sub == "verify") {
+    auto v = store->verify_audit();
+    if (!v) return fail(v.error());
+    if (!v->ok) {
+      std::fprintf(stderr, "audit: %s\n", v->message.c_str());
+      return 3;
+    }
+    std::printf("audit: %lld entries, chain intact\n", static_cast<long long>(v->checked));
+    return 0;
+  }
+  if (!a.has("out")) {
+    if (auto st = store->export_audit(std::cout); !st) return fail(st.error());
+    return 0;
+  }
+  std::ostringstream os;
+  if (auto st = store->export_audit(os); !st) return fail(st.error());
+  std::string text = os.str();
+  if (auto st = write_file_atomic(a.get("out"), text.data(), text.size(), 0600); !st) return fail(st.error());
+  return 0;
+}
+
+int cmd_user_add(const Args& a) {
+  for (const char* req : {"username", "role"})
+    if (!a.has(req)) throw UsageError{std::string("user add needs --") + req};
+  auto role = api::parse_role(a.get("role"));
+  if (!role) throw UsageError{"unknown role \"" + a.get("role") + "\" (admin, principal, homeroom_teacher, subject_teacher, viewer)"};
+  auto store = open_store(a, "user add");
+  if (!store) return fail(store.error());
+  Secret password;
+  std::string err;
+  if (a.has("password-file")) {
+    if (!Secret::from_file(a.get("password-file"), password, err))
+      return fail(make_error(Errc::io, "cannot read the password file " + a.get("password-file")));
+  } else {
+    Secret again;
+    if (!Secret::from_terminal("New password for " + a.get("username") + ": ", password, err) ||
+        !Secret::from_terminal("Repeat the password: ", again, err))
+      return fail(make_error(Errc::invalid_argument, "no terminal to ask for the password; give it with --password-file FILE"));
+    if (password.view() != again.view()) return fail(make_error(Errc::invalid_argument, "the two passwords differ; nothing changed"));
+  }
+  if (password.size() < 8) return fail(make_error(Errc::invalid_argument, "the password must have at least 8 characters"));
+  const passwd* pw = ::getpwuid(::geteuid());
+  std::string actor = "cli:" + (pw && pw->pw_name ? std::string(pw->pw_name) : std::to_string(::geteuid()));
+  auto id = store->add_user(actor, a.get("username"), a.get("display-name"), *role, password);
+  if (!id) return fail(id.error());
+  std::printf("user %s added (id %lld, role %s)\n", a.get("username").c_str(), static_cast<long long>(*id), api::role_name(*role));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -704,6 +774,10 @@ int main(int argc, char** argv) {
                                               "revocation", "offline-dir", "config"}, {}), cmd));
     if (cmd == "config" && (sub == "check" || sub == "keys")) return cmd_config(parse(argc, argv, 3, {}, {}), sub);
     if (cmd == "verify") return cmd_verify(parse(argc, argv, 2, {"trust", "trust-dir"}, {"json"}));
+    if (cmd == "audit" && sub == "verify") return cmd_audit(parse(argc, argv, 3, {"state-dir"}, {}), sub);
+    if (cmd == "audit" && sub == "export") return cmd_audit(parse(argc, argv, 3, {"state-dir", "out"}, {}), sub);
+    if (cmd == "user" && sub == "add")
+      return cmd_user_add(parse(argc, argv, 3, {"state-dir", "username", "role", "display-name", "password-file"}, {}));
     if (cmd == "render") return cmd_render(parse(argc, argv, 2, {"in", "out", "student"}, {"valid-only"}));
     throw UsageError{"unknown command \"" + cmd + (sub.empty() ? "" : " " + sub) + "\""};
   } catch (const ConfigFailure& e) {

@@ -1,0 +1,93 @@
+// The appliance's state store (state_dir/hocba.db, SQLite in WAL mode) and its tamper-evident audit
+// trail (docs/audit.md). No SQLite or libsodium type appears here.
+//
+// Thread safety: one Store holds one SQLite connection behind a mutex, so a Store may be shared by
+// several threads (their calls run one after the other). Several Stores on the same state folder, in
+// one process or in several, are safe too: every write is a BEGIN IMMEDIATE transaction (writers
+// wait for each other up to the busy timeout) and the head file is updated under a file lock.
+#pragma once
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "hocba/common/error.h"
+#include "hocba/common/secret.h"
+
+namespace hocba::api {
+
+// The roles of users (users.role).
+enum class Role { admin, principal, homeroom_teacher, subject_teacher, viewer };
+const char* role_name(Role r);
+std::optional<Role> parse_role(const std::string& s);
+
+struct AuditEntry {
+  std::int64_t seq = 0;
+  std::string at;           // UTC, ISO 8601 with milliseconds: 2026-11-23T11:12:31.123Z
+  std::string actor;        // who: "user:alice", "cli:root", "system"
+  std::string action;       // what: "user.add", "record.sign", ...
+  std::string detail_json;  // a JSON object, stored and hashed byte for byte
+  std::string prev_hash;    // hex SHA-256 of the entry before (64 zeros for the first entry)
+  std::string hash;         // hex SHA-256 of this entry's canonical serialization
+};
+
+// The result of walking the chain: ok, or the FIRST problem found.
+struct AuditVerdict {
+  enum class Problem { none, changed, moved, missing, broken_link, truncated, head_mismatch, head_missing, bad_head };
+  bool ok = true;
+  std::int64_t checked = 0;      // entries whose hash and link were checked
+  std::int64_t problem_seq = 0;  // the entry the problem is about (0 when ok)
+  Problem problem = Problem::none;
+  std::string message;           // one line, e.g. "entry 17 was changed (its hash does not match)"
+};
+
+// The hash input of an entry (docs/audit.md): exposed for tests and for the department's checker.
+std::string audit_canonical(const AuditEntry& e);
+std::string audit_hash(const AuditEntry& e);  // lowercase hex SHA-256 of audit_canonical(e)
+
+class Store {
+ public:
+  static constexpr int kSchemaVersion = 1;  // the newest schema this code knows
+
+  // Opens (creating the folder, mode 0700, and the database if needed) state_dir/hocba.db and brings
+  // its schema up to kSchemaVersion. A database with a newer schema is refused (Errc::invalid_argument).
+  static Result<Store> open(const std::string& state_dir);
+  ~Store();
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) noexcept;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& state_dir() const;
+  std::string db_path() const;    // state_dir/hocba.db
+  std::string head_path() const;  // state_dir/audit.head
+  Result<int> schema_version();
+
+  // Appends one entry (detail_json must be a JSON object; "{}" when there is nothing to say) and
+  // updates audit.head. Returns the new entry.
+  Result<AuditEntry> append_audit(const std::string& actor, const std::string& action, const std::string& detail_json = "{}");
+  // Walks the whole chain and compares its end with audit.head. Errors only when the database cannot
+  // be read; a broken chain is a verdict with ok == false.
+  Result<AuditVerdict> verify_audit();
+  // JSON Lines, one entry per line, in seq order (docs/audit.md).
+  Status export_audit(std::ostream& out);
+  Result<std::int64_t> audit_count();
+
+  // Adds a user with an Argon2id hash of `password` (crypto_pwhash_str, interactive limits) and the
+  // audit entry "user.add" by `actor`, in one transaction. Errc::invalid_argument for a bad username,
+  // an empty password or a username already taken.
+  Result<std::int64_t> add_user(const std::string& actor, const std::string& username, const std::string& display_name,
+                                Role role, const Secret& password);
+  // The stored password hash of `username` (Errc::not_found when there is none).
+  Result<std::string> password_hash(const std::string& username);
+  // Checks a password against the stored hash (false also when the user does not exist or is disabled).
+  bool check_password(const std::string& username, const Secret& password);
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hocba::api

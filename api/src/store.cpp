@@ -1,0 +1,540 @@
+// The state store and the audit chain (docs/audit.md).
+#include "hocba/api/store.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+#include <ostream>
+#include <vector>
+
+#include "hocba/common/fileio.h"
+
+namespace hocba::api {
+namespace {
+
+using DbPtr = std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)>;
+using StmtPtr = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
+
+const std::string kZeroHash(64, '0');
+
+// Schema migrations, in order: migration i (1-based) brings the schema from version i-1 to i. Each
+// runs in one transaction together with the update of schema_version. Never edit a released step;
+// add a new one (and raise Store::kSchemaVersion).
+const std::vector<const char*> kMigrations = {
+    // v1: users, keys, classes, records, jobs, audit.
+    R"sql(
+CREATE TABLE users(
+  id INTEGER PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL DEFAULT '',
+  role TEXT NOT NULL CHECK (role IN ('admin','principal','homeroom_teacher','subject_teacher','viewer')),
+  password_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0,1)));
+CREATE TABLE keys(
+  id INTEGER PRIMARY KEY,
+  uri TEXT NOT NULL UNIQUE,
+  owner_user_id INTEGER REFERENCES users(id),
+  is_seal INTEGER NOT NULL DEFAULT 0 CHECK (is_seal IN (0,1)),
+  created_at TEXT NOT NULL);
+CREATE TABLE classes(
+  id INTEGER PRIMARY KEY,
+  school_year TEXT NOT NULL,
+  name TEXT NOT NULL,
+  homeroom_user_id INTEGER REFERENCES users(id),
+  created_at TEXT NOT NULL,
+  UNIQUE(school_year, name));
+CREATE TABLE records(
+  id INTEGER PRIMARY KEY,
+  class_id INTEGER NOT NULL REFERENCES classes(id),
+  personal_id TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1,
+  state TEXT NOT NULL CHECK (state IN ('draft','signing','signed','superseded','failed')),
+  pdf_path TEXT,
+  pdf_sha256 TEXT,
+  superseded_by INTEGER REFERENCES records(id),
+  created_at TEXT NOT NULL,
+  UNIQUE(class_id, personal_id, version));
+CREATE TABLE jobs(
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('queued','running','done','failed','cancelled')),
+  created_by INTEGER REFERENCES users(id),
+  payload_json TEXT NOT NULL DEFAULT '{}',
+  result_json TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL);
+CREATE TABLE audit(
+  seq INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  detail_json TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL);
+)sql",
+};
+static_assert(Store::kSchemaVersion == 1, "kMigrations must hold one step per schema version");
+
+std::string now_utc() {
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
+}
+
+std::string text_col(sqlite3_stmt* s, int i) {
+  auto p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : std::string();
+}
+
+// The only place SQLite errors become ours.
+Error db_error(sqlite3* db, const std::string& what) {
+  int rc = sqlite3_extended_errcode(db);
+  Errc c = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? Errc::timeout : Errc::io;
+  return make_error(c, what + ": " + sqlite3_errmsg(db));
+}
+
+bool valid_username(const std::string& u) {
+  if (u.empty() || u.size() > 64) return false;
+  for (char c : u)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) return false;
+  return true;
+}
+
+// Holds an exclusive flock on a file while alive.
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+  }
+  ~FileLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+struct Head {
+  std::int64_t seq = 0;
+  std::string hash;
+};
+
+// audit.head: "SEQ HASH\n". nullopt when missing; Error when unreadable or malformed.
+Result<std::optional<Head>> read_head(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return std::optional<Head>{};
+  auto b = read_file(path, 4096);
+  if (!b) return b.error();
+  std::string s(b->begin(), b->end());
+  Head h;
+  auto sp = s.find(' ');
+  bool good = sp != std::string::npos && sp > 0 && s.size() == sp + 1 + 64 + 1 && s.back() == '\n';
+  if (good) {
+    for (std::size_t i = 0; i < sp; ++i) good = good && s[i] >= '0' && s[i] <= '9';
+    h.hash = s.substr(sp + 1, 64);
+    for (char c : h.hash) good = good && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+  }
+  if (!good || sp > 18) return make_error(Errc::invalid_argument, path + " is malformed");
+  h.seq = std::stoll(s.substr(0, sp));
+  return std::optional<Head>{h};
+}
+
+}  // namespace
+
+const char* role_name(Role r) {
+  switch (r) {
+    case Role::admin: return "admin";
+    case Role::principal: return "principal";
+    case Role::homeroom_teacher: return "homeroom_teacher";
+    case Role::subject_teacher: return "subject_teacher";
+    case Role::viewer: return "viewer";
+  }
+  return "viewer";
+}
+
+std::optional<Role> parse_role(const std::string& s) {
+  for (Role r : {Role::admin, Role::principal, Role::homeroom_teacher, Role::subject_teacher, Role::viewer})
+    if (s == role_name(r)) return r;
+  return std::nullopt;
+}
+
+std::string audit_canonical(const AuditEntry& e) {
+  // "hocba-audit-v1\n" then each field as "<decimal byte length>:<bytes>\n": unambiguous whatever
+  // bytes the fields hold.
+  std::string out = "hocba-audit-v1\n";
+  for (const std::string* f : {static_cast<const std::string*>(nullptr), &e.at, &e.actor, &e.action, &e.detail_json, &e.prev_hash}) {
+    std::string v = f ? *f : std::to_string(e.seq);
+    out += std::to_string(v.size()) + ":" + v + "\n";
+  }
+  return out;
+}
+
+std::string audit_hash(const AuditEntry& e) {
+  std::string c = audit_canonical(e);
+  unsigned char h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(c.data()), c.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+  return hex;
+}
+
+struct Store::Impl {
+  std::string dir;
+  DbPtr db{nullptr, &sqlite3_close_v2};
+  std::mutex mu;
+
+  Status exec(const char* sql) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db.get(), sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+      std::string m = msg ? msg : sqlite3_errmsg(db.get());
+      sqlite3_free(msg);
+      Error e = db_error(db.get(), "database");
+      e.message = "database " + dir + "/hocba.db: " + m;
+      return e;
+    }
+    return {};
+  }
+  Result<StmtPtr> prepare(const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db.get(), sql, -1, &s, nullptr) != SQLITE_OK) return db_error(db.get(), "preparing a statement");
+    return StmtPtr(s, &sqlite3_finalize);
+  }
+  void rollback() { sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr); }
+
+  // The schema version (0 for a new database).
+  Result<int> version() {
+    auto s = prepare("SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'");
+    if (!s) return s.error();
+    if (sqlite3_step(s->get()) != SQLITE_ROW) return 0;
+    auto v = prepare("SELECT max(version) FROM schema_version");
+    if (!v) return v.error();
+    if (sqlite3_step(v->get()) != SQLITE_ROW) return db_error(db.get(), "reading the schema version");
+    return sqlite3_column_int(v->get(), 0);
+  }
+
+  Status migrate() {
+    for (;;) {
+      if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
+      auto v = version();
+      if (!v) {
+        rollback();
+        return v.error();
+      }
+      if (*v > kSchemaVersion) {
+        rollback();
+        return make_error(Errc::invalid_argument, dir + "/hocba.db has schema version " + std::to_string(*v) +
+                                                      ", newer than this hocba knows (" + std::to_string(kSchemaVersion) +
+                                                      "): use the newer hocba or restore a backup");
+      }
+      if (*v == kSchemaVersion) return exec("COMMIT");
+      Status st = *v == 0 ? exec("CREATE TABLE schema_version(version INTEGER NOT NULL); INSERT INTO schema_version VALUES(0)")
+                          : Status::success();
+      if (st) st = exec(kMigrations[static_cast<std::size_t>(*v)]);
+      if (st) st = exec(("UPDATE schema_version SET version = " + std::to_string(*v + 1)).c_str());
+      if (st) st = exec("COMMIT");
+      if (!st) {
+        rollback();
+        return make_error(st.error().code, "migrating the schema to version " + std::to_string(*v + 1) + ": " + st.error().message);
+      }
+    }
+  }
+
+  // Inside an open BEGIN IMMEDIATE transaction: inserts the next entry.
+  Result<AuditEntry> append_in_tx(const std::string& actor, const std::string& action, const std::string& detail) {
+    AuditEntry e;
+    {
+      auto s = prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+      if (!s) return s.error();
+      int rc = sqlite3_step(s->get());
+      if (rc == SQLITE_ROW) {
+        e.seq = sqlite3_column_int64(s->get(), 0) + 1;
+        e.prev_hash = text_col(s->get(), 1);
+      } else if (rc == SQLITE_DONE) {
+        e.seq = 1;
+        e.prev_hash = kZeroHash;
+      } else {
+        return db_error(db.get(), "reading the audit log");
+      }
+    }
+    e.at = now_utc();
+    e.actor = actor;
+    e.action = action;
+    e.detail_json = detail;
+    e.hash = audit_hash(e);
+    auto ins = prepare("INSERT INTO audit(seq, at, actor, action, detail_json, prev_hash, hash) VALUES(?,?,?,?,?,?,?)");
+    if (!ins) return ins.error();
+    sqlite3_stmt* s = ins->get();
+    sqlite3_bind_int64(s, 1, e.seq);
+    int i = 2;
+    for (const std::string* f : {&e.at, &e.actor, &e.action, &e.detail_json, &e.prev_hash, &e.hash})
+      sqlite3_bind_text(s, i++, f->data(), static_cast<int>(f->size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(s) != SQLITE_DONE) return db_error(db.get(), "appending to the audit log");
+    return e;
+  }
+
+  // After COMMIT: records (seq, hash) in audit.head unless it already names a later entry (another
+  // writer got there first).
+  Status write_head(const AuditEntry& e) {
+    std::string path = dir + "/audit.head";
+    FileLock lock(dir + "/audit.head.lock");
+    auto cur = read_head(path);
+    if (cur && cur->has_value() && (*cur)->seq >= e.seq) return {};
+    std::string text = std::to_string(e.seq) + " " + e.hash + "\n";
+    return write_file_atomic(path, text.data(), text.size(), 0600);
+  }
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+const std::string& Store::state_dir() const { return impl_->dir; }
+std::string Store::db_path() const { return impl_->dir + "/hocba.db"; }
+std::string Store::head_path() const { return impl_->dir + "/audit.head"; }
+
+Result<Store> Store::open(const std::string& state_dir) {
+  if (sodium_init() < 0) return make_error(Errc::crypto, "libsodium cannot be initialised");
+  if (state_dir.empty()) return make_error(Errc::invalid_argument, "no state folder given");
+  if (::mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return make_error(Errc::io, "cannot create the state folder " + state_dir + ": " + std::strerror(errno));
+  auto impl = std::make_unique<Impl>();
+  impl->dir = state_dir;
+  std::string path = state_dir + "/hocba.db";
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  impl->db.reset(raw);
+  if (rc != SQLITE_OK)
+    return make_error(Errc::io, "cannot open " + path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  ::chmod(path.c_str(), 0600);
+  sqlite3_busy_timeout(raw, 10000);
+  sqlite3_extended_result_codes(raw, 1);
+  for (const char* p : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=FULL"})
+    if (auto st = impl->exec(p); !st) return make_error(st.error().code, "cannot open " + path + ": " + st.error().message);
+  if (auto st = impl->migrate(); !st) return st.error();
+  return Store(std::move(impl));
+}
+
+Result<int> Store::schema_version() {
+  std::lock_guard<std::mutex> g(impl_->mu);
+  return impl_->version();
+}
+
+Result<AuditEntry> Store::append_audit(const std::string& actor, const std::string& action, const std::string& detail_json) {
+  if (actor.empty() || action.empty()) return make_error(Errc::invalid_argument, "an audit entry needs an actor and an action");
+  boost::system::error_code ec;
+  auto v = boost::json::parse(detail_json, ec);
+  if (ec || !v.is_object()) return make_error(Errc::invalid_argument, "the detail of an audit entry must be a JSON object");
+  std::lock_guard<std::mutex> g(impl_->mu);
+  if (auto st = impl_->exec("BEGIN IMMEDIATE"); !st) return st.error();
+  auto e = impl_->append_in_tx(actor, action, detail_json);
+  Status st = e ? impl_->exec("COMMIT") : Status(e.error());
+  if (!st) {
+    impl_->rollback();
+    return st.error();
+  }
+  if (auto h = impl_->write_head(*e); !h) return make_error(h.error().code, "audit entry written, but not audit.head: " + h.error().message);
+  return e;
+}
+
+Result<std::int64_t> Store::audit_count() {
+  std::lock_guard<std::mutex> g(impl_->mu);
+  auto s = impl_->prepare("SELECT count(*) FROM audit");
+  if (!s) return s.error();
+  if (sqlite3_step(s->get()) != SQLITE_ROW) return db_error(impl_->db.get(), "counting the audit log");
+  return static_cast<std::int64_t>(sqlite3_column_int64(s->get(), 0));
+}
+
+Result<AuditVerdict> Store::verify_audit() {
+  std::lock_guard<std::mutex> g(impl_->mu);
+  // The head is read first, then the log in one read transaction (a consistent snapshot). Writers
+  // update the head only after their commit, so the snapshot holds every entry the head names; an
+  // append committed in between only makes the log longer than the head, which is allowed.
+  auto head = read_head(head_path());
+  if (!head) return head.error();
+  if (auto st = impl_->exec("BEGIN"); !st) return st.error();
+  struct Tx {
+    Impl* i;
+    ~Tx() { i->rollback(); }
+  } tx{impl_.get()};
+  auto s = impl_->prepare("SELECT seq, at, actor, action, detail_json, prev_hash, hash FROM audit ORDER BY seq");
+  if (!s) return s.error();
+  AuditVerdict v;
+  std::vector<AuditEntry> all;
+  int rc;
+  while ((rc = sqlite3_step(s->get())) == SQLITE_ROW) {
+    AuditEntry e;
+    e.seq = sqlite3_column_int64(s->get(), 0);
+    e.at = text_col(s->get(), 1);
+    e.actor = text_col(s->get(), 2);
+    e.action = text_col(s->get(), 3);
+    e.detail_json = text_col(s->get(), 4);
+    e.prev_hash = text_col(s->get(), 5);
+    e.hash = text_col(s->get(), 6);
+    all.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return db_error(impl_->db.get(), "reading the audit log");
+
+  auto bad = [&](AuditVerdict::Problem p, std::int64_t seq, std::string msg) {
+    v.ok = false;
+    v.problem = p;
+    v.problem_seq = seq;
+    v.message = std::move(msg);
+    return v;
+  };
+  std::int64_t expected = 1;
+  std::string prev = kZeroHash;
+  for (const AuditEntry& e : all) {
+    if (e.seq > expected) {
+      std::string m = e.seq == expected + 1 ? "entry " + std::to_string(expected) + " is missing"
+                                            : "entries " + std::to_string(expected) + " to " + std::to_string(e.seq - 1) + " are missing";
+      return bad(AuditVerdict::Problem::missing, expected, m);
+    }
+    if (e.seq < expected)  // seq is the primary key, so this means a seq below 1
+      return bad(AuditVerdict::Problem::changed, e.seq, "entry " + std::to_string(e.seq) + " has an invalid number");
+    if (audit_hash(e) != e.hash) {
+      // Was it written under another number (entries swapped or renumbered)?
+      AuditEntry probe = e;
+      for (const AuditEntry& o : all) {
+        probe.seq = o.seq;
+        if (o.seq != e.seq && audit_hash(probe) == e.hash)
+          return bad(AuditVerdict::Problem::moved, e.seq,
+                     "entry " + std::to_string(e.seq) + " was moved (it was written as entry " + std::to_string(o.seq) + ")");
+      }
+      return bad(AuditVerdict::Problem::changed, e.seq, "entry " + std::to_string(e.seq) + " was changed (its hash does not match)");
+    }
+    if (e.prev_hash != prev)
+      return bad(AuditVerdict::Problem::broken_link, e.seq,
+                 "entry " + std::to_string(e.seq) + " does not follow entry " + std::to_string(e.seq - 1) +
+                     " (its prev_hash does not match: one of them was replaced)");
+    prev = e.hash;
+    ++expected;
+    ++v.checked;
+  }
+  std::int64_t last = expected - 1;
+  if (!head->has_value()) {
+    if (last > 0)
+      return bad(AuditVerdict::Problem::head_missing, last,
+                 "audit.head is missing: the log has " + std::to_string(last) + " entries but its end cannot be checked");
+    return v;
+  }
+  const Head& h = **head;
+  if (h.seq > last) return bad(AuditVerdict::Problem::truncated, last + 1, "entries after " + std::to_string(last) + " are missing");
+  if (h.seq >= 1 && all[static_cast<std::size_t>(h.seq - 1)].hash != h.hash)
+    return bad(AuditVerdict::Problem::head_mismatch, h.seq,
+               "entry " + std::to_string(h.seq) + " does not match audit.head (the log was rewritten from there)");
+  return v;
+}
+
+Status Store::export_audit(std::ostream& out) {
+  std::lock_guard<std::mutex> g(impl_->mu);
+  if (auto st = impl_->exec("BEGIN"); !st) return st;
+  struct Tx {
+    Impl* i;
+    ~Tx() { i->rollback(); }
+  } tx{impl_.get()};
+  auto s = impl_->prepare("SELECT seq, at, actor, action, detail_json, prev_hash, hash FROM audit ORDER BY seq");
+  if (!s) return s.error();
+  int rc;
+  while ((rc = sqlite3_step(s->get())) == SQLITE_ROW) {
+    boost::json::object o;
+    o["seq"] = sqlite3_column_int64(s->get(), 0);
+    o["at"] = text_col(s->get(), 1);
+    o["actor"] = text_col(s->get(), 2);
+    o["action"] = text_col(s->get(), 3);
+    o["detail_json"] = text_col(s->get(), 4);
+    o["prev_hash"] = text_col(s->get(), 5);
+    o["hash"] = text_col(s->get(), 6);
+    out << boost::json::serialize(o) << '\n';
+  }
+  if (rc != SQLITE_DONE) return db_error(impl_->db.get(), "reading the audit log");
+  out.flush();
+  if (!out) return make_error(Errc::io, "cannot write the audit export");
+  return {};
+}
+
+Result<std::int64_t> Store::add_user(const std::string& actor, const std::string& username, const std::string& display_name,
+                                     Role role, const Secret& password) {
+  if (!valid_username(username))
+    return make_error(Errc::invalid_argument, "invalid username \"" + username + "\": use 1 to 64 of a-z 0-9 . _ -");
+  if (password.empty()) return make_error(Errc::invalid_argument, "the password is empty");
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, password.c_str(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    return make_error(Errc::crypto, "cannot hash the password (out of memory)");
+  std::lock_guard<std::mutex> g(impl_->mu);
+  if (auto st = impl_->exec("BEGIN IMMEDIATE"); !st) return st.error();
+  auto fail = [&](Error e) -> Result<std::int64_t> {
+    impl_->rollback();
+    return e;
+  };
+  {
+    auto q = impl_->prepare("SELECT 1 FROM users WHERE username = ?");
+    if (!q) return fail(q.error());
+    sqlite3_bind_text(q->get(), 1, username.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(q->get()) == SQLITE_ROW) return fail(make_error(Errc::invalid_argument, "user \"" + username + "\" already exists"));
+  }
+  auto ins = impl_->prepare("INSERT INTO users(username, display_name, role, password_hash, created_at) VALUES(?,?,?,?,?)");
+  if (!ins) return fail(ins.error());
+  std::string at = now_utc();
+  sqlite3_bind_text(ins->get(), 1, username.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(ins->get(), 2, display_name.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(ins->get(), 3, role_name(role), -1, SQLITE_STATIC);
+  sqlite3_bind_text(ins->get(), 4, hash, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(ins->get(), 5, at.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(ins->get()) != SQLITE_DONE) return fail(db_error(impl_->db.get(), "adding user " + username));
+  std::int64_t id = sqlite3_last_insert_rowid(impl_->db.get());
+  boost::json::object d;
+  d["user_id"] = id;
+  d["username"] = username;
+  d["display_name"] = display_name;
+  d["role"] = role_name(role);
+  auto e = impl_->append_in_tx(actor, "user.add", boost::json::serialize(d));
+  if (!e) return fail(e.error());
+  if (auto st = impl_->exec("COMMIT"); !st) return fail(st.error());
+  if (auto h = impl_->write_head(*e); !h) return make_error(h.error().code, "user added, but audit.head not written: " + h.error().message);
+  return id;
+}
+
+Result<std::string> Store::password_hash(const std::string& username) {
+  std::lock_guard<std::mutex> g(impl_->mu);
+  auto q = impl_->prepare("SELECT password_hash FROM users WHERE username = ?");
+  if (!q) return q.error();
+  sqlite3_bind_text(q->get(), 1, username.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(q->get()) != SQLITE_ROW) return make_error(Errc::not_found, "no user \"" + username + "\"");
+  return text_col(q->get(), 0);
+}
+
+bool Store::check_password(const std::string& username, const Secret& password) {
+  std::string h;
+  {
+    std::lock_guard<std::mutex> g(impl_->mu);
+    auto q = impl_->prepare("SELECT password_hash FROM users WHERE username = ? AND disabled = 0");
+    if (!q) return false;
+    sqlite3_bind_text(q->get(), 1, username.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(q->get()) != SQLITE_ROW) return false;
+    h = text_col(q->get(), 0);
+  }
+  return crypto_pwhash_str_verify(h.c_str(), password.c_str(), password.size()) == 0;
+}
+
+}  // namespace hocba::api
