@@ -522,6 +522,24 @@ bool same_id(const unsigned char* a, std::size_t alen, const Bytes& b) {
   return alen == b.size() && (alen == 0 || std::memcmp(a, b.data(), alen) == 0);
 }
 
+// A token's certificates and keys (libp11 keeps them cached on the token). Private keys may only be
+// visible after login; until then the public keys tell us what exists.
+struct TokenObjects {
+  PKCS11_CERT* certs = nullptr;
+  unsigned ncerts = 0;
+  PKCS11_KEY* keys = nullptr;
+  unsigned nkeys = 0;
+};
+TokenObjects token_objects(PKCS11_TOKEN* t) {
+  TokenObjects o;
+  if (PKCS11_enumerate_certs(t, &o.certs, &o.ncerts) != 0) o.ncerts = 0;
+  if (PKCS11_enumerate_keys(t, &o.keys, &o.nkeys) != 0 || o.nkeys == 0) {
+    if (PKCS11_enumerate_public_keys(t, &o.keys, &o.nkeys) != 0) o.nkeys = 0;
+  }
+  ERR_clear_error();
+  return o;
+}
+
 }  // namespace
 
 Result<std::vector<ObjectInfo>> Hsm::objects() {
@@ -548,16 +566,7 @@ Result<std::vector<ObjectInfo>> Hsm::objects() {
         PKCS11_SLOT* slot = Impl::find_slot(*m, serial);
         if (!slot) return objs;
         PKCS11_TOKEN* t = slot->token;
-        PKCS11_CERT* certs = nullptr;
-        unsigned ncerts = 0;
-        if (PKCS11_enumerate_certs(t, &certs, &ncerts) != 0) ncerts = 0;
-        PKCS11_KEY* keys = nullptr;
-        unsigned nkeys = 0;
-        // Private keys may only be visible after login; the public keys tell us what exists.
-        if (PKCS11_enumerate_keys(t, &keys, &nkeys) != 0 || nkeys == 0) {
-          if (PKCS11_enumerate_public_keys(t, &keys, &nkeys) != 0) nkeys = 0;
-        }
-        ERR_clear_error();
+        auto [certs, ncerts, keys, nkeys] = token_objects(t);
         for (unsigned k = 0; k < nkeys; ++k) {
           ObjectInfo o;
           o.kind = ObjectInfo::Kind::private_key;
@@ -640,14 +649,7 @@ Result<KeyRef> Hsm::find_key(const Pkcs11Uri& uri) {
         PKCS11_SLOT* slot = Impl::find_slot(*m, serial);
         if (!slot) return refs;
         PKCS11_TOKEN* t = slot->token;
-        PKCS11_CERT* certs = nullptr;
-        unsigned ncerts = 0;
-        if (PKCS11_enumerate_certs(t, &certs, &ncerts) != 0) ncerts = 0;
-        PKCS11_KEY* keys = nullptr;
-        unsigned nkeys = 0;
-        if (PKCS11_enumerate_keys(t, &keys, &nkeys) != 0 || nkeys == 0) {
-          if (PKCS11_enumerate_public_keys(t, &keys, &nkeys) != 0) nkeys = 0;
-        }
+        auto [certs, ncerts, keys, nkeys] = token_objects(t);
         ERR_clear_error();
         // Keys named by the URI; when none is visible yet (private keys hidden before login), the
         // certificate with the same label/id stands for it.

@@ -108,6 +108,16 @@ std::string cert_id_key(X509* cert, X509* issuer) {
   return out;
 }
 
+// Revocation data must be current at `at`: issued no later than `at` (give or take the clock skew) and
+// not past its nextUpdate. `what` names it in the error ("the CRL", "the OCSP response").
+std::optional<Error> stale(const RevocationStatus& r, Clock::time_point at, const std::string& what) {
+  if (r.this_update == Clock::time_point{} || r.this_update > at + kSkew)
+    return bad(what + "'s thisUpdate (" + vn(r.this_update) + ") is in the future");
+  if (r.next_update != Clock::time_point{} && r.next_update < at)
+    return bad(what + " is out of date (its nextUpdate was " + vn(r.next_update) + ")");
+  return std::nullopt;
+}
+
 }  // namespace
 
 const char* policy_name(RevocationPolicy p) {
@@ -222,12 +232,8 @@ Result<RevocationStatus> check_ocsp_response(std::span<const std::uint8_t> respo
     for (int i = 0; i < sk_X509_num(certs); ++i) out.certs.push_back(x509_to_der(sk_X509_value(certs, i)));
   out.subject = subject_of(cert.get());
   out.serial_hex = serial_of(cert.get());
-  if (fresh_at) {
-    if (out.this_update == Clock::time_point{} || out.this_update > *fresh_at + kSkew)
-      return bad("the OCSP response's thisUpdate (" + vn(out.this_update) + ") is in the future");
-    if (out.next_update != Clock::time_point{} && out.next_update < *fresh_at)
-      return bad("the OCSP response is out of date (its nextUpdate was " + vn(out.next_update) + ")");
-  }
+  if (fresh_at)
+    if (auto e = stale(out, *fresh_at, "the OCSP response")) return *e;
   return out;
 }
 
@@ -266,12 +272,8 @@ Result<RevocationStatus> check_crl(std::span<const std::uint8_t> data, const Byt
   out.evidence = crl_der(crl.get());
   out.subject = subject_of(cert.get());
   out.serial_hex = serial_of(cert.get());
-  if (fresh_at) {
-    if (out.this_update == Clock::time_point{} || out.this_update > *fresh_at + kSkew)
-      return bad("the CRL's thisUpdate (" + vn(out.this_update) + ") is in the future");
-    if (out.next_update != Clock::time_point{} && out.next_update < *fresh_at)
-      return bad("the CRL is out of date (its nextUpdate was " + vn(out.next_update) + ")");
-  }
+  if (fresh_at)
+    if (auto e = stale(out, *fresh_at, "the CRL")) return *e;
   return out;
 }
 
