@@ -43,6 +43,34 @@ const std::vector<KeySpec>& keys() {
        "Each signature locks its field and those signed before it (FieldMDP)", "--no-lock"},
       {"signing.certify_first", KeyType::boolean, false, {}, 0, 0,
        "The first signature of a record certifies it (DocMDP P=2)", "--certify"},
+      {"server.listen", KeyType::string, std::string("0.0.0.0:8443"), {}, 0, 0,
+       "Address and port of hocbad's HTTPS API (port 0: any free port, printed at start; hocbad --listen)", ""},
+      {"server.state_dir", KeyType::path, std::string("/var/lib/hocba"), {}, 0, 0,
+       "hocbad's state: database, audit head, records, TLS files, demo tokens (hocbad --state-dir)", ""},
+      {"server.tls_cert", KeyType::path, {}, {}, 0, 0,
+       "TLS certificate (PEM); default state_dir/tls/cert.pem, self-signed on first start", ""},
+      {"server.tls_key", KeyType::path, {}, {}, 0, 0, "TLS private key (PEM); default state_dir/tls/key.pem", ""},
+      {"server.host_names", KeyType::string_list, Strings{}, {}, 0, 0,
+       "Names and addresses the self-signed certificate is made for (besides localhost and 127.0.0.1)", ""},
+      {"server.threads", KeyType::integer, 4LL, {}, 1, 64, "Threads serving HTTPS requests", ""},
+      {"server.max_body_mb", KeyType::integer, 32LL, {}, 1, 1024, "Largest request body accepted, in MiB", ""},
+      {"server.read_timeout_s", KeyType::integer, 30LL, {}, 1, 600, "Seconds a client may take to send a request", ""},
+      {"server.handshake_timeout_s", KeyType::integer, 10LL, {}, 1, 120, "Seconds a client may take for the TLS handshake",
+       ""},
+      {"server.session_hours", KeyType::integer, 12LL, {}, 1, 720, "Hours a login session lasts", ""},
+      {"auth.max_failures", KeyType::integer, 5LL, {}, 1, 100, "Wrong passwords in a row before an account is locked out", ""},
+      {"auth.lockout_s", KeyType::integer, 300LL, {}, 1, 86400, "Seconds an account stays locked out (doubling each time)",
+       ""},
+      {"auth.address_max_failures", KeyType::integer, 20LL, {}, 1, 10000,
+       "Failed logins from one address within 15 minutes before it is refused", ""},
+      {"hsm.modules", KeyType::string_list, Strings{}, {}, 0, 0, "PKCS#11 modules hocbad loads; empty: SoftHSM2", ""},
+      {"hsm.demo_tokens", KeyType::boolean, true, {}, 0, 0,
+       "With no module set: create SoftHSM2 demo tokens and a test PKI in the state folder on first start", ""},
+      {"workflow.steps", KeyType::string_list, Strings{"gvcn", "hieu_truong", "con_dau"}, {"gvcn", "hieu_truong", "con_dau"},
+       0, 0, "Signatures a record needs, in order (homeroom teacher, principal, school seal)", ""},
+      {"seal.pin_file", KeyType::path, {}, {}, 0, 0, "A sealed PIN for the school seal's token, read from this file", ""},
+      {"seal.pin_credential", KeyType::string, {}, {}, 0, 0,
+       "A sealed PIN for the seal's token from this systemd credential ($CREDENTIALS_DIRECTORY/NAME)", ""},
   };
   return table;
 }
@@ -79,6 +107,24 @@ bool set(Config& c, std::string_view k, const Value& v) {
   else if (k == "signing.trust_dir") s.trust_dir = str();
   else if (k == "signing.lock_fields") s.lock_fields = std::get<bool>(v);
   else if (k == "signing.certify_first") s.certify_first = std::get<bool>(v);
+  else if (k == "server.listen") c.server.listen = str();
+  else if (k == "server.state_dir") c.server.state_dir = str();
+  else if (k == "server.tls_cert") c.server.tls_cert = opt_string(v);
+  else if (k == "server.tls_key") c.server.tls_key = opt_string(v);
+  else if (k == "server.host_names") c.server.host_names = std::get<Strings>(v);
+  else if (k == "server.threads") c.server.threads = num();
+  else if (k == "server.max_body_mb") c.server.max_body_mb = num();
+  else if (k == "server.read_timeout_s") c.server.read_timeout_s = num();
+  else if (k == "server.handshake_timeout_s") c.server.handshake_timeout_s = num();
+  else if (k == "server.session_hours") c.server.session_hours = num();
+  else if (k == "auth.max_failures") c.auth.max_failures = num();
+  else if (k == "auth.lockout_s") c.auth.lockout_s = num();
+  else if (k == "auth.address_max_failures") c.auth.address_max_failures = num();
+  else if (k == "hsm.modules") c.hsm.modules = std::get<Strings>(v);
+  else if (k == "hsm.demo_tokens") c.hsm.demo_tokens = std::get<bool>(v);
+  else if (k == "workflow.steps") c.workflow.steps = std::get<Strings>(v);
+  else if (k == "seal.pin_file") c.seal.pin_file = opt_string(v);
+  else if (k == "seal.pin_credential") c.seal.pin_credential = opt_string(v);
   else return false;
   return true;
 }
@@ -237,6 +283,33 @@ std::optional<Value> check_value(const KeySpec& k, const toml::node& n, Problems
       if (!ok) return std::nullopt;
       return Value(std::move(urls));
     }
+    case KeyType::string_list: {
+      const toml::array* arr = n.as_array();
+      if (!arr) return expected("an array of strings");
+      Strings items;
+      bool ok = true;
+      for (std::size_t i = 0; i < arr->size(); ++i) {
+        const toml::node& e = *arr->get(i);
+        std::string at = key + "[" + std::to_string(i) + "]";
+        auto s = e.value_exact<std::string>();
+        if (!s || s->empty()) {
+          p.add(at, e.source(), std::string("expected a non-empty string, got ") + (s ? "an empty one" : type_name(e)));
+          ok = false;
+        } else if (!k.choices.empty() && std::find(k.choices.begin(), k.choices.end(), *s) == k.choices.end()) {
+          std::string allowed;
+          for (auto c : k.choices) allowed += (allowed.empty() ? "\"" : ", \"") + std::string(c) + "\"";
+          p.add(at, e.source(), "\"" + *s + "\" is not one of " + allowed);
+          ok = false;
+        } else if (std::find(items.begin(), items.end(), *s) != items.end()) {
+          p.add(at, e.source(), "\"" + *s + "\" is listed twice");
+          ok = false;
+        } else {
+          items.push_back(*s);
+        }
+      }
+      if (!ok) return std::nullopt;
+      return Value(std::move(items));
+    }
   }
   return std::nullopt;
 }
@@ -305,11 +378,32 @@ Value get(const Config& c, std::string_view k) {
   if (k == "signing.trust_dir") return s.trust_dir;
   if (k == "signing.lock_fields") return s.lock_fields;
   if (k == "signing.certify_first") return s.certify_first;
+  if (k == "server.listen") return c.server.listen;
+  if (k == "server.state_dir") return c.server.state_dir;
+  if (k == "server.tls_cert") return of(c.server.tls_cert);
+  if (k == "server.tls_key") return of(c.server.tls_key);
+  if (k == "server.host_names") return c.server.host_names;
+  if (k == "server.threads") return c.server.threads;
+  if (k == "server.max_body_mb") return c.server.max_body_mb;
+  if (k == "server.read_timeout_s") return c.server.read_timeout_s;
+  if (k == "server.handshake_timeout_s") return c.server.handshake_timeout_s;
+  if (k == "server.session_hours") return c.server.session_hours;
+  if (k == "auth.max_failures") return c.auth.max_failures;
+  if (k == "auth.lockout_s") return c.auth.lockout_s;
+  if (k == "auth.address_max_failures") return c.auth.address_max_failures;
+  if (k == "hsm.modules") return c.hsm.modules;
+  if (k == "hsm.demo_tokens") return c.hsm.demo_tokens;
+  if (k == "workflow.steps") return c.workflow.steps;
+  if (k == "seal.pin_file") return of(c.seal.pin_file);
+  if (k == "seal.pin_credential") return of(c.seal.pin_credential);
   return {};
 }
 
 std::vector<std::string> completeness_problems(const Config& c) {
   std::vector<std::string> out;
+  if (c.workflow.steps.empty()) out.push_back("workflow.steps: a record needs at least one signature");
+  if (c.seal.pin_file && c.seal.pin_credential)
+    out.push_back("seal.pin_file and seal.pin_credential: set one of them, not both");
   if (c.signing.level != "B-B" && c.signing.tsa_urls.empty())
     out.push_back("signing.tsa_urls: signing.level \"" + c.signing.level +
                   "\" needs at least one timestamp authority URL (or set signing.level = \"B-B\")");
@@ -411,6 +505,10 @@ std::string keys_markdown() {
       case KeyType::string: type = "string"; break;
       case KeyType::path: type = "path"; break;
       case KeyType::url_list: type = "array of URLs"; allowed = "http:// or https://"; break;
+      case KeyType::string_list:
+        type = "array of strings";
+        for (auto ch : k.choices) allowed += (allowed.empty() ? "`" : ", `") + std::string(ch) + "`";
+        break;
       case KeyType::integer:
         type = "integer";
         allowed = std::to_string(k.min) + " to " + std::to_string(k.max);

@@ -150,10 +150,21 @@ class PinLedger {
     rejected_[token].insert(fingerprint(pin));
     ++failures_[token];
   }
-  void record_success(const std::string& token) {
+  void record_success(const std::string& token, const Secret& pin) {
     std::lock_guard lk(mu_);
     failures_[token] = 0;
     rejected_.erase(token);
+    accepted_[token] = fingerprint(pin);
+  }
+  // The token is open with a PIN: does `pin` differ from it? (false when we do not know which PIN.)
+  bool differs_from_accepted(const std::string& token, const Secret& pin) {
+    std::lock_guard lk(mu_);
+    auto it = accepted_.find(token);
+    return it != accepted_.end() && it->second != fingerprint(pin);
+  }
+  void forget_accepted(const std::string& token) {
+    std::lock_guard lk(mu_);
+    accepted_.erase(token);
   }
   unsigned failures(const std::string& token) {
     std::lock_guard lk(mu_);
@@ -172,6 +183,7 @@ class PinLedger {
   unsigned char key_[32];
   std::map<std::string, std::set<std::string>> rejected_;
   std::map<std::string, unsigned> failures_;
+  std::map<std::string, std::string> accepted_;  // fingerprint of the PIN that opened the token
 };
 
 // --- per-token worker -------------------------------------------------------------------------
@@ -803,8 +815,19 @@ Result<Bytes> Hsm::sign(const KeyRef& key, const SignRequest& req) {
         }
         return {make_error(Errc::token_error, "login to token " + tok + " failed (" + hexrv(f.rv) + "): " + f.text), false};
       }
-      impl->pins.record_success(ledger_key);
+      impl->pins.record_success(ledger_key, *req.pin);
       spdlog::info("HSM_LOGIN token={}", key.token_label);
+    }
+
+    // A token already open (logged in by an earlier request) still checks the PIN of this one when
+    // the caller asks: compared with the PIN that opened it, without asking the token.
+    if (logged_in && req.check_pin_when_logged_in) {
+      if (!req.pin || req.pin->empty())
+        return {make_error(Errc::pin_required, "token " + tok + " needs its PIN"), false};
+      if (impl->pins.differs_from_accepted(ledger_key, *req.pin))
+        return {make_error(Errc::pin_incorrect, "the PIN does not match token " + tok +
+                                                    "'s PIN (checked without asking the token, which counts nothing)"),
+                false};
     }
 
     // 3) Find the private key and sign.
@@ -897,6 +920,7 @@ Status Hsm::logout(const KeyRef& key) {
     int li = 0;
     PKCS11_is_logged_in(slot, 0, &li);
     if (li) PKCS11_logout(slot);
+    impl_->pins.forget_accepted(key.module + "\n" + key.token_serial);
     ERR_clear_error();
     return {};
   });

@@ -127,6 +127,7 @@ class TokenKey final : public SigningKey {
     req.pin = opts_.pin;
     req.confirm_pin_risk = opts_.confirm_pin_risk;
     req.priority = opts_.batch ? hsm::Priority::batch : hsm::Priority::interactive;
+    req.check_pin_when_logged_in = opts_.check_pin_when_logged_in;
     return hsm_.sign(ref_, req);
   }
 

@@ -15,7 +15,7 @@
 
 namespace hocba::config {
 
-enum class KeyType { string, path, url_list, integer, boolean, choice };
+enum class KeyType { string, path, url_list, string_list, integer, boolean, choice };
 
 // A key's value: nothing (optional key not set), bool, integer, string, or list of strings.
 using Value = std::variant<std::monostate, bool, long long, std::string, std::vector<std::string>>;
@@ -24,7 +24,7 @@ struct KeySpec {
   std::string_view name;                  // "signing.tsa_urls": section.key
   KeyType type;
   Value default_value;                    // monostate: optional, no default
-  std::vector<std::string_view> choices;  // KeyType::choice
+  std::vector<std::string_view> choices;  // KeyType::choice; string_list: allowed elements (empty: any)
   long long min = 0, max = 0;             // KeyType::integer, inclusive
   std::string_view doc;                   // one line
   std::string_view cli_option;            // the `hocba` option it stands for, "" if none
@@ -54,6 +54,34 @@ struct Config {
     bool lock_fields = true;
     bool certify_first = false;
   } signing;
+  // The daemon hocbad (docs/appliance.md).
+  struct Server {
+    std::string listen;                  // "ADDR:PORT"
+    std::string state_dir;
+    std::optional<std::string> tls_cert, tls_key;  // default: state_dir/tls/{cert,key}.pem
+    std::vector<std::string> host_names; // put in the self-signed certificate
+    long long threads = 0;
+    long long max_body_mb = 0;
+    long long read_timeout_s = 0;
+    long long handshake_timeout_s = 0;
+    long long session_hours = 0;
+  } server;
+  struct Auth {
+    long long max_failures = 0;          // per account, before a lock-out
+    long long lockout_s = 0;
+    long long address_max_failures = 0;  // per client address, in 15 minutes
+  } auth;
+  struct HsmKeys {
+    std::vector<std::string> modules;    // PKCS#11 modules; empty: SoftHSM2
+    bool demo_tokens = true;             // provision SoftHSM2 demo tokens in the state folder on first start
+  } hsm;
+  struct Workflow {
+    std::vector<std::string> steps;      // signature fields in signing order
+  } workflow;
+  struct Seal {
+    std::optional<std::string> pin_file;        // a sealed PIN for the seal token (file)
+    std::optional<std::string> pin_credential;  // ... or a systemd credential's name
+  } seal;
   // The keys the file set explicitly (the others hold their defaults).
   std::set<std::string> given;
   bool is_given(std::string_view key) const { return given.count(std::string(key)) > 0; }

@@ -71,6 +71,10 @@ struct SignRequest {
   const Secret* pin = nullptr;  // needed when the token is not logged in (or always-authenticate)
   bool confirm_pin_risk = false;  // caller confirmed: proceed although the token reports count-low/final-try
   Priority priority = Priority::interactive;
+  // When the token is already logged in (by an earlier request of this process), require `pin` and
+  // check it against the PIN that logged in (a keyed hash kept in memory), without asking the token:
+  // a daemon serving several people must not let an open token sign for a wrong PIN.
+  bool check_pin_when_logged_in = false;
 };
 
 class Hsm {

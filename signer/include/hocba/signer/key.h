@@ -46,6 +46,7 @@ struct TokenSignOptions {
   const Secret* pin = nullptr;
   bool confirm_pin_risk = false;
   bool batch = false;  // lower priority on the token's queue
+  bool check_pin_when_logged_in = false;  // hsm::SignRequest's: the PIN is checked even on an open token
 };
 
 // A key on a PKCS#11 token, signing through hsm::Hsm.
