@@ -83,8 +83,92 @@ CREATE TABLE audit(
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL);
 )sql",
+    // v2: the appliance's workflow (docs/appliance.md). Nothing wrote keys, records or jobs in v1, so
+    // those tables are made anew.
+    R"sql(
+ALTER TABLE users ADD COLUMN totp_secret TEXT;
+ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE sessions(
+  token_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  created_at TEXT NOT NULL,
+  expires_unix INTEGER NOT NULL,
+  address TEXT NOT NULL DEFAULT '');
+DROP TABLE keys;
+CREATE TABLE keys(
+  id INTEGER PRIMARY KEY,
+  uri TEXT NOT NULL,
+  label TEXT NOT NULL DEFAULT '',
+  owner_user_id INTEGER REFERENCES users(id),
+  is_seal INTEGER NOT NULL DEFAULT 0 CHECK (is_seal IN (0,1)),
+  created_at TEXT NOT NULL,
+  unbound_at TEXT,
+  CHECK ((owner_user_id IS NULL) = (is_seal = 1)));
+CREATE UNIQUE INDEX keys_bound_uri ON keys(uri) WHERE unbound_at IS NULL;
+ALTER TABLE classes ADD COLUMN source_json TEXT NOT NULL DEFAULT '{}';
+DROP TABLE records;
+CREATE TABLE records(
+  id INTEGER PRIMARY KEY,
+  class_id INTEGER NOT NULL REFERENCES classes(id),
+  personal_id TEXT NOT NULL,
+  student_name TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1,
+  state TEXT NOT NULL CHECK (state IN ('draft','signing','final','superseded','failed')),
+  steps_done INTEGER NOT NULL DEFAULT 0,
+  student_json TEXT NOT NULL,
+  pdf_path TEXT,
+  pdf_sha256 TEXT,
+  error TEXT,
+  superseded_by INTEGER REFERENCES records(id),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  UNIQUE(class_id, personal_id, version));
+CREATE TABLE signatures(
+  record_id INTEGER NOT NULL REFERENCES records(id),
+  step INTEGER NOT NULL,
+  field TEXT NOT NULL,
+  user_id INTEGER REFERENCES users(id),
+  key_id INTEGER REFERENCES keys(id),
+  job_id INTEGER,
+  signed_at TEXT NOT NULL,
+  pdf_sha256 TEXT NOT NULL,
+  PRIMARY KEY(record_id, step));
+DROP TABLE jobs;
+CREATE TABLE jobs(
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('running','paused','done','failed','cancelled')),
+  field TEXT NOT NULL,
+  key_id INTEGER NOT NULL REFERENCES keys(id),
+  created_by INTEGER NOT NULL REFERENCES users(id),
+  class_id INTEGER REFERENCES classes(id),
+  total INTEGER NOT NULL DEFAULT 0,
+  reason TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL);
+CREATE TABLE job_items(
+  job_id INTEGER NOT NULL REFERENCES jobs(id),
+  record_id INTEGER NOT NULL REFERENCES records(id),
+  position INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('queued','done','failed','skipped')),
+  error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(job_id, record_id));
+CREATE INDEX job_items_by_state ON job_items(job_id, state, position);
+CREATE TABLE corrections(
+  id INTEGER PRIMARY KEY,
+  record_id INTEGER NOT NULL REFERENCES records(id),
+  requested_by INTEGER NOT NULL REFERENCES users(id),
+  student_json TEXT NOT NULL,
+  why TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending','approved','rejected')),
+  decided_by INTEGER REFERENCES users(id),
+  decided_at TEXT,
+  note TEXT NOT NULL DEFAULT '',
+  new_record_id INTEGER REFERENCES records(id),
+  created_at TEXT NOT NULL);
+)sql",
 };
-static_assert(Store::kSchemaVersion == 1, "kMigrations must hold one step per schema version");
+static_assert(Store::kSchemaVersion == 2, "kMigrations must hold one step per schema version");
 
 std::string now_utc() {
   auto now = std::chrono::system_clock::now();
@@ -332,6 +416,129 @@ Result<Store> Store::open(const std::string& state_dir) {
     if (auto st = impl->exec(p); !st) return make_error(st.error().code, "cannot open " + path + ": " + st.error().message);
   if (auto st = impl->migrate(); !st) return st.error();
   return Store(std::move(impl));
+}
+
+// --- generic transactions (for the workflow layer) --------------------------------------------------
+
+namespace {
+
+Status bind_all(sqlite3* db, sqlite3_stmt* s, const std::vector<DbValue>& params) {
+  int i = 1;
+  for (const DbValue& v : params) {
+    int rc = SQLITE_OK;
+    if (std::holds_alternative<std::monostate>(v)) rc = sqlite3_bind_null(s, i);
+    else if (auto n = std::get_if<std::int64_t>(&v)) rc = sqlite3_bind_int64(s, i, *n);
+    else if (auto d = std::get_if<double>(&v)) rc = sqlite3_bind_double(s, i, *d);
+    else {
+      const auto& t = std::get<std::string>(v);
+      rc = sqlite3_bind_text(s, i, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
+    }
+    if (rc != SQLITE_OK) return db_error(db, "binding a parameter");
+    ++i;
+  }
+  return {};
+}
+
+DbValue column(sqlite3_stmt* s, int i) {
+  switch (sqlite3_column_type(s, i)) {
+    case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_column_int64(s, i));
+    case SQLITE_FLOAT: return sqlite3_column_double(s, i);
+    case SQLITE_NULL: return std::monostate{};
+    default: return text_col(s, i);
+  }
+}
+
+}  // namespace
+
+std::int64_t as_int(const DbValue& v, std::int64_t def) {
+  if (auto n = std::get_if<std::int64_t>(&v)) return *n;
+  if (auto d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
+  return def;
+}
+std::string as_text(const DbValue& v) {
+  if (auto t = std::get_if<std::string>(&v)) return *t;
+  if (auto n = std::get_if<std::int64_t>(&v)) return std::to_string(*n);
+  return "";
+}
+bool is_null(const DbValue& v) { return std::holds_alternative<std::monostate>(v); }
+
+struct Tx::Impl {
+  Store::Impl* store = nullptr;
+  std::vector<AuditEntry> appended;
+};
+
+Tx::Tx(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Tx::~Tx() = default;
+
+Result<std::vector<DbRow>> Tx::query(const std::string& sql, const std::vector<DbValue>& params) {
+  sqlite3* db = impl_->store->db.get();
+  auto st = impl_->store->prepare(sql.c_str());
+  if (!st) return st.error();
+  if (auto b = bind_all(db, st->get(), params); !b) return b.error();
+  std::vector<DbRow> rows;
+  int rc;
+  while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+    DbRow r;
+    int n = sqlite3_column_count(st->get());
+    for (int i = 0; i < n; ++i) r.push_back(column(st->get(), i));
+    rows.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return db_error(db, "query");
+  return rows;
+}
+
+Result<std::int64_t> Tx::exec(const std::string& sql, const std::vector<DbValue>& params) {
+  sqlite3* db = impl_->store->db.get();
+  auto st = impl_->store->prepare(sql.c_str());
+  if (!st) return st.error();
+  if (auto b = bind_all(db, st->get(), params); !b) return b.error();
+  int rc = sqlite3_step(st->get());
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return db_error(db, "statement");
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db));
+}
+
+std::int64_t Tx::changes() { return sqlite3_changes(impl_->store->db.get()); }
+
+Result<AuditEntry> Tx::audit(const std::string& actor, const std::string& action, const std::string& detail_json) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(detail_json, ec);
+  if (ec || !v.is_object()) return make_error(Errc::invalid_argument, "the detail of an audit entry must be a JSON object");
+  auto e = impl_->store->append_in_tx(actor, action, detail_json);
+  if (e) impl_->appended.push_back(*e);
+  return e;
+}
+
+Status Store::transaction(const std::function<Status(Tx&)>& fn) {
+  std::lock_guard<std::mutex> g(impl_->mu);
+  if (auto st = impl_->exec("BEGIN IMMEDIATE"); !st) return st;
+  auto ti = std::make_unique<Tx::Impl>();
+  ti->store = impl_.get();
+  Tx tx(std::move(ti));
+  Status st;
+  try {
+    st = fn(tx);
+  } catch (...) {
+    impl_->rollback();
+    throw;
+  }
+  if (st) st = impl_->exec("COMMIT");
+  if (!st) {
+    impl_->rollback();
+    return st;
+  }
+  if (!tx.impl_->appended.empty()) {
+    if (auto h = impl_->write_head(tx.impl_->appended.back()); !h)
+      return make_error(h.error().code, "saved, but audit.head not written: " + h.error().message);
+  }
+  return {};
+}
+
+Result<std::vector<DbRow>> Store::query(const std::string& sql, const std::vector<DbValue>& params) {
+  std::lock_guard<std::mutex> g(impl_->mu);
+  auto ti = std::make_unique<Tx::Impl>();
+  ti->store = impl_.get();
+  Tx tx(std::move(ti));
+  return tx.query(sql, params);
 }
 
 Result<int> Store::schema_version() {

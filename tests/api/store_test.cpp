@@ -91,7 +91,7 @@ TEST(Store, RefusesADatabaseFromTheFuture) {
   auto s = Store::open(d.path());
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, Errc::invalid_argument);
-  EXPECT_NE(s.error().message.find("schema version 99, newer than this hocba knows (1)"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("schema version 99, newer than this hocba knows (" + std::to_string(Store::kSchemaVersion) + ")"), std::string::npos) << s.error().message;
 }
 
 TEST(Store, RejectsDetailThatIsNotAJsonObject) {

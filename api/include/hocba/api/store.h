@@ -7,10 +7,13 @@
 // wait for each other up to the busy timeout) and the head file is updated under a file lock.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "hocba/common/error.h"
 #include "hocba/common/secret.h"
@@ -46,9 +49,38 @@ struct AuditVerdict {
 std::string audit_canonical(const AuditEntry& e);
 std::string audit_hash(const AuditEntry& e);  // lowercase hex SHA-256 of audit_canonical(e)
 
+// A value in or out of SQL: NULL, an integer, a real or text (blobs are not used).
+using DbValue = std::variant<std::monostate, std::int64_t, double, std::string>;
+using DbRow = std::vector<DbValue>;
+std::int64_t as_int(const DbValue& v, std::int64_t def = 0);
+std::string as_text(const DbValue& v);  // "" for NULL
+bool is_null(const DbValue& v);
+
+class Store;
+
+// One write transaction (Store::transaction): SQL with bound parameters, and audit entries that are
+// committed together with the change they describe.
+class Tx {
+ public:
+  ~Tx();
+  Tx(const Tx&) = delete;
+  Tx& operator=(const Tx&) = delete;
+  Result<std::vector<DbRow>> query(const std::string& sql, const std::vector<DbValue>& params = {});
+  // Runs one statement; returns the last inserted row id.
+  Result<std::int64_t> exec(const std::string& sql, const std::vector<DbValue>& params = {});
+  std::int64_t changes();  // rows changed by the last exec
+  Result<AuditEntry> audit(const std::string& actor, const std::string& action, const std::string& detail_json = "{}");
+
+ private:
+  friend class Store;
+  struct Impl;
+  explicit Tx(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 class Store {
  public:
-  static constexpr int kSchemaVersion = 1;  // the newest schema this code knows
+  static constexpr int kSchemaVersion = 2;  // the newest schema this code knows
 
   // Opens (creating the folder, mode 0700, and the database if needed) state_dir/hocba.db and brings
   // its schema up to kSchemaVersion. A database with a newer schema is refused (Errc::invalid_argument).
@@ -84,7 +116,14 @@ class Store {
   // Checks a password against the stored hash (false also when the user does not exist or is disabled).
   bool check_password(const std::string& username, const Secret& password);
 
+  // Runs `fn` in a BEGIN IMMEDIATE transaction, committed when it returns success and rolled back
+  // otherwise (or when it throws); audit.head is updated after the commit.
+  Status transaction(const std::function<Status(Tx&)>& fn);
+  // A read outside any transaction of ours.
+  Result<std::vector<DbRow>> query(const std::string& sql, const std::vector<DbValue>& params = {});
+
  private:
+  friend class Tx;
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -1,0 +1,66 @@
+// The appliance's request handling (docs/appliance.md): accounts and sessions, keys, classes and
+// records, the signing workflow, batch jobs, corrections, audit, the REST API under /api/v1/, the CSC
+// API under /csc/v1/ and /csc/v2/, /healthz, /metrics and the web UI. A function from request to
+// response: the HTTPS listener (server.h) is apart, so all of this is testable without sockets.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hocba/api/http.h"
+#include "hocba/api/metrics.h"
+#include "hocba/api/store.h"
+#include "hocba/common/error.h"
+#include "hocba/common/secret.h"
+#include "hocba/config/config.h"
+
+namespace hocba::hsm {
+class Hsm;
+}
+namespace hocba::signer {
+class TimestampClient;
+}
+
+namespace hocba::api {
+
+struct AppOptions {
+  config::Config cfg;              // effective configuration
+  std::string state_dir;           // cfg.server.state_dir after overrides
+  std::string level;               // effective PAdES level ("B-B" when no TSA is configured)
+  std::optional<Secret> seal_pin;  // the sealed PIN of the seal's token, when the school configured one
+  std::vector<std::string> modules;  // loaded PKCS#11 modules (for the key list)
+};
+
+// One route of the API: for the role x endpoint test and docs/openapi.yaml.
+struct RouteInfo {
+  std::string method;   // "GET"
+  std::string pattern;  // "/api/v1/records/{id}/sign"
+  std::vector<std::string> roles;  // roles allowed; "anonymous" when no login is needed
+  std::string summary;
+};
+
+class App {
+ public:
+  // `store`, `hsm`, `tsa` (may be null: B-B) and `metrics` are not owned and must outlive the App.
+  App(AppOptions opts, Store& store, hsm::Hsm& hsm, signer::TimestampClient* tsa, Metrics& metrics);
+  ~App();  // stop()s
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // At start: jobs left running by a crash or a stop are paused (their PIN is gone) with the reason;
+  // jobs that use the seal with a sealed PIN resume at once.
+  Status start();
+  HttpResponse handle(HttpRequest& req);
+  // Graceful stop: every running job finishes the record on the token and pauses (resumable); returns
+  // when they have.
+  void stop();
+
+  std::vector<RouteInfo> routes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hocba::api

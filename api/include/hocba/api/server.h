@@ -1,0 +1,49 @@
+// hocbad's HTTPS listener: Boost.Beast over OpenSSL (TLS 1.2 and 1.3 only), HTTP/1.1 keep-alive,
+// a timeout on every handshake and read, a body size limit, and a graceful stop. Handlers run on a
+// pool of their own, so a handler that waits for a token does not hold up reading other requests.
+// No Boost type appears here (Beast and Asio are compiled once, in beast_impl.cpp).
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "hocba/api/http.h"
+#include "hocba/common/error.h"
+
+namespace hocba::api {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:8443";  // "ADDR:PORT"; port 0: any free port
+  std::string cert_path, key_path;        // PEM
+  std::size_t io_threads = 2;             // reading and writing
+  std::size_t handler_threads = 16;       // running handlers (they may wait for a token)
+  std::size_t max_body_bytes = std::size_t(32) << 20;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::seconds handshake_timeout{10};
+  std::chrono::seconds read_timeout{30};   // for a whole request, once its first byte came
+  std::chrono::seconds idle_timeout{60};   // keep-alive: between requests
+  std::chrono::seconds write_timeout{120};
+};
+
+class Server {
+ public:
+  Server(ServerOptions opts, Handler handler);
+  ~Server();  // stop()s
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Loads the certificate and key, binds and listens; returns the port. Errors: Errc::invalid_argument
+  // (a bad address, unusable certificate or key), Errc::io (cannot bind).
+  Result<int> start();
+  // Stops accepting, lets the requests being handled finish (their answers are written, with
+  // "Connection: close"), closes idle connections, and joins every thread. Idempotent.
+  void stop();
+  int port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hocba::api

@@ -1,0 +1,663 @@
+// Routing, authentication, sessions and throttling, accounts, keys, audit, health and metrics.
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "app_internal.h"
+#include "hocba/api/totp.h"
+#include "hocba/hsm/uri.h"
+
+namespace hocba::api {
+
+// --- small helpers -----------------------------------------------------------------------------------
+
+std::optional<json::object> parse_object(const std::string& body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return v.as_object();
+}
+
+std::string str_field(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_string()) return "";
+  return std::string(it->value().as_string());
+}
+
+std::int64_t int_field(const json::object& o, std::string_view key, std::int64_t def) {
+  auto it = o.find(key);
+  if (it == o.end()) return def;
+  if (it->value().is_int64()) return it->value().as_int64();
+  if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().as_uint64());
+  return def;
+}
+
+HttpResponse ok_json(const json::value& v, int status) { return HttpResponse::json(status, json::serialize(v)); }
+HttpResponse bad_request(std::string_view m) { return HttpResponse::error(400, "bad_request", m); }
+HttpResponse forbidden(std::string_view m) { return HttpResponse::error(403, "forbidden", m); }
+HttpResponse not_found(std::string_view what) { return HttpResponse::error(404, "not_found", std::string(what) + " not found"); }
+HttpResponse conflict(std::string_view m) { return HttpResponse::error(409, "conflict", m); }
+
+HttpResponse from_error(const Error& e) {
+  int status = 500;
+  switch (e.code) {
+    case Errc::invalid_argument:
+    case Errc::bad_pdf: status = 422; break;
+    case Errc::not_found: status = 404; break;
+    case Errc::pin_incorrect:
+    case Errc::pin_rejected_before:
+    case Errc::pin_required:
+    case Errc::pin_needs_confirm:
+    case Errc::pin_locked: status = 403; break;
+    case Errc::token_not_present:
+    case Errc::unavailable:
+    case Errc::timeout: status = 503; break;
+    case Errc::too_large: status = 413; break;
+    default: status = 500;
+  }
+  return HttpResponse::error(status, errc_name(e.code), e.message);
+}
+
+std::string now_iso() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::int64_t param_id(const Ctx& c, const std::string& name) {
+  auto it = c.req.params.find(name);
+  if (it == c.req.params.end() || it->second.empty() || it->second.size() > 18) return -1;
+  std::int64_t v = 0;
+  for (char ch : it->second) {
+    if (ch < '0' || ch > '9') return -1;
+    v = v * 10 + (ch - '0');
+  }
+  return v;
+}
+
+namespace {
+
+std::string sha256_hex(std::string_view s) {
+  unsigned char h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(s.data()), s.size());
+  char hex[sizeof h * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+  return hex;
+}
+
+std::vector<std::string> split_path(const std::string& p) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < p.size()) {
+    std::size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    if (j > i) out.push_back(p.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+const std::vector<std::string> kAllRoles = {"admin", "principal", "homeroom_teacher", "subject_teacher", "viewer"};
+
+json::object user_json(const DbRow& r) {
+  // id, username, display_name, role, disabled, totp
+  json::object o;
+  o["id"] = as_int(r[0]);
+  o["username"] = as_text(r[1]);
+  o["display_name"] = as_text(r[2]);
+  o["role"] = as_text(r[3]);
+  o["disabled"] = as_int(r[4]) != 0;
+  o["totp"] = !is_null(r[5]);
+  return o;
+}
+
+constexpr const char* kUserCols = "id, username, display_name, role, disabled, totp_secret";
+
+}  // namespace
+
+// --- routing -----------------------------------------------------------------------------------------
+
+void App::Impl::add(std::string method, std::string pattern, std::vector<std::string> roles, std::string summary, RouteFn fn) {
+  Route r;
+  r.parts = split_path(pattern);
+  r.info = RouteInfo{std::move(method), std::move(pattern), std::move(roles), std::move(summary)};
+  r.fn = std::move(fn);
+  routes.push_back(std::move(r));
+}
+
+void App::Impl::add_routes() {
+  add_account_routes();
+  add_workflow_routes();
+  add_job_routes();
+  add_csc_routes();
+  add_web_routes();
+}
+
+HttpResponse App::Impl::dispatch(HttpRequest& req) {
+  auto parts = split_path(req.path);
+  bool path_matched = false;
+  for (auto& r : routes) {
+    if (r.parts.size() != parts.size()) continue;
+    std::map<std::string, std::string> params;
+    bool match = true;
+    for (std::size_t i = 0; i < parts.size() && match; ++i) {
+      const std::string& p = r.parts[i];
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}') params[p.substr(1, p.size() - 2)] = parts[i];
+      else match = p == parts[i];
+    }
+    if (!match) continue;
+    path_matched = true;
+    if (r.info.method != req.method && !(r.info.method == "GET" && req.method == "HEAD")) continue;
+    req.params = std::move(params);
+    Ctx ctx{req, std::nullopt};
+    bool anonymous = std::find(r.info.roles.begin(), r.info.roles.end(), "anonymous") != r.info.roles.end();
+    if (!anonymous) {
+      ctx.caller = authenticate(req);
+      if (!ctx.caller) {
+        HttpResponse res = HttpResponse::error(401, "unauthenticated", "log in first (session expired or missing)");
+        res.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return res;
+      }
+      if (std::find(r.info.roles.begin(), r.info.roles.end(), role_name(ctx.caller->role)) == r.info.roles.end())
+        return forbidden(std::string("a ") + role_name(ctx.caller->role) + " may not " + r.info.summary);
+      // State changes through a browser session must come from our own pages (SameSite=Strict
+      // cookies already stop most cross-site requests; this stops the rest).
+      if (req.method != "GET" && req.method != "HEAD" && req.header("authorization").empty()) {
+        std::string origin = req.header("origin");
+        if (!origin.empty() && origin != "https://" + req.header("host"))
+          return forbidden("cross-site request refused");
+      }
+    } else {
+      ctx.caller = authenticate(req);  // optional
+    }
+    return r.fn(ctx);
+  }
+  if (path_matched) return HttpResponse::error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
+  return not_found("page " + req.path);
+}
+
+// --- sessions ------------------------------------------------------------------------------------------
+
+std::optional<Caller> App::Impl::caller_by_id(std::int64_t user_id) {
+  auto rows = store.query("SELECT id, username, display_name, role FROM users WHERE id = ? AND disabled = 0", {user_id});
+  if (!rows || rows->empty()) return std::nullopt;
+  const DbRow& r = rows->front();
+  auto role = parse_role(as_text(r[3]));
+  if (!role) return std::nullopt;
+  return Caller{as_int(r[0]), as_text(r[1]), as_text(r[2]), *role, false};
+}
+
+std::optional<Caller> App::Impl::authenticate(const HttpRequest& req) {
+  std::string token;
+  std::string auth = req.header("authorization");
+  if (auth.size() > 7 && (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) token = auth.substr(7);
+  else token = req.cookie("hocba_session");
+  if (token.size() < 20 || token.size() > 200) return std::nullopt;
+  auto rows = store.query("SELECT user_id FROM sessions WHERE token_hash = ? AND expires_unix > ?",
+                          {sha256_hex(token), static_cast<std::int64_t>(std::time(nullptr))});
+  if (!rows || rows->empty()) return std::nullopt;
+  return caller_by_id(as_int(rows->front()[0]));
+}
+
+Result<std::string> App::Impl::new_session(const Caller& c, const std::string& address) {
+  unsigned char raw[32];
+  randombytes_buf(raw, sizeof raw);
+  char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_memzero(raw, sizeof raw);
+  std::string token = b64;
+  std::int64_t expires = std::time(nullptr) + opts.cfg.server.session_hours * 3600;
+  Status st = store.transaction([&](Tx& tx) -> Status {
+    if (auto r = tx.exec("DELETE FROM sessions WHERE expires_unix <= ?", {static_cast<std::int64_t>(std::time(nullptr))}); !r) return r.error();
+    if (auto r = tx.exec("INSERT INTO sessions(token_hash, user_id, created_at, expires_unix, address) VALUES(?,?,?,?,?)",
+                         {sha256_hex(token), c.user_id, now_iso(), expires, address});
+        !r)
+      return r.error();
+    return {};
+  });
+  if (!st) return st.error();
+  return token;
+}
+
+std::variant<Caller, HttpResponse> App::Impl::login(const std::string& username, const Secret& password, const std::string& totp,
+                                                    const std::string& address, const std::string& via) {
+  using clock = std::chrono::steady_clock;
+  auto now = clock::now();
+  const auto& a = opts.cfg.auth;
+  {
+    std::lock_guard lk(auth_mu);
+    auto& addr = address_failures[address];
+    std::erase_if(addr.recent, [&](auto t) { return now - t > std::chrono::minutes(15); });
+    if (static_cast<long long>(addr.recent.size()) >= a.address_max_failures) {
+      metrics.counter_add("hocba_logins_total", {{"result", "throttled"}});
+      return HttpResponse::error(429, "too_many_attempts", "too many failed logins from this address; wait 15 minutes");
+    }
+    auto it = account_failures.find(username);
+    if (it != account_failures.end() && it->second.locked_until > now) {
+      auto secs = std::chrono::duration_cast<std::chrono::seconds>(it->second.locked_until - now).count() + 1;
+      metrics.counter_add("hocba_logins_total", {{"result", "locked_out"}});
+      HttpResponse r = HttpResponse::error(429, "locked_out", "too many wrong passwords for this account; try again in " +
+                                                                   std::to_string(secs) + " s");
+      r.headers.emplace_back("Retry-After", std::to_string(secs));
+      return r;
+    }
+  }
+  bool ok = store.check_password(username, password);
+  std::optional<Caller> c;
+  std::string why = "wrong username or password";
+  if (ok) {
+    auto rows = store.query("SELECT id, totp_secret, totp_last_step FROM users WHERE username = ?", {username});
+    if (rows && !rows->empty()) {
+      const DbRow& r = rows->front();
+      c = caller_by_id(as_int(r[0]));
+      if (c && !is_null(r[1])) {
+        auto step = totp_check(as_text(r[1]), totp, std::time(nullptr));
+        if (!step || *step <= as_int(r[2])) {
+          c.reset();
+          why = totp.empty() ? "this account needs its one-time code (TOTP)" : "wrong or already used one-time code";
+        } else {
+          std::int64_t user_id = as_int(r[0]);
+          std::int64_t used = *step;
+          (void)store.transaction([&](Tx& tx) -> Status {
+            if (auto e = tx.exec("UPDATE users SET totp_last_step = ? WHERE id = ?", {used, user_id}); !e) return e.error();
+            return {};
+          });
+        }
+      }
+    }
+  }
+  if (!c) {
+    {
+      std::lock_guard lk(auth_mu);
+      address_failures[address].recent.push_back(now);
+      auto& f = account_failures[username];
+      if (++f.count >= a.max_failures) {
+        f.locked_until = now + std::chrono::seconds(a.lockout_s << std::min(f.lockouts, 10));
+        ++f.lockouts;
+        f.count = 0;
+      }
+    }
+    json::object d{{"username", username}, {"address", address}, {"via", via}, {"reason", why}};
+    (void)store.append_audit("anonymous", "login.fail", json::serialize(d));
+    metrics.counter_add("hocba_logins_total", {{"result", "failed"}});
+    spdlog::info("LOGIN_FAILED user={} address={} via={}", username, address, via);
+    return HttpResponse::error(401, "login_failed", why);
+  }
+  {
+    std::lock_guard lk(auth_mu);
+    account_failures.erase(username);
+  }
+  json::object d{{"address", address}, {"via", via}};
+  (void)store.append_audit(c->actor(), "login", json::serialize(d));
+  metrics.counter_add("hocba_logins_total", {{"result", "ok"}});
+  return *c;
+}
+
+// --- accounts, keys, audit, health -------------------------------------------------------------------
+
+void App::Impl::add_account_routes() {
+  add("GET", "/healthz", {"anonymous"}, "check the appliance is up", [this](Ctx&) {
+    json::object o{{"status", "ok"}, {"level", opts.level}};
+    auto v = store.schema_version();
+    o["schema_version"] = v ? *v : -1;
+    if (!v) return ok_json(json::object{{"status", "error"}, {"error", v.error().message}}, 503);
+    return ok_json(o);
+  });
+
+  add("GET", "/metrics", {"admin"}, "read the Prometheus metrics", [this](Ctx&) {
+    std::lock_guard lk(jobs_mu);
+    return HttpResponse::text(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+
+  add("POST", "/api/v1/auth/login", {"anonymous"}, "log in", [this](Ctx& c) {
+    auto o = parse_object(c.req.body);
+    if (!o) return bad_request("expected a JSON object {\"username\", \"password\"[, \"totp\"]}");
+    std::string user = str_field(*o, "username");
+    std::string pw = str_field(*o, "password");
+    Secret password(pw);
+    wipe(pw);
+    if (auto it = o->find("password"); it != o->end() && it->value().is_string()) {
+      auto& s = it->value().as_string();
+      sodium_memzero(s.data(), s.size());
+    }
+    if (user.empty() || password.empty()) return bad_request("username and password are required");
+    auto r = login(user, password, str_field(*o, "totp"), c.req.remote_address, "api");
+    if (auto* res = std::get_if<HttpResponse>(&r)) return *res;
+    const Caller& who = std::get<Caller>(r);
+    auto token = new_session(who, c.req.remote_address);
+    if (!token) return from_error(token.error());
+    json::object out{{"token", *token},
+                     {"expires_in", opts.cfg.server.session_hours * 3600},
+                     {"user", json::object{{"id", who.user_id}, {"username", who.username}, {"display_name", who.display_name},
+                                           {"role", role_name(who.role)}}}};
+    HttpResponse res = ok_json(out);
+    res.headers.emplace_back("Set-Cookie", "hocba_session=" + *token + "; Path=/; Max-Age=" +
+                                               std::to_string(opts.cfg.server.session_hours * 3600) +
+                                               "; HttpOnly; Secure; SameSite=Strict");
+    return res;
+  });
+
+  add("POST", "/api/v1/auth/logout", kAllRoles, "log out", [this](Ctx& c) {
+    std::string token = c.req.cookie("hocba_session");
+    std::string auth = c.req.header("authorization");
+    if (auth.size() > 7) token = auth.substr(7);
+    (void)store.transaction([&](Tx& tx) -> Status {
+      if (auto r = tx.exec("DELETE FROM sessions WHERE token_hash = ?", {sha256_hex(token)}); !r) return r.error();
+      if (auto a = tx.audit(c.caller->actor(), "logout"); !a) return a.error();
+      return {};
+    });
+    HttpResponse res = ok_json(json::object{{"ok", true}});
+    res.headers.emplace_back("Set-Cookie", "hocba_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
+    return res;
+  });
+
+  add("GET", "/api/v1/me", kAllRoles, "see who is logged in", [this](Ctx& c) {
+    auto rows = store.query(std::string("SELECT ") + kUserCols + " FROM users WHERE id = ?", {c.caller->user_id});
+    if (!rows || rows->empty()) return not_found("user");
+    json::object o = user_json(rows->front());
+    auto keys = store.query("SELECT id, uri, label, is_seal FROM keys WHERE owner_user_id = ? AND unbound_at IS NULL", {c.caller->user_id});
+    json::array ka;
+    if (keys)
+      for (auto& k : *keys) ka.push_back(json::object{{"id", as_int(k[0])}, {"uri", as_text(k[1])}, {"label", as_text(k[2])}});
+    o["keys"] = std::move(ka);
+    json::array steps;
+    for (auto& s : this->steps()) steps.push_back(json::string(s));
+    o["workflow_steps"] = std::move(steps);
+    o["seal_pin_sealed"] = opts.seal_pin.has_value();
+    return ok_json(o);
+  });
+
+  add("POST", "/api/v1/me/password", kAllRoles, "change one's own password", [this](Ctx& c) {
+    auto o = parse_object(c.req.body);
+    if (!o) return bad_request("expected {\"old_password\", \"new_password\"}");
+    std::string oldp = str_field(*o, "old_password"), newp = str_field(*o, "new_password");
+    Secret old_s(oldp), new_s(newp);
+    wipe(oldp);
+    wipe(newp);
+    if (new_s.size() < 8) return bad_request("the new password needs at least 8 characters");
+    if (!store.check_password(c.caller->username, old_s)) return forbidden("the old password is wrong");
+    char hash[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(hash, new_s.c_str(), new_s.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+      return HttpResponse::error(500, "internal", "cannot hash the password");
+    Status st = store.transaction([&](Tx& tx) -> Status {
+      if (auto r = tx.exec("UPDATE users SET password_hash = ? WHERE id = ?", {std::string(hash), c.caller->user_id}); !r) return r.error();
+      if (auto r = tx.exec("DELETE FROM sessions WHERE user_id = ?", {c.caller->user_id}); !r) return r.error();
+      if (auto a = tx.audit(c.caller->actor(), "user.password"); !a) return a.error();
+      return {};
+    });
+    if (!st) return from_error(st.error());
+    return ok_json(json::object{{"ok", true}});
+  });
+
+  add("POST", "/api/v1/me/totp", kAllRoles, "turn on two-factor login (TOTP)", [this](Ctx& c) {
+    auto o = parse_object(c.req.body);
+    if (!o) return bad_request("expected {} to get a secret, or {\"secret\", \"code\"} to confirm it");
+    std::string secret = str_field(*o, "secret"), code = str_field(*o, "code");
+    if (secret.empty()) {
+      std::string s = totp_new_secret();
+      return ok_json(json::object{{"secret", s}, {"uri", totp_uri(s, c.caller->username)}});
+    }
+    auto step = totp_check(secret, code, std::time(nullptr));
+    if (!step) return bad_request("the code does not match the secret; check the phone's clock");
+    std::int64_t used = *step;
+    Status st = store.transaction([&](Tx& tx) -> Status {
+      if (auto r = tx.exec("UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE id = ?", {secret, used, c.caller->user_id}); !r)
+        return r.error();
+      if (auto a = tx.audit(c.caller->actor(), "user.totp_on"); !a) return a.error();
+      return {};
+    });
+    if (!st) return from_error(st.error());
+    return ok_json(json::object{{"ok", true}});
+  });
+
+  add("GET", "/api/v1/users", {"admin", "principal"}, "list users", [this](Ctx&) {
+    auto rows = store.query(std::string("SELECT ") + kUserCols + " FROM users ORDER BY username");
+    if (!rows) return from_error(rows.error());
+    json::array a;
+    for (auto& r : *rows) a.push_back(user_json(r));
+    return ok_json(json::object{{"users", a}});
+  });
+
+  add("POST", "/api/v1/users", {"admin"}, "add a user", [this](Ctx& c) {
+    auto o = parse_object(c.req.body);
+    if (!o) return bad_request("expected {\"username\", \"display_name\", \"role\", \"password\"}");
+    auto role = parse_role(str_field(*o, "role"));
+    if (!role) return bad_request("role must be admin, principal, homeroom_teacher, subject_teacher or viewer");
+    std::string pw = str_field(*o, "password");
+    Secret password(pw);
+    wipe(pw);
+    if (password.size() < 8) return bad_request("the password needs at least 8 characters");
+    auto id = store.add_user(c.caller->actor(), str_field(*o, "username"), str_field(*o, "display_name"), *role, password);
+    if (!id) return from_error(id.error());
+    return ok_json(json::object{{"id", *id}}, 201);
+  });
+
+  add("PATCH", "/api/v1/users/{id}", {"admin"}, "change a user (role, name, disabled, password)", [this](Ctx& c) {
+    auto o = parse_object(c.req.body);
+    std::int64_t id = param_id(c);
+    if (!o || id < 0) return bad_request("expected a JSON object");
+    std::optional<Role> role;
+    if (o->contains("role") && !(role = parse_role(str_field(*o, "role")))) return bad_request("unknown role");
+    std::string pw = str_field(*o, "password");
+    Secret password(pw);
+    wipe(pw);
+    std::string hash;
+    if (!password.empty()) {
+      if (password.size() < 8) return bad_request("the password needs at least 8 characters");
+      char h[crypto_pwhash_STRBYTES];
+      if (crypto_pwhash_str(h, password.c_str(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return HttpResponse::error(500, "internal", "cannot hash the password");
+      hash = h;
+    }
+    bool found = false;
+    Status st = store.transaction([&](Tx& tx) -> Status {
+      auto rows = tx.query("SELECT id FROM users WHERE id = ?", {id});
+      if (!rows) return rows.error();
+      if (rows->empty()) return {};
+      found = true;
+      json::object d{{"user_id", id}};
+      if (role) {
+        if (auto r = tx.exec("UPDATE users SET role = ? WHERE id = ?", {std::string(role_name(*role)), id}); !r) return r.error();
+        d["role"] = role_name(*role);
+      }
+      if (o->contains("display_name")) {
+        if (auto r = tx.exec("UPDATE users SET display_name = ? WHERE id = ?", {str_field(*o, "display_name"), id}); !r) return r.error();
+        d["display_name"] = str_field(*o, "display_name");
+      }
+      if (auto it = o->find("disabled"); it != o->end() && it->value().is_bool()) {
+        bool dis = it->value().as_bool();
+        if (auto r = tx.exec("UPDATE users SET disabled = ? WHERE id = ?", {std::int64_t(dis ? 1 : 0), id}); !r) return r.error();
+        if (dis)
+          if (auto r = tx.exec("DELETE FROM sessions WHERE user_id = ?", {id}); !r) return r.error();
+        d["disabled"] = dis;
+      }
+      if (!hash.empty()) {
+        if (auto r = tx.exec("UPDATE users SET password_hash = ? WHERE id = ?", {hash, id}); !r) return r.error();
+        if (auto r = tx.exec("DELETE FROM sessions WHERE user_id = ?", {id}); !r) return r.error();
+        d["password"] = "changed";
+      }
+      if (auto it = o->find("totp"); it != o->end() && it->value().is_bool() && !it->value().as_bool()) {
+        if (auto r = tx.exec("UPDATE users SET totp_secret = NULL WHERE id = ?", {id}); !r) return r.error();
+        d["totp"] = "off";
+      }
+      if (auto a = tx.audit(c.caller->actor(), "user.change", json::serialize(d)); !a) return a.error();
+      return {};
+    });
+    if (!st) return from_error(st.error());
+    if (!found) return not_found("user");
+    return ok_json(json::object{{"ok", true}});
+  });
+
+  add("GET", "/api/v1/keys", kAllRoles, "list signing keys (one's own; the admin sees all)", [this](Ctx& c) {
+    std::string sql =
+        "SELECT k.id, k.uri, k.label, k.is_seal, u.username FROM keys k LEFT JOIN users u ON u.id = k.owner_user_id "
+        "WHERE k.unbound_at IS NULL";
+    std::vector<DbValue> params;
+    if (c.caller->role != Role::admin) {
+      sql += " AND (k.owner_user_id = ?";
+      params.push_back(c.caller->user_id);
+      if (c.caller->role == Role::principal) sql += " OR k.is_seal = 1";
+      sql += ")";
+    }
+    auto rows = store.query(sql + " ORDER BY k.id", params);
+    if (!rows) return from_error(rows.error());
+    json::array a;
+    for (auto& r : *rows)
+      a.push_back(json::object{{"id", as_int(r[0])}, {"uri", as_text(r[1])}, {"label", as_text(r[2])}, {"seal", as_int(r[3]) != 0},
+                               {"owner", is_null(r[4]) ? json::value(nullptr) : json::value(as_text(r[4]))}});
+    return ok_json(json::object{{"keys", a}});
+  });
+
+  add("POST", "/api/v1/keys", {"admin"}, "bind a key to a user or to the school seal", [this](Ctx& c) {
+    auto o = parse_object(c.req.body);
+    if (!o) return bad_request("expected {\"uri\", \"username\"} or {\"uri\", \"seal\": true}");
+    std::string uri = str_field(*o, "uri"), username = str_field(*o, "username");
+    bool seal = false;
+    if (auto it = o->find("seal"); it != o->end() && it->value().is_bool()) seal = it->value().as_bool();
+    if (seal == !username.empty()) return bad_request("give either a username or \"seal\": true");
+    auto parsed = hsm::Pkcs11Uri::parse(uri);
+    if (!parsed) return bad_request(parsed.error().message);
+    if (parsed->pin_source || parsed->has_pin_value) return bad_request("a key URI must not carry a PIN (pin-source or pin-value)");
+    auto key = hsm.find_key(*parsed);
+    if (!key) return from_error(key.error());
+    if (key->certificate.empty()) return bad_request("the key has no certificate on its token");
+    std::int64_t id = 0;
+    Status st = store.transaction([&](Tx& tx) -> Status {
+      std::optional<std::int64_t> owner;
+      if (!seal) {
+        auto u = tx.query("SELECT id, role FROM users WHERE username = ? AND disabled = 0", {username});
+        if (!u) return u.error();
+        if (u->empty()) return make_error(Errc::not_found, "no user \"" + username + "\"");
+        owner = as_int(u->front()[0]);
+      }
+      auto dup = tx.query("SELECT id FROM keys WHERE uri = ? AND unbound_at IS NULL", {uri});
+      if (!dup) return dup.error();
+      if (!dup->empty()) return make_error(Errc::invalid_argument, "this key is already bound (key " + as_text(dup->front()[0]) + "); unbind it first");
+      auto r = tx.exec("INSERT INTO keys(uri, owner_user_id, is_seal, created_at, label) VALUES(?,?,?,?,?)",
+                       {uri, owner ? DbValue(*owner) : DbValue(), std::int64_t(seal ? 1 : 0), now_iso(), key->label});
+      if (!r) return r.error();
+      id = *r;
+      json::object d{{"key_id", id}, {"uri", uri}, {"seal", seal}};
+      if (!seal) d["username"] = username;
+      if (auto a = tx.audit(c.caller->actor(), "key.bind", json::serialize(d)); !a) return a.error();
+      return {};
+    });
+    if (!st) return from_error(st.error());
+    return ok_json(json::object{{"id", id}}, 201);
+  });
+
+  add("DELETE", "/api/v1/keys/{id}", {"admin"}, "unbind a key", [this](Ctx& c) {
+    std::int64_t id = param_id(c);
+    bool found = false;
+    Status st = store.transaction([&](Tx& tx) -> Status {
+      auto busy = tx.query("SELECT id FROM jobs WHERE key_id = ? AND state IN ('running','paused')", {id});
+      if (!busy) return busy.error();
+      if (!busy->empty()) return make_error(Errc::invalid_argument, "job " + as_text(busy->front()[0]) + " uses this key; cancel it first");
+      auto r = tx.exec("UPDATE keys SET unbound_at = ? WHERE id = ? AND unbound_at IS NULL", {now_iso(), id});
+      if (!r) return r.error();
+      found = tx.changes() > 0;
+      if (found)
+        if (auto a = tx.audit(c.caller->actor(), "key.unbind", json::serialize(json::object{{"key_id", id}})); !a) return a.error();
+      return {};
+    });
+    if (!st) return from_error(st.error());
+    if (!found) return not_found("key");
+    return ok_json(json::object{{"ok", true}});
+  });
+
+  add("GET", "/api/v1/tokens", {"admin"}, "list PKCS#11 tokens and their keys", [this](Ctx&) {
+    auto toks = hsm.tokens();
+    if (!toks) return from_error(toks.error());
+    json::array a;
+    for (auto& t : *toks)
+      a.push_back(json::object{{"label", t.label}, {"serial", t.serial}, {"present", t.present}, {"uri", t.uri},
+                               {"pin_locked", t.pin_locked}, {"pin_count_low", t.pin_count_low}, {"pin_final_try", t.pin_final_try}});
+    json::array ka;
+    if (auto objs = hsm.objects())
+      for (auto& ob : *objs)
+        if (ob.kind == hsm::ObjectInfo::Kind::private_key)
+          ka.push_back(json::object{{"uri", ob.uri}, {"label", ob.label}, {"token", ob.token_label}, {"subject", ob.subject},
+                                    {"has_certificate", ob.has_certificate}});
+    return ok_json(json::object{{"tokens", a}, {"keys", ka}});
+  });
+
+  add("GET", "/api/v1/audit", {"admin"}, "read the audit log", [this](Ctx& c) {
+    std::int64_t after = 0, limit = 200;
+    if (auto it = c.req.query.find("after"); it != c.req.query.end()) after = std::atoll(it->second.c_str());
+    if (auto it = c.req.query.find("limit"); it != c.req.query.end()) limit = std::clamp<std::int64_t>(std::atoll(it->second.c_str()), 1, 1000);
+    auto rows = store.query("SELECT seq, at, actor, action, detail_json, hash FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", {after, limit});
+    if (!rows) return from_error(rows.error());
+    json::array a;
+    for (auto& r : *rows) {
+      boost::system::error_code ec;
+      json::value detail = json::parse(as_text(r[4]), ec);
+      a.push_back(json::object{{"seq", as_int(r[0])}, {"at", as_text(r[1])}, {"actor", as_text(r[2])}, {"action", as_text(r[3])},
+                               {"detail", ec ? json::value(as_text(r[4])) : detail}, {"hash", as_text(r[5])}});
+    }
+    return ok_json(json::object{{"entries", a}});
+  });
+
+  add("GET", "/api/v1/audit/verify", {"admin"}, "check the audit chain", [this](Ctx&) {
+    auto v = store.verify_audit();
+    if (!v) return from_error(v.error());
+    return ok_json(json::object{{"ok", v->ok}, {"checked", v->checked}, {"problem_seq", v->problem_seq}, {"message", v->message}});
+  });
+
+  add("GET", "/api/v1/config", {"admin"}, "read the effective configuration", [this](Ctx&) {
+    return HttpResponse::text(200, config::dump_config(opts.cfg), "application/toml; charset=utf-8");
+  });
+}
+
+// --- App ---------------------------------------------------------------------------------------------
+
+App::App(AppOptions opts, Store& store, hsm::Hsm& hsm, signer::TimestampClient* tsa, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(opts), store, hsm, tsa, metrics)) {
+  impl_->add_routes();
+  metrics.describe("hocba_http_requests_total", "counter", "HTTP requests by route and status");
+  metrics.describe("hocba_http_request_seconds", "histogram", "HTTP request latency by route");
+  metrics.describe("hocba_logins_total", "counter", "Logins by result");
+  metrics.describe("hocba_signatures_total", "counter", "Signatures by key and result");
+  metrics.describe("hocba_token_busy_seconds_total", "counter", "Seconds spent signing on each key's token");
+  metrics.describe("hocba_queue_depth", "gauge", "Records waiting in running batch jobs");
+}
+
+App::~App() { stop(); }
+
+Status App::start() { return impl_->pause_interrupted_jobs(); }
+
+void App::stop() { impl_->stop_jobs(); }
+
+HttpResponse App::handle(HttpRequest& req) {
+  auto t0 = std::chrono::steady_clock::now();
+  HttpResponse res = impl_->dispatch(req);
+  // The route pattern (not the path) labels the metrics, so that ids do not make new series.
+  std::string route = "other";
+  auto parts = split_path(req.path);
+  for (auto& r : impl_->routes) {
+    if (r.parts.size() != parts.size()) continue;
+    bool m = true;
+    for (std::size_t i = 0; i < parts.size() && m; ++i) m = (r.parts[i].front() == '{') || r.parts[i] == parts[i];
+    if (m) {
+      route = r.info.pattern;
+      break;
+    }
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  impl_->metrics.counter_add("hocba_http_requests_total", {{"route", route}, {"status", std::to_string(res.status)}});
+  impl_->metrics.observe("hocba_http_request_seconds", {{"route", route}}, secs);
+  spdlog::debug("HTTP_REQUEST method={} path={} status={} ms={:.1f}", req.method, req.path, res.status, secs * 1000);
+  return res;
+}
+
+std::vector<RouteInfo> App::routes() const {
+  std::vector<RouteInfo> out;
+  for (auto& r : impl_->routes) out.push_back(r.info);
+  return out;
+}
+
+}  // namespace hocba::api

@@ -1,0 +1,160 @@
+// App's insides, shared by app.cpp (routing, accounts, sessions), workflow.cpp (classes, records,
+// signing, corrections), jobs.cpp (batch jobs), csc.cpp (the CSC API) and web.cpp (the web UI).
+#pragma once
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hocba/api/app.h"
+#include "hocba/hsm/hsm.h"
+#include "hocba/signer/key.h"
+
+namespace hocba::api {
+
+namespace json = boost::json;
+
+// Who is calling (after authentication).
+struct Caller {
+  std::int64_t user_id = 0;
+  std::string username, display_name;
+  Role role = Role::viewer;
+  bool csc = false;  // authenticated with a CSC access token
+  std::string actor() const { return "user:" + username; }
+};
+
+// A route's handler: the caller is set for every route but anonymous ones.
+struct Ctx {
+  HttpRequest& req;
+  std::optional<Caller> caller;
+};
+using RouteFn = std::function<HttpResponse(Ctx&)>;
+
+struct Route {
+  RouteInfo info;
+  std::vector<std::string> parts;  // the pattern split at '/'
+  RouteFn fn;
+};
+
+// A PKCS#11 key bound in the store.
+struct BoundKey {
+  std::int64_t id = 0;
+  std::string uri, label;
+  std::int64_t owner_user_id = 0;  // 0: the seal
+  bool seal = false;
+};
+
+// A batch job running in this process.
+struct RunningJob {
+  std::int64_t id = 0;
+  std::thread thread;
+  std::atomic<bool> pause{false}, cancel{false};
+  std::atomic<bool> finished{false};
+  // Progress figures for the ETA (this run only).
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::atomic<std::int64_t> signed_this_run{0};
+};
+
+struct App::Impl {
+  AppOptions opts;
+  Store& store;
+  hsm::Hsm& hsm;
+  signer::TimestampClient* tsa;
+  Metrics& metrics;
+  std::vector<Route> routes;
+
+  // Records being signed right now (by a request or a job): nobody else touches them meanwhile.
+  std::mutex busy_mu;
+  std::set<std::int64_t> busy_records;
+
+  // Login throttling (in memory): failures per account and per client address.
+  struct Failures {
+    int count = 0;
+    int lockouts = 0;
+    std::chrono::steady_clock::time_point locked_until{};
+    std::vector<std::chrono::steady_clock::time_point> recent;  // per address: within 15 minutes
+  };
+  std::mutex auth_mu;
+  std::map<std::string, Failures> account_failures, address_failures;
+
+  // CSC signature activation data: SAD -> what it allows.
+  struct Sad {
+    std::int64_t user_id = 0, key_id = 0;
+    std::set<std::string> hashes;  // base64 of the hashes it may sign (each once)
+    std::chrono::steady_clock::time_point expires;
+    std::shared_ptr<Secret> pin;
+  };
+  std::mutex sad_mu;
+  std::map<std::string, Sad> sads;
+
+  std::mutex jobs_mu;
+  std::map<std::int64_t, std::unique_ptr<RunningJob>> jobs;
+  std::atomic<bool> stopping{false};
+
+  Impl(AppOptions o, Store& s, hsm::Hsm& h, signer::TimestampClient* t, Metrics& m)
+      : opts(std::move(o)), store(s), hsm(h), tsa(t), metrics(m) {}
+
+  // --- app.cpp -------------------------------------------------------------------------------------
+  void add(std::string method, std::string pattern, std::vector<std::string> roles, std::string summary, RouteFn fn);
+  void add_routes();           // every route (calls the add_*_routes below)
+  void add_account_routes();   // app.cpp
+  void add_workflow_routes();  // workflow.cpp
+  void add_job_routes();       // jobs.cpp
+  void add_csc_routes();       // csc.cpp
+  void add_web_routes();       // web.cpp
+  HttpResponse dispatch(HttpRequest& req);
+  std::optional<Caller> authenticate(const HttpRequest& req);
+  std::optional<Caller> caller_by_id(std::int64_t user_id);
+  // Checks a password (and TOTP code when the account has one) with throttling. On success returns
+  // the caller; on failure an error response (401 or 429) and the failure is audited.
+  std::variant<Caller, HttpResponse> login(const std::string& username, const Secret& password, const std::string& totp,
+                                           const std::string& address, const std::string& via);
+  Result<std::string> new_session(const Caller& c, const std::string& address);  // the opaque token
+
+  // --- workflow.cpp --------------------------------------------------------------------------------
+  // The signature fields in order (workflow.steps).
+  const std::vector<std::string>& steps() const { return opts.cfg.workflow.steps; }
+  // Which key signs `field` for `caller`: the caller's own key (gvcn, hieu_truong) or the seal.
+  Result<BoundKey> key_for(const Caller& caller, const std::string& field, std::int64_t wanted_key_id);
+  Result<BoundKey> key_by_id(std::int64_t id);
+  // May `caller` sign `field` on records of class `class_id`? "" if yes, else why not.
+  std::string may_sign(const Caller& caller, const std::string& field, std::int64_t class_id);
+  // Signs one record's next step (field) with `key`: reads its current PDF, signs on the token,
+  // writes the new file atomically and commits the record, the signature row and the audit entry.
+  // `job_id` 0 for an interactive request. The record must not be busy (the caller reserved it).
+  Status sign_record(std::int64_t record_id, const std::string& field, const BoundKey& key, const Secret* pin,
+                     const Caller& caller, std::int64_t job_id, bool batch);
+  bool reserve(std::int64_t record_id);
+  void release(std::int64_t record_id);
+  std::string record_path(std::int64_t class_id, const std::string& personal_id, std::int64_t version, std::size_t step) const;
+  std::string abs(const std::string& rel) const { return opts.state_dir + "/" + rel; }
+
+  // --- jobs.cpp ------------------------------------------------------------------------------------
+  void start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pin, const Caller& owner);
+  void run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owner);
+  Status pause_interrupted_jobs();
+  void stop_jobs();
+  json::object job_json(std::int64_t job_id);
+};
+
+// Helpers shared by the route files.
+std::optional<json::object> parse_object(const std::string& body);
+std::string str_field(const json::object& o, std::string_view key);
+std::int64_t int_field(const json::object& o, std::string_view key, std::int64_t def = 0);
+HttpResponse ok_json(const json::value& v, int status = 200);
+HttpResponse bad_request(std::string_view message);
+HttpResponse forbidden(std::string_view message);
+HttpResponse not_found(std::string_view what);
+HttpResponse conflict(std::string_view message);
+HttpResponse from_error(const Error& e);  // an Error -> the fitting status and code
+std::string now_iso();
+std::int64_t param_id(const Ctx& c, const std::string& name = "id");  // -1 when not a number
+
+}  // namespace hocba::api

@@ -1,0 +1,356 @@
+// Batch jobs: sign a class (or the whole school) with one PIN entry. The job and each record's item
+// live in the store, so progress survives a restart; a record is never signed twice for a field
+// (sign_record refuses a record whose step moved on, and adopts a signed file a crash left behind).
+// Token-wide failures (a wrong PIN, the token removed) stop the job at once; a record that fails on
+// its own is marked failed and the job goes on. Interactive requests go ahead of the job's next
+// signature on the token (the job signs with batch priority, one record at a time).
+#include <spdlog/spdlog.h>
+
+#include "app_internal.h"
+
+namespace hocba::api {
+namespace {
+
+bool token_wide(Errc c) {
+  switch (c) {
+    case Errc::pin_incorrect:
+    case Errc::pin_locked:
+    case Errc::pin_needs_confirm:
+    case Errc::pin_rejected_before:
+    case Errc::pin_required:
+    case Errc::token_not_present:
+    case Errc::token_error:
+    case Errc::timeout:
+    case Errc::unavailable:
+    case Errc::io:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string job_state(Store& store, std::int64_t id) {
+  auto r = store.query("SELECT state FROM jobs WHERE id = ?", {id});
+  return r && !r->empty() ? as_text(r->front()[0]) : "";
+}
+
+Status set_job_state(Store& store, std::int64_t id, const std::string& state, const std::string& reason, const std::string& actor,
+                     const std::string& action) {
+  return store.transaction([&](Tx& tx) -> Status {
+    if (auto e = tx.exec("UPDATE jobs SET state = ?, reason = ?, updated_at = ? WHERE id = ?", {state, reason, now_iso(), id}); !e)
+      return e.error();
+    if (!action.empty())
+      if (auto a = tx.audit(actor, action, json::serialize(json::object{{"job_id", id}, {"state", state}, {"reason", reason}})); !a)
+        return a.error();
+    return {};
+  });
+}
+
+}  // namespace
+
+json::object App::Impl::job_json(std::int64_t id) {
+  auto rows = store.query(
+      "SELECT j.id, j.kind, j.state, j.field, j.key_id, u.username, j.class_id, j.total, j.reason, j.created_at, j.updated_at, "
+      "(SELECT count(*) FROM job_items i WHERE i.job_id = j.id AND i.state = 'done'), "
+      "(SELECT count(*) FROM job_items i WHERE i.job_id = j.id AND i.state = 'failed'), "
+      "(SELECT count(*) FROM job_items i WHERE i.job_id = j.id AND i.state = 'skipped'), "
+      "(SELECT count(*) FROM job_items i WHERE i.job_id = j.id AND i.state = 'queued') "
+      "FROM jobs j JOIN users u ON u.id = j.created_by WHERE j.id = ?",
+      {id});
+  if (!rows || rows->empty()) return {};
+  const DbRow& r = rows->front();
+  json::object o{{"id", as_int(r[0])},      {"kind", as_text(r[1])},       {"state", as_text(r[2])}, {"field", as_text(r[3])},
+                 {"key_id", as_int(r[4])},  {"created_by", as_text(r[5])}, {"total", as_int(r[7])},  {"reason", as_text(r[8])},
+                 {"created_at", as_text(r[9])}, {"updated_at", as_text(r[10])}, {"done", as_int(r[11])}, {"failed", as_int(r[12])},
+                 {"skipped", as_int(r[13])}, {"queued", as_int(r[14])}};
+  o["class_id"] = is_null(r[6]) ? json::value(nullptr) : json::value(as_int(r[6]));
+  // ETA from this run's pace (none before the first record of the run).
+  json::value eta = nullptr;
+  {
+    std::lock_guard lk(jobs_mu);
+    auto it = jobs.find(id);
+    if (it != jobs.end() && !it->second->finished && it->second->signed_this_run > 0) {
+      double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second->started).count();
+      eta = spent / static_cast<double>(it->second->signed_this_run) * static_cast<double>(as_int(r[14]));
+    }
+  }
+  o["eta_seconds"] = eta;
+  auto fails = store.query(
+      "SELECT i.record_id, r.personal_id, r.student_name, i.error FROM job_items i JOIN records r ON r.id = i.record_id "
+      "WHERE i.job_id = ? AND i.state = 'failed' ORDER BY i.position LIMIT 100",
+      {id});
+  json::array fa;
+  if (fails)
+    for (auto& f : *fails)
+      fa.push_back(json::object{{"record_id", as_int(f[0])}, {"personal_id", as_text(f[1])}, {"student_name", as_text(f[2])}, {"error", as_text(f[3])}});
+  o["failures"] = std::move(fa);
+  return o;
+}
+
+void App::Impl::start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pin, const Caller& owner) {
+  std::lock_guard lk(jobs_mu);
+  auto& slot = jobs[job_id];
+  if (slot && slot->thread.joinable()) {
+    if (!slot->finished) return;  // already running
+    slot->thread.join();
+  }
+  slot = std::make_unique<RunningJob>();
+  slot->id = job_id;
+  RunningJob* rj = slot.get();
+  rj->thread = std::thread([this, rj, pin, owner] { run_job(*rj, pin, owner); });
+}
+
+void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owner) {
+  const std::int64_t id = rj.id;
+  auto finish = [&](const std::string& state, const std::string& reason, const std::string& action) {
+    if (auto st = set_job_state(store, id, state, reason, "system", action); !st)
+      spdlog::error("JOB_STATE_NOT_SAVED job={} state={} error={}", id, state, st.error().message);
+    spdlog::info("JOB_END job={} state={} reason={}", id, state, reason);
+    metrics.gauge_set("hocba_queue_depth", {{"job", std::to_string(id)}}, 0);
+    pin.reset();  // the PIN is wiped as soon as the job stops using it
+    rj.finished = true;
+  };
+  auto jr = store.query("SELECT field, key_id FROM jobs WHERE id = ?", {id});
+  if (!jr || jr->empty()) return finish("failed", "the job is not in the store", "");
+  std::string field = as_text(jr->front()[0]);
+  auto key = key_by_id(as_int(jr->front()[1]));
+  if (!key) return finish("failed", key.error().message, "job.fail");
+  spdlog::info("JOB_START job={} field={} key={}", id, field, key->id);
+
+  for (;;) {
+    if (rj.cancel) return finish("cancelled", "cancelled by " + owner.username, "job.cancel");
+    if (rj.pause || stopping) {
+      std::string why = stopping ? "the appliance stopped; resume it with the PIN" : "paused; resume it with the PIN";
+      return finish("paused", why, "job.pause");
+    }
+    auto next = store.query("SELECT record_id FROM job_items WHERE job_id = ? AND state = 'queued' ORDER BY position LIMIT 1", {id});
+    if (!next) return finish("paused", "the store cannot be read: " + next.error().message, "job.pause");
+    if (next->empty()) break;
+    std::int64_t record_id = as_int(next->front()[0]);
+    auto left = store.query("SELECT count(*) FROM job_items WHERE job_id = ? AND state = 'queued'", {id});
+    if (left && !left->empty()) metrics.gauge_set("hocba_queue_depth", {{"job", std::to_string(id)}}, static_cast<double>(as_int(left->front()[0])));
+
+    // The record may be signed interactively right now: wait for it rather than skip it.
+    while (!reserve(record_id)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::string item_state = "done", item_error;
+    auto cur = store.query("SELECT steps_done, state FROM records WHERE id = ?", {record_id});
+    auto step_it = std::find(steps().begin(), steps().end(), field);
+    std::int64_t step = step_it - steps().begin();
+    Status st;
+    if (!cur || cur->empty()) {
+      item_state = "failed", item_error = "the record is gone";
+    } else if (as_text(cur->front()[1]) == "superseded" || as_text(cur->front()[1]) == "failed") {
+      item_state = "skipped", item_error = "the record is " + as_text(cur->front()[1]);
+    } else if (as_int(cur->front()[0]) > step) {
+      // Signed already: by this job before a crash (then its signature row names the job) or by
+      // someone else meanwhile.
+      auto by = store.query("SELECT job_id FROM signatures WHERE record_id = ? AND step = ?", {record_id, step});
+      bool ours = by && !by->empty() && as_int(by->front()[0]) == id;
+      item_state = ours ? "done" : "skipped";
+      if (!ours) item_error = "already signed";
+    } else {
+      const Secret* p = pin ? pin.get() : nullptr;
+      st = sign_record(record_id, field, *key, p, owner, id, true);
+      if (!st) {
+        item_state = "failed";
+        item_error = st.error().message;
+      } else {
+        ++rj.signed_this_run;
+      }
+    }
+    release(record_id);
+
+    if (!st && token_wide(st.error().code)) {
+      // The token or the store failed in a way every next record would too: stop now, never retry
+      // a PIN. The record stays queued, so a resume signs it.
+      bool pin_problem = st.error().code == Errc::pin_incorrect || st.error().code == Errc::pin_locked ||
+                         st.error().code == Errc::pin_rejected_before || st.error().code == Errc::pin_required ||
+                         st.error().code == Errc::pin_needs_confirm;
+      return finish(pin_problem ? "failed" : "paused", st.error().message, pin_problem ? "job.fail" : "job.pause");
+    }
+    Status saved = store.transaction([&](Tx& tx) -> Status {
+      if (auto e = tx.exec("UPDATE job_items SET state = ?, error = ? WHERE job_id = ? AND record_id = ?", {item_state, item_error, id, record_id}); !e)
+        return e.error();
+      if (auto e = tx.exec("UPDATE jobs SET updated_at = ? WHERE id = ?", {now_iso(), id}); !e) return e.error();
+      return {};
+    });
+    if (!saved) return finish("paused", "the store cannot be written: " + saved.error().message, "job.pause");
+    if (item_state == "failed") spdlog::warn("JOB_RECORD_FAILED job={} record={} error={}", id, record_id, item_error);
+  }
+  finish("done", "", "job.done");
+}
+
+Status App::Impl::pause_interrupted_jobs() {
+  auto rows = store.query("SELECT id, field, created_by FROM jobs WHERE state = 'running'");
+  if (!rows) return rows.error();
+  for (auto& r : *rows) {
+    std::int64_t id = as_int(r[0]);
+    if (as_text(r[1]) == "con_dau" && opts.seal_pin) {
+      auto owner = caller_by_id(as_int(r[2]));
+      if (owner) {
+        spdlog::info("JOB_RESUME job={} reason=sealed-pin", id);
+        (void)store.append_audit("system", "job.resume", json::serialize(json::object{{"job_id", id}, {"reason", "restart, sealed PIN"}}));
+        start_job_thread(id, nullptr, *owner);
+        continue;
+      }
+    }
+    if (auto st = set_job_state(store, id, "paused", "the appliance restarted; resume it with the PIN", "system", "job.pause"); !st)
+      return st;
+  }
+  return {};
+}
+
+void App::Impl::stop_jobs() {
+  stopping = true;
+  std::lock_guard lk(jobs_mu);
+  for (auto& [id, rj] : jobs)
+    if (rj->thread.joinable()) rj->thread.join();
+  jobs.clear();
+}
+
+void App::Impl::add_job_routes() {
+  const std::vector<std::string> signers = {"principal", "homeroom_teacher"};
+
+  add("POST", "/api/v1/jobs", signers, "start a batch job: sign a class or the whole school with one PIN", [this](Ctx& c) {
+    auto o = parse_object(c.req.body);
+    if (!o) return bad_request("expected {\"field\", \"pin\"[, \"class_id\", \"key_id\"]}");
+    std::string field = str_field(*o, "field");
+    if (field.empty()) field = c.caller->role == Role::homeroom_teacher ? "gvcn" : "hieu_truong";
+    auto step_it = std::find(steps().begin(), steps().end(), field);
+    if (step_it == steps().end()) return bad_request("this school's workflow has no signature \"" + field + "\"");
+    std::int64_t step = step_it - steps().begin();
+    std::int64_t class_id = int_field(*o, "class_id", 0);
+    if (class_id == 0 && field == "gvcn") return bad_request("a homeroom teacher signs one class at a time: give class_id");
+    if (class_id != 0)
+      if (std::string why = may_sign(*c.caller, field, class_id); !why.empty()) return forbidden(why);
+    if (class_id == 0)
+      if (std::string why = may_sign(*c.caller, field, 0); !why.empty()) return forbidden(why);
+    auto key = key_for(*c.caller, field, int_field(*o, "key_id"));
+    if (!key) return from_error(key.error());
+    std::string pin_text = str_field(*o, "pin");
+    auto pin = std::make_shared<Secret>(pin_text);
+    wipe(pin_text);
+    if (pin->empty()) {
+      if (field == "con_dau" && opts.seal_pin) pin.reset();
+      else return bad_request("the token's PIN is required");
+    }
+    std::int64_t job_id = 0, total = 0;
+    Status st = store.transaction([&](Tx& tx) -> Status {
+      // One job at a time per field and class: a second would only skip what the first signs.
+      auto dup = tx.query("SELECT id FROM jobs WHERE field = ? AND state IN ('running','paused') AND (class_id IS ? OR class_id IS NULL OR ? IS NULL)",
+                          {field, class_id ? DbValue(class_id) : DbValue(), class_id ? DbValue(class_id) : DbValue()});
+      if (!dup) return dup.error();
+      if (!dup->empty())
+        return make_error(Errc::invalid_argument, "job " + as_text(dup->front()[0]) + " already signs these records; resume or cancel it");
+      std::string sql = "SELECT id FROM records WHERE state IN ('draft','signing') AND steps_done = ?";
+      std::vector<DbValue> params{step};
+      if (class_id) {
+        sql += " AND class_id = ?";
+        params.push_back(class_id);
+      }
+      auto recs = tx.query(sql + " ORDER BY class_id, student_name, id", params);
+      if (!recs) return recs.error();
+      if (recs->empty()) return make_error(Errc::not_found, "no record is waiting for the " + field + " signature");
+      auto ins = tx.exec("INSERT INTO jobs(kind, state, field, key_id, created_by, class_id, total, created_at, updated_at) "
+                         "VALUES('sign','running',?,?,?,?,?,?,?)",
+                         {field, key->id, c.caller->user_id, class_id ? DbValue(class_id) : DbValue(),
+                          static_cast<std::int64_t>(recs->size()), now_iso(), now_iso()});
+      if (!ins) return ins.error();
+      job_id = *ins;
+      total = static_cast<std::int64_t>(recs->size());
+      std::int64_t pos = 0;
+      for (auto& r : *recs)
+        if (auto e = tx.exec("INSERT INTO job_items(job_id, record_id, position, state) VALUES(?,?,?,'queued')", {job_id, as_int(r[0]), pos++}); !e)
+          return e.error();
+      json::object d{{"job_id", job_id}, {"field", field}, {"key_id", key->id}, {"records", total}};
+      if (class_id) d["class_id"] = class_id;
+      if (auto a = tx.audit(c.caller->actor(), "job.create", json::serialize(d)); !a) return a.error();
+      return {};
+    });
+    if (!st) return from_error(st.error());
+    start_job_thread(job_id, pin, *c.caller);
+    return ok_json(job_json(job_id), 202);
+  });
+
+  add("GET", "/api/v1/jobs", {"admin", "principal", "homeroom_teacher", "viewer"}, "list batch jobs", [this](Ctx& c) {
+    std::string sql = "SELECT id FROM jobs";
+    std::vector<DbValue> params;
+    if (c.caller->role == Role::homeroom_teacher) {
+      sql += " WHERE created_by = ?";
+      params.push_back(c.caller->user_id);
+    }
+    auto rows = store.query(sql + " ORDER BY id DESC LIMIT 100", params);
+    if (!rows) return from_error(rows.error());
+    json::array a;
+    for (auto& r : *rows) a.push_back(job_json(as_int(r[0])));
+    return ok_json(json::object{{"jobs", a}});
+  });
+
+  auto own_job = [this](Ctx& c, std::int64_t id, bool must_own) -> std::optional<HttpResponse> {
+    auto rows = store.query("SELECT created_by FROM jobs WHERE id = ?", {id});
+    if (!rows) return from_error(rows.error());
+    if (rows->empty()) return not_found("job");
+    bool mine = as_int(rows->front()[0]) == c.caller->user_id;
+    if (must_own && !mine) return forbidden("only the person who started the job (and holds its PIN) may do this");
+    if (!mine && c.caller->role == Role::homeroom_teacher) return forbidden("not your job");
+    return std::nullopt;
+  };
+
+  add("GET", "/api/v1/jobs/{id}", {"admin", "principal", "homeroom_teacher", "viewer"}, "see a job's progress (done, failed, ETA)",
+      [this, own_job](Ctx& c) {
+        std::int64_t id = param_id(c);
+        if (auto e = own_job(c, id, false)) return *e;
+        return ok_json(job_json(id));
+      });
+
+  auto control = [this, own_job](Ctx& c, const std::string& what) {
+    std::int64_t id = param_id(c);
+    if (auto e = own_job(c, id, what == "resume")) return *e;
+    std::string state = job_state(store, id);
+    if (what == "pause" || what == "cancel") {
+      if (c.caller->role != Role::admin)
+        if (auto e = own_job(c, id, true)) return *e;
+      if (state != "running" && !(what == "cancel" && state == "paused")) return conflict("the job is " + state);
+      bool running = false;
+      {
+        std::lock_guard lk(jobs_mu);
+        auto it = jobs.find(id);
+        if (it != jobs.end() && !it->second->finished) {
+          (what == "pause" ? it->second->pause : it->second->cancel) = true;
+          running = true;
+        }
+      }
+      if (!running) {
+        // Not running in this process: just record the decision.
+        if (auto st = set_job_state(store, id, what == "pause" ? "paused" : "cancelled", what + "d by " + c.caller->username,
+                                    c.caller->actor(), "job." + what);
+            !st)
+          return from_error(st.error());
+      } else {
+        (void)store.append_audit(c.caller->actor(), "job." + what + "_request", json::serialize(json::object{{"job_id", id}}));
+      }
+      return ok_json(job_json(id), 202);
+    }
+    // resume
+    if (state != "paused" && state != "failed") return conflict("the job is " + state);
+    auto o = parse_object(c.req.body);
+    std::string pin_text = o ? str_field(*o, "pin") : "";
+    auto pin = std::make_shared<Secret>(pin_text);
+    wipe(pin_text);
+    auto jr = store.query("SELECT field FROM jobs WHERE id = ?", {id});
+    bool sealed = jr && !jr->empty() && as_text(jr->front()[0]) == "con_dau" && opts.seal_pin;
+    if (pin->empty()) {
+      if (sealed) pin.reset();
+      else return bad_request("the token's PIN is required to resume");
+    }
+    if (auto st = set_job_state(store, id, "running", "", c.caller->actor(), "job.resume"); !st) return from_error(st.error());
+    start_job_thread(id, pin, *c.caller);
+    return ok_json(job_json(id), 202);
+  };
+
+  add("POST", "/api/v1/jobs/{id}/pause", {"admin", "principal", "homeroom_teacher"}, "pause a job", [control](Ctx& c) { return control(c, "pause"); });
+  add("POST", "/api/v1/jobs/{id}/resume", {"principal", "homeroom_teacher"}, "resume a job with the PIN", [control](Ctx& c) { return control(c, "resume"); });
+  add("POST", "/api/v1/jobs/{id}/cancel", {"admin", "principal", "homeroom_teacher"}, "cancel a job", [control](Ctx& c) { return control(c, "cancel"); });
+}
+
+}  // namespace hocba::api

@@ -1,0 +1,611 @@
+// Classes, records and their signing workflow: import and render drafts, sign one record, corrections.
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "app_internal.h"
+#include "hocba/pdf/record.h"
+#include "hocba/pdf/render.h"
+#include "hocba/signer/pades.h"
+#include "hocba/signer/timestamp.h"
+
+namespace hocba::api {
+namespace {
+
+std::string sha256_hex(const Bytes& b) {
+  unsigned char h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, b.data(), b.size());
+  char hex[sizeof h * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+  return hex;
+}
+
+Status make_dirs(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error(Errc::io, "cannot create " + dir + ": " + ec.message());
+  return {};
+}
+
+// Vietnamese words for each field, for appearances, reasons and the web UI.
+struct FieldText {
+  const char* title;
+  const char* reason;
+};
+FieldText field_text(const std::string& field) {
+  if (field == "gvcn") return {"Giáo viên chủ nhiệm", "Giáo viên chủ nhiệm ký xác nhận học bạ"};
+  if (field == "hieu_truong") return {"Hiệu trưởng", "Hiệu trưởng ký duyệt học bạ"};
+  return {"", "Đóng dấu của nhà trường"};
+}
+
+json::array problems_json(const std::vector<pdf::Problem>& ps) {
+  json::array a;
+  for (auto& p : ps)
+    a.push_back(json::object{{"path", p.path}, {"student_name", p.student_name}, {"personal_id", p.student_id},
+                             {"message", p.message}, {"text", p.to_string()}});
+  return a;
+}
+
+constexpr const char* kRecordCols =
+    "r.id, r.class_id, r.personal_id, r.student_name, r.version, r.state, r.steps_done, r.pdf_sha256, r.error, "
+    "r.superseded_by, r.updated_at, c.name, c.school_year";
+
+}  // namespace
+
+std::string App::Impl::record_path(std::int64_t class_id, const std::string& personal_id, std::int64_t version, std::size_t step) const {
+  return "records/" + std::to_string(class_id) + "/" + personal_id + "/v" + std::to_string(version) + "-" + std::to_string(step) + ".pdf";
+}
+
+bool App::Impl::reserve(std::int64_t record_id) {
+  std::lock_guard lk(busy_mu);
+  return busy_records.insert(record_id).second;
+}
+
+void App::Impl::release(std::int64_t record_id) {
+  std::lock_guard lk(busy_mu);
+  busy_records.erase(record_id);
+}
+
+Result<BoundKey> App::Impl::key_by_id(std::int64_t id) {
+  auto rows = store.query("SELECT id, uri, label, owner_user_id, is_seal FROM keys WHERE id = ? AND unbound_at IS NULL", {id});
+  if (!rows) return rows.error();
+  if (rows->empty()) return make_error(Errc::not_found, "key " + std::to_string(id) + " is not bound (any more)");
+  const DbRow& r = rows->front();
+  return BoundKey{as_int(r[0]), as_text(r[1]), as_text(r[2]), as_int(r[3]), as_int(r[4]) != 0};
+}
+
+Result<BoundKey> App::Impl::key_for(const Caller& caller, const std::string& field, std::int64_t wanted) {
+  bool seal = field == "con_dau";
+  auto rows = seal ? store.query("SELECT id FROM keys WHERE is_seal = 1 AND unbound_at IS NULL ORDER BY id")
+                   : store.query("SELECT id FROM keys WHERE owner_user_id = ? AND unbound_at IS NULL ORDER BY id", {caller.user_id});
+  if (!rows) return rows.error();
+  if (rows->empty())
+    return make_error(Errc::not_found, seal ? "no key is bound to the school seal; the admin binds one"
+                                            : "no signing key is bound to " + caller.username + "; the admin binds one");
+  for (auto& r : *rows)
+    if (wanted == 0 || as_int(r[0]) == wanted) return key_by_id(as_int(r[0]));
+  return make_error(Errc::invalid_argument, "key " + std::to_string(wanted) + (seal ? " is not the seal's" : " is not yours"));
+}
+
+std::string App::Impl::may_sign(const Caller& caller, const std::string& field, std::int64_t class_id) {
+  if (field == "gvcn") {
+    if (caller.role != Role::homeroom_teacher) return "only the class's homeroom teacher signs as giáo viên chủ nhiệm";
+    auto rows = store.query("SELECT homeroom_user_id FROM classes WHERE id = ?", {class_id});
+    if (!rows || rows->empty()) return "no such class";
+    if (as_int(rows->front()[0]) != caller.user_id) return "you are not the homeroom teacher of this class";
+    return "";
+  }
+  if (field == "hieu_truong" || field == "con_dau") {
+    if (caller.role != Role::principal) return "only the principal signs as hiệu trưởng and applies the school seal";
+    return "";
+  }
+  return "unknown signature field " + field;
+}
+
+Status App::Impl::sign_record(std::int64_t record_id, const std::string& field, const BoundKey& bk, const Secret* pin,
+                              const Caller& caller, std::int64_t job_id, bool batch) {
+  auto rows = store.query(
+      "SELECT r.class_id, r.personal_id, r.version, r.state, r.steps_done, r.pdf_path, c.source_json FROM records r "
+      "JOIN classes c ON c.id = r.class_id WHERE r.id = ?",
+      {record_id});
+  if (!rows) return rows.error();
+  if (rows->empty()) return make_error(Errc::not_found, "record " + std::to_string(record_id) + " does not exist");
+  const DbRow& r = rows->front();
+  std::int64_t class_id = as_int(r[0]), version = as_int(r[2]), steps_done = as_int(r[4]);
+  std::string personal_id = as_text(r[1]), state = as_text(r[3]);
+  auto step_it = std::find(steps().begin(), steps().end(), field);
+  if (step_it == steps().end()) return make_error(Errc::invalid_argument, "this school's workflow has no signature " + field);
+  std::int64_t step = step_it - steps().begin();
+  if (state == "final" || state == "superseded" || state == "failed")
+    return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " is " + state + ": nothing more to sign");
+  if (steps_done > step)
+    return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " already has the " + field + " signature");
+  if (steps_done < step)
+    return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " needs the " + steps()[static_cast<std::size_t>(steps_done)] +
+                                                  " signature before " + field);
+
+  std::string out_rel = record_path(class_id, personal_id, version, static_cast<std::size_t>(step + 1));
+  std::string out_abs = abs(out_rel);
+  Bytes signed_pdf;
+  struct stat st {};
+  bool adopted = false;
+  if (::stat(out_abs.c_str(), &st) == 0) {
+    // Written by a run that stopped before it could record it (files are renamed into place
+    // whole, so it is complete): take it rather than sign again.
+    auto b = read_file(out_abs);
+    if (!b) return b.error();
+    signed_pdf = std::move(*b);
+    adopted = true;
+    spdlog::info("RECORD_SIGNATURE_ADOPTED record={} field={} path={}", record_id, field, out_rel);
+  } else {
+    auto in = read_file(abs(as_text(r[5])));
+    if (!in) return in.error();
+    auto ref = hsm.find_key(*hsm::Pkcs11Uri::parse(bk.uri));
+    if (!ref) return ref.error();
+    signer::TokenSignOptions to;
+    to.pin = pin;
+    to.batch = batch;
+    to.check_pin_when_logged_in = true;
+    auto key = signer::token_key(hsm, *ref, to);
+
+    signer::PadesOptions po;
+    po.field_name = field;
+    FieldText ft = field_text(field);
+    po.reason = ft.reason;
+    if (opts.cfg.school.name) po.location = *opts.cfg.school.name;
+    auto hash = opts.cfg.signing.hash;
+    po.hash = hash == "sha384" ? signer::Hash::sha384 : hash == "sha512" ? signer::Hash::sha512 : signer::Hash::sha256;
+    po.lock_signed_fields = opts.cfg.signing.lock_fields;
+    if (step == 0 && opts.cfg.signing.certify_first) po.certify_p = 2;
+    signer::VisibleSignature vis;
+    vis.title = ft.title;
+    vis.seal = field == "con_dau";
+    std::string image = vis.seal ? abs("images/seal.png") : abs("images/user-" + caller.username + ".png");
+    if (vis.seal && ::stat(image.c_str(), &st) != 0) vis.seal = false, vis.title = "Con dấu";
+    if (::stat(image.c_str(), &st) == 0)
+      if (auto img = read_file(image, 4u << 20)) vis.image_png = std::move(*img);
+    po.appearance = std::move(vis);
+    auto level = signer::parse_level(opts.level);
+    po.level = level ? *level : signer::Level::B_B;
+    if (po.level != signer::Level::B_B) {
+      po.level = signer::Level::B_T;  // B-LT/B-LTA: `hocba extend` adds the validation data afterwards
+      po.timestamps = tsa;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    auto out = signer::sign_pdf(*in, *key, po);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::string key_label = bk.label.empty() ? std::to_string(bk.id) : bk.label;
+    metrics.counter_add("hocba_token_busy_seconds_total", {{"key", key_label}}, secs);
+    if (!out) {
+      metrics.counter_add("hocba_signatures_total", {{"key", key_label}, {"result", errc_name(out.error().code)}});
+      return out.error();
+    }
+    metrics.counter_add("hocba_signatures_total", {{"key", key_label}, {"result", "ok"}});
+    signed_pdf = std::move(out->pdf);
+    if (auto d = make_dirs(std::filesystem::path(out_abs).parent_path().string()); !d) return d;
+    if (auto w = write_file_atomic(out_abs, signed_pdf, 0640); !w) return w;
+  }
+  std::string sha = sha256_hex(signed_pdf);
+  bool final = step + 1 == static_cast<std::int64_t>(steps().size());
+  return store.transaction([&](Tx& tx) -> Status {
+    // The record may not have moved meanwhile (it was reserved); check anyway.
+    auto cur = tx.query("SELECT steps_done FROM records WHERE id = ?", {record_id});
+    if (!cur) return cur.error();
+    if (cur->empty() || as_int(cur->front()[0]) != step)
+      return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " changed while it was being signed");
+    if (auto e = tx.exec("UPDATE records SET steps_done = ?, state = ?, pdf_path = ?, pdf_sha256 = ?, updated_at = ? WHERE id = ?",
+                         {step + 1, std::string(final ? "final" : "signing"), out_rel, sha, now_iso(), record_id});
+        !e)
+      return e.error();
+    if (auto e = tx.exec("INSERT INTO signatures(record_id, step, field, user_id, key_id, job_id, signed_at, pdf_sha256) VALUES(?,?,?,?,?,?,?,?)",
+                         {record_id, step, field, caller.user_id, bk.id, job_id ? DbValue(job_id) : DbValue(), now_iso(), sha});
+        !e)
+      return e.error();
+    json::object d{{"record_id", record_id}, {"personal_id", personal_id}, {"version", version}, {"field", field},
+                   {"key_id", bk.id},        {"pdf_sha256", sha},          {"final", final}};
+    if (job_id) d["job_id"] = job_id;
+    if (adopted) d["recovered"] = true;
+    if (auto a = tx.audit(caller.actor(), "record.sign", json::serialize(d)); !a) return a.error();
+    return {};
+  });
+}
+
+void App::Impl::add_workflow_routes() {
+  const std::vector<std::string> staff = {"admin", "principal", "homeroom_teacher", "subject_teacher", "viewer"};
+
+  add("POST", "/api/v1/classes", {"admin"}, "import a class (hocba.class/v1) and render its drafts", [this](Ctx& c) {
+    auto parsed = pdf::parse_class(c.req.body);
+    if (!parsed) return from_error(parsed.error());
+    const pdf::ClassFile& cf = *parsed;
+    if (!cf.class_ok())
+      return ok_json(json::object{{"error", json::object{{"code", "invalid_class"}, {"message", "the class file has errors"}}},
+                                  {"errors", problems_json(cf.errors)}},
+                     422);
+    // The class row, its homeroom teacher (matched by username), and the source for re-rendering.
+    std::int64_t class_id = 0;
+    json::array created, kept, failed;
+    std::vector<std::pair<const pdf::Student*, std::string>> to_render;  // student, relative path
+    Status st = store.transaction([&](Tx& tx) -> Status {
+      auto cls = tx.query("SELECT id FROM classes WHERE school_year = ? AND name = ?", {cf.info.school_year, cf.info.class_name});
+      if (!cls) return cls.error();
+      DbValue homeroom;
+      auto u = tx.query("SELECT id FROM users WHERE username = ? AND role = 'homeroom_teacher' AND disabled = 0",
+                        {cf.info.homeroom_teacher.username});
+      if (!u) return u.error();
+      if (!u->empty()) homeroom = as_int(u->front()[0]);
+      if (cls->empty()) {
+        auto ins = tx.exec("INSERT INTO classes(school_year, name, homeroom_user_id, created_at, source_json) VALUES(?,?,?,?,?)",
+                           {cf.info.school_year, cf.info.class_name, homeroom, now_iso(), c.req.body});
+        if (!ins) return ins.error();
+        class_id = *ins;
+      } else {
+        class_id = as_int(cls->front()[0]);
+        if (auto e = tx.exec("UPDATE classes SET source_json = ?, homeroom_user_id = coalesce(homeroom_user_id, ?) WHERE id = ?",
+                             {c.req.body, homeroom, class_id});
+            !e)
+          return e.error();
+      }
+      for (const pdf::Student& s : cf.students) {
+        auto ex = tx.query("SELECT id, steps_done, state FROM records WHERE class_id = ? AND personal_id = ? AND state != 'superseded' "
+                           "ORDER BY version DESC LIMIT 1",
+                           {class_id, s.personal_id});
+        if (!ex) return ex.error();
+        std::string rel = record_path(class_id, s.personal_id, 1, 0);
+        if (!ex->empty()) {
+          if (as_int(ex->front()[1]) > 0 || as_text(ex->front()[2]) == "final") {
+            kept.push_back(json::object{{"personal_id", s.personal_id}, {"record_id", as_int(ex->front()[0])},
+                                        {"reason", "already signed: change it with a correction"}});
+            continue;
+          }
+          // An unsigned draft: rendered again from the new data (version 1 still).
+          if (auto e = tx.exec("UPDATE records SET student_json = ?, student_name = ?, pdf_path = ?, state = 'draft', error = NULL, "
+                               "updated_at = ? WHERE id = ?",
+                               {s.source_json, s.full_name, rel, now_iso(), as_int(ex->front()[0])});
+              !e)
+            return e.error();
+          created.push_back(json::object{{"personal_id", s.personal_id}, {"record_id", as_int(ex->front()[0])}, {"replaced", true}});
+        } else {
+          auto ins = tx.exec("INSERT INTO records(class_id, personal_id, student_name, version, state, steps_done, student_json, "
+                             "pdf_path, created_at, updated_at) VALUES(?,?,?,1,'draft',0,?,?,?,?)",
+                             {class_id, s.personal_id, s.full_name, s.source_json, rel, now_iso(), now_iso()});
+          if (!ins) return ins.error();
+          created.push_back(json::object{{"personal_id", s.personal_id}, {"record_id", *ins}});
+        }
+        to_render.emplace_back(&s, rel);
+      }
+      json::object d{{"class_id", class_id}, {"school_year", cf.info.school_year}, {"class", cf.info.class_name},
+                     {"records", created.size()}, {"rejected", cf.rejected.size()}};
+      if (auto a = tx.audit(c.caller->actor(), "class.import", json::serialize(d)); !a) return a.error();
+      return {};
+    });
+    if (!st) return from_error(st.error());
+    // Render the drafts (outside the transaction: rendering takes a while).
+    for (auto& [s, rel] : to_render) {
+      auto pdfb = pdf::render_record(cf.info, *s);
+      Status w = pdfb ? make_dirs(std::filesystem::path(abs(rel)).parent_path().string()) : Status(pdfb.error());
+      if (w) w = write_file_atomic(abs(rel), *pdfb, 0640);
+      (void)store.transaction([&](Tx& tx) -> Status {
+        if (w) {
+          if (auto e = tx.exec("UPDATE records SET pdf_sha256 = ? WHERE class_id = ? AND pdf_path = ?", {sha256_hex(*pdfb), class_id, rel}); !e)
+            return e.error();
+        } else {
+          failed.push_back(json::object{{"personal_id", s->personal_id}, {"reason", w.error().message}});
+          if (auto e = tx.exec("UPDATE records SET state = 'failed', error = ? WHERE class_id = ? AND pdf_path = ?",
+                               {w.error().message, class_id, rel});
+              !e)
+            return e.error();
+        }
+        return {};
+      });
+    }
+    json::object out{{"class_id", class_id}, {"created", created}, {"kept", kept}, {"failed", failed},
+                     {"errors", problems_json(cf.errors)}, {"warnings", problems_json(cf.warnings)}};
+    return ok_json(out, 201);
+  });
+
+  add("GET", "/api/v1/classes", staff, "list classes", [this](Ctx& c) {
+    std::string sql =
+        "SELECT c.id, c.school_year, c.name, u.username, u.display_name, "
+        "(SELECT count(*) FROM records r WHERE r.class_id = c.id AND r.state != 'superseded'), "
+        "(SELECT count(*) FROM records r WHERE r.class_id = c.id AND r.state = 'final') "
+        "FROM classes c LEFT JOIN users u ON u.id = c.homeroom_user_id";
+    std::vector<DbValue> params;
+    if (c.caller->role == Role::homeroom_teacher) {
+      sql += " WHERE c.homeroom_user_id = ?";
+      params.push_back(c.caller->user_id);
+    }
+    auto rows = store.query(sql + " ORDER BY c.school_year DESC, c.name", params);
+    if (!rows) return from_error(rows.error());
+    json::array a;
+    for (auto& r : *rows)
+      a.push_back(json::object{{"id", as_int(r[0])},
+                               {"school_year", as_text(r[1])},
+                               {"name", as_text(r[2])},
+                               {"homeroom", is_null(r[3]) ? json::value(nullptr) : json::value(as_text(r[3]))},
+                               {"homeroom_name", as_text(r[4])},
+                               {"records", as_int(r[5])},
+                               {"final", as_int(r[6])}});
+    return ok_json(json::object{{"classes", a}});
+  });
+
+  add("GET", "/api/v1/classes/{id}", staff, "see a class and its records", [this](Ctx& c) {
+    std::int64_t id = param_id(c);
+    auto cls = store.query("SELECT c.id, c.school_year, c.name, c.homeroom_user_id, u.username FROM classes c "
+                           "LEFT JOIN users u ON u.id = c.homeroom_user_id WHERE c.id = ?",
+                           {id});
+    if (!cls) return from_error(cls.error());
+    if (cls->empty()) return not_found("class");
+    const DbRow& cr = cls->front();
+    if (c.caller->role == Role::homeroom_teacher && as_int(cr[3]) != c.caller->user_id)
+      return forbidden("you are not the homeroom teacher of this class");
+    auto rows = store.query(std::string("SELECT ") + kRecordCols +
+                                " FROM records r JOIN classes c ON c.id = r.class_id WHERE r.class_id = ? AND r.state != 'superseded' "
+                                "ORDER BY r.student_name, r.personal_id",
+                            {id});
+    if (!rows) return from_error(rows.error());
+    json::array recs;
+    for (auto& r : *rows) {
+      std::int64_t done = as_int(r[6]);
+      recs.push_back(json::object{{"id", as_int(r[0])},
+                                  {"personal_id", as_text(r[2])},
+                                  {"student_name", as_text(r[3])},
+                                  {"version", as_int(r[4])},
+                                  {"state", as_text(r[5])},
+                                  {"steps_done", done},
+                                  {"next_step", done < static_cast<std::int64_t>(steps().size()) && as_text(r[5]) != "failed"
+                                                    ? json::value(steps()[static_cast<std::size_t>(done)])
+                                                    : json::value(nullptr)},
+                                  {"error", as_text(r[8])}});
+    }
+    return ok_json(json::object{{"id", as_int(cr[0])},
+                                {"school_year", as_text(cr[1])},
+                                {"name", as_text(cr[2])},
+                                {"homeroom", is_null(cr[4]) ? json::value(nullptr) : json::value(as_text(cr[4]))},
+                                {"records", recs}});
+  });
+
+  add("PUT", "/api/v1/classes/{id}/homeroom", {"admin"}, "bind a class to its homeroom teacher", [this](Ctx& c) {
+    std::int64_t id = param_id(c);
+    auto o = parse_object(c.req.body);
+    if (!o) return bad_request("expected {\"username\"}");
+    std::string username = str_field(*o, "username");
+    bool found = false;
+    Status st = store.transaction([&](Tx& tx) -> Status {
+      auto u = tx.query("SELECT id FROM users WHERE username = ? AND role = 'homeroom_teacher' AND disabled = 0", {username});
+      if (!u) return u.error();
+      if (u->empty()) return make_error(Errc::invalid_argument, "\"" + username + "\" is not an active homeroom teacher");
+      if (auto e = tx.exec("UPDATE classes SET homeroom_user_id = ? WHERE id = ?", {as_int(u->front()[0]), id}); !e) return e.error();
+      found = tx.changes() > 0;
+      if (found)
+        if (auto a = tx.audit(c.caller->actor(), "class.bind", json::serialize(json::object{{"class_id", id}, {"username", username}})); !a)
+          return a.error();
+      return {};
+    });
+    if (!st) return from_error(st.error());
+    if (!found) return not_found("class");
+    return ok_json(json::object{{"ok", true}});
+  });
+
+  auto record_json = [this](const DbRow& r) {
+    std::int64_t done = as_int(r[6]);
+    json::object o{{"id", as_int(r[0])},          {"class_id", as_int(r[1])},    {"personal_id", as_text(r[2])},
+                   {"student_name", as_text(r[3])}, {"version", as_int(r[4])},   {"state", as_text(r[5])},
+                   {"steps_done", done},           {"pdf_sha256", as_text(r[7])}, {"error", as_text(r[8])},
+                   {"superseded_by", is_null(r[9]) ? json::value(nullptr) : json::value(as_int(r[9]))},
+                   {"updated_at", as_text(r[10])}, {"class", as_text(r[11])},     {"school_year", as_text(r[12])}};
+    o["next_step"] = done < static_cast<std::int64_t>(steps().size()) && as_text(r[5]) != "failed" && as_text(r[5]) != "superseded"
+                         ? json::value(steps()[static_cast<std::size_t>(done)])
+                         : json::value(nullptr);
+    return o;
+  };
+
+  // May the caller see this record? (Homeroom teachers see their classes only.)
+  auto visible = [this](const Caller& c, std::int64_t class_id) {
+    if (c.role != Role::homeroom_teacher) return true;
+    auto rows = store.query("SELECT 1 FROM classes WHERE id = ? AND homeroom_user_id = ?", {class_id, c.user_id});
+    return rows && !rows->empty();
+  };
+
+  add("GET", "/api/v1/records/{id}", staff, "see a record, its signatures and versions", [this, record_json, visible](Ctx& c) {
+    std::int64_t id = param_id(c);
+    auto rows = store.query(std::string("SELECT ") + kRecordCols + " FROM records r JOIN classes c ON c.id = r.class_id WHERE r.id = ?", {id});
+    if (!rows) return from_error(rows.error());
+    if (rows->empty()) return not_found("record");
+    if (!visible(*c.caller, as_int(rows->front()[1]))) return forbidden("this record is not in your class");
+    json::object o = record_json(rows->front());
+    auto sigs = store.query("SELECT s.step, s.field, u.username, s.key_id, s.job_id, s.signed_at FROM signatures s "
+                            "LEFT JOIN users u ON u.id = s.user_id WHERE s.record_id = ? ORDER BY s.step",
+                            {id});
+    json::array sa;
+    if (sigs)
+      for (auto& s : *sigs)
+        sa.push_back(json::object{{"step", as_int(s[0])}, {"field", as_text(s[1])}, {"by", as_text(s[2])}, {"key_id", as_int(s[3])},
+                                  {"job_id", is_null(s[4]) ? json::value(nullptr) : json::value(as_int(s[4]))}, {"at", as_text(s[5])}});
+    o["signatures"] = std::move(sa);
+    auto vers = store.query("SELECT id, version, state FROM records WHERE class_id = ? AND personal_id = ? ORDER BY version",
+                            {as_int(rows->front()[1]), as_text(rows->front()[2])});
+    json::array va;
+    if (vers)
+      for (auto& v : *vers) va.push_back(json::object{{"id", as_int(v[0])}, {"version", as_int(v[1])}, {"state", as_text(v[2])}});
+    o["versions"] = std::move(va);
+    return ok_json(o);
+  });
+
+  add("GET", "/api/v1/records/{id}/pdf", staff, "download a record's PDF", [this, visible](Ctx& c) {
+    std::int64_t id = param_id(c);
+    auto rows = store.query("SELECT class_id, personal_id, version, pdf_path, pdf_sha256 FROM records WHERE id = ?", {id});
+    if (!rows) return from_error(rows.error());
+    if (rows->empty() || is_null(rows->front()[3])) return not_found("record");
+    if (!visible(*c.caller, as_int(rows->front()[0]))) return forbidden("this record is not in your class");
+    auto b = read_file(abs(as_text(rows->front()[3])));
+    if (!b) return from_error(b.error());
+    if (sha256_hex(*b) != as_text(rows->front()[4]))
+      return HttpResponse::error(500, "integrity", "the record's file does not match the hash in the store; restore it from a backup");
+    HttpResponse res = HttpResponse::text(200, std::string(b->begin(), b->end()), "application/pdf");
+    res.headers.emplace_back("Content-Disposition", "inline; filename=\"" + as_text(rows->front()[1]) + "-v" +
+                                                        as_text(rows->front()[2]) + ".pdf\"");
+    return res;
+  });
+
+  add("POST", "/api/v1/records/{id}/sign", {"principal", "homeroom_teacher"}, "sign one record (its next signature)", [this](Ctx& c) {
+    std::int64_t id = param_id(c);
+    auto o = parse_object(c.req.body);
+    if (!o) return bad_request("expected {\"pin\"[, \"field\", \"key_id\"]}");
+    std::string pin_text = str_field(*o, "pin");
+    auto pin = std::make_shared<Secret>(pin_text);
+    wipe(pin_text);
+    auto rows = store.query("SELECT class_id, steps_done, state FROM records WHERE id = ?", {id});
+    if (!rows) return from_error(rows.error());
+    if (rows->empty()) return not_found("record");
+    std::int64_t class_id = as_int(rows->front()[0]), done = as_int(rows->front()[1]);
+    std::string field = str_field(*o, "field");
+    if (field.empty() && done < static_cast<std::int64_t>(steps().size())) field = steps()[static_cast<std::size_t>(done)];
+    if (field.empty()) return conflict("the record has every signature");
+    if (std::string why = may_sign(*c.caller, field, class_id); !why.empty()) return forbidden(why);
+    auto key = key_for(*c.caller, field, int_field(*o, "key_id"));
+    if (!key) return from_error(key.error());
+    if (pin->empty() && field == "con_dau" && opts.seal_pin) pin.reset();
+    if (pin && pin->empty()) return bad_request("the token's PIN is required");
+    if (!reserve(id)) return conflict("the record is being signed right now");
+    const Secret* use_pin = pin ? pin.get() : &*opts.seal_pin;
+    Status st = sign_record(id, field, *key, use_pin, *c.caller, 0, false);
+    release(id);
+    if (!st) return from_error(st.error());
+    auto r = store.query("SELECT state, steps_done, pdf_sha256 FROM records WHERE id = ?", {id});
+    json::object out{{"record_id", id}, {"field", field}};
+    if (r && !r->empty()) out["state"] = as_text(r->front()[0]), out["steps_done"] = as_int(r->front()[1]), out["pdf_sha256"] = as_text(r->front()[2]);
+    return ok_json(out);
+  });
+
+  add("POST", "/api/v1/records/{id}/corrections", {"principal", "homeroom_teacher"},
+      "ask for a correction of a signed record (who, what, why)", [this, visible](Ctx& c) {
+        std::int64_t id = param_id(c);
+        auto o = parse_object(c.req.body);
+        if (!o || !o->contains("student") || !(*o)["student"].is_object())
+          return bad_request("expected {\"student\": {...the corrected student, hocba.class/v1...}, \"why\": \"...\"}");
+        std::string why = str_field(*o, "why");
+        if (why.size() < 5) return bad_request("say why the record must change (\"why\")");
+        auto rows = store.query("SELECT class_id, state, steps_done FROM records WHERE id = ?", {id});
+        if (!rows) return from_error(rows.error());
+        if (rows->empty()) return not_found("record");
+        if (!visible(*c.caller, as_int(rows->front()[0]))) return forbidden("this record is not in your class");
+        if (as_text(rows->front()[1]) == "superseded") return conflict("this version is superseded; correct the newest one");
+        std::int64_t cid = 0;
+        Status st = store.transaction([&](Tx& tx) -> Status {
+          auto pend = tx.query("SELECT id FROM corrections WHERE record_id = ? AND state = 'pending'", {id});
+          if (!pend) return pend.error();
+          if (!pend->empty()) return make_error(Errc::invalid_argument, "correction " + as_text(pend->front()[0]) + " is already waiting for the admin");
+          auto ins = tx.exec("INSERT INTO corrections(record_id, requested_by, student_json, why, state, created_at) VALUES(?,?,?,?,'pending',?)",
+                             {id, c.caller->user_id, json::serialize((*o)["student"]), why, now_iso()});
+          if (!ins) return ins.error();
+          cid = *ins;
+          if (auto a = tx.audit(c.caller->actor(), "correction.request",
+                                json::serialize(json::object{{"correction_id", cid}, {"record_id", id}, {"why", why}}));
+              !a)
+            return a.error();
+          return {};
+        });
+        if (!st) return from_error(st.error());
+        return ok_json(json::object{{"id", cid}, {"state", "pending"}}, 201);
+      });
+
+  add("GET", "/api/v1/corrections", {"admin", "principal", "homeroom_teacher"}, "list corrections", [this](Ctx& c) {
+    std::string sql =
+        "SELECT k.id, k.record_id, u.username, k.why, k.state, k.note, k.new_record_id, k.created_at, r.student_name, r.personal_id "
+        "FROM corrections k JOIN users u ON u.id = k.requested_by JOIN records r ON r.id = k.record_id";
+    std::vector<DbValue> params;
+    if (c.caller->role == Role::homeroom_teacher) {
+      sql += " WHERE k.requested_by = ?";
+      params.push_back(c.caller->user_id);
+    }
+    auto rows = store.query(sql + " ORDER BY k.id DESC", params);
+    if (!rows) return from_error(rows.error());
+    json::array a;
+    for (auto& r : *rows)
+      a.push_back(json::object{{"id", as_int(r[0])}, {"record_id", as_int(r[1])}, {"requested_by", as_text(r[2])}, {"why", as_text(r[3])},
+                               {"state", as_text(r[4])}, {"note", as_text(r[5])},
+                               {"new_record_id", is_null(r[6]) ? json::value(nullptr) : json::value(as_int(r[6]))},
+                               {"created_at", as_text(r[7])}, {"student_name", as_text(r[8])}, {"personal_id", as_text(r[9])}});
+    return ok_json(json::object{{"corrections", a}});
+  });
+
+  add("POST", "/api/v1/corrections/{id}/approve", {"admin"}, "approve a correction (a new version is rendered)", [this](Ctx& c) {
+    std::int64_t id = param_id(c);
+    auto o = parse_object(c.req.body.empty() ? "{}" : c.req.body);
+    auto rows = store.query("SELECT k.record_id, k.student_json, k.state, r.class_id, r.personal_id, r.version, cl.source_json "
+                            "FROM corrections k JOIN records r ON r.id = k.record_id JOIN classes cl ON cl.id = r.class_id WHERE k.id = ?",
+                            {id});
+    if (!rows) return from_error(rows.error());
+    if (rows->empty()) return not_found("correction");
+    const DbRow& r = rows->front();
+    if (as_text(r[2]) != "pending") return conflict("this correction was already decided");
+    // The corrected student in its class: the class file's header with this one student.
+    auto cls = parse_object(as_text(r[6]));
+    auto student = parse_object(as_text(r[1]));
+    if (!cls || !student) return HttpResponse::error(500, "internal", "stored class or correction is not JSON");
+    (*cls)["students"] = json::array{*student};
+    auto parsed = pdf::parse_class(json::serialize(*cls));
+    if (!parsed) return from_error(parsed.error());
+    if (!parsed->errors.empty() || parsed->students.size() != 1)
+      return ok_json(json::object{{"error", json::object{{"code", "invalid_correction"}, {"message", "the corrected record has errors"}}},
+                                  {"errors", problems_json(parsed->errors)}},
+                     422);
+    const pdf::Student& s = parsed->students.front();
+    if (s.personal_id != as_text(r[4])) return bad_request("a correction cannot change the personal ID; import the student anew");
+    std::int64_t old_id = as_int(r[0]), class_id = as_int(r[3]), version = as_int(r[5]) + 1;
+    if (!reserve(old_id)) return conflict("the record is being signed right now; approve after");
+    std::string rel = record_path(class_id, s.personal_id, version, 0);
+    auto pdfb = pdf::render_record(parsed->info, s);
+    Status w = pdfb ? make_dirs(std::filesystem::path(abs(rel)).parent_path().string()) : Status(pdfb.error());
+    if (w) w = write_file_atomic(abs(rel), *pdfb, 0640);
+    std::int64_t new_id = 0;
+    if (w)
+      w = store.transaction([&](Tx& tx) -> Status {
+        auto ins = tx.exec("INSERT INTO records(class_id, personal_id, student_name, version, state, steps_done, student_json, pdf_path, "
+                           "pdf_sha256, created_at, updated_at) VALUES(?,?,?,?,'draft',0,?,?,?,?,?)",
+                           {class_id, s.personal_id, s.full_name, version, s.source_json, rel, sha256_hex(*pdfb), now_iso(), now_iso()});
+        if (!ins) return ins.error();
+        new_id = *ins;
+        if (auto e = tx.exec("UPDATE records SET state = 'superseded', superseded_by = ?, updated_at = ? WHERE id = ?", {new_id, now_iso(), old_id}); !e)
+          return e.error();
+        if (auto e = tx.exec("UPDATE corrections SET state = 'approved', decided_by = ?, decided_at = ?, note = ?, new_record_id = ? WHERE id = ?",
+                             {c.caller->user_id, now_iso(), o ? str_field(*o, "note") : std::string(), new_id, id});
+            !e)
+          return e.error();
+        if (auto a = tx.audit(c.caller->actor(), "correction.approve",
+                              json::serialize(json::object{{"correction_id", id}, {"old_record_id", old_id}, {"new_record_id", new_id},
+                                                           {"version", version}}));
+            !a)
+          return a.error();
+        return {};
+      });
+    release(old_id);
+    if (!w) return from_error(w.error());
+    return ok_json(json::object{{"id", id}, {"state", "approved"}, {"new_record_id", new_id}, {"version", version}});
+  });
+
+  add("POST", "/api/v1/corrections/{id}/reject", {"admin"}, "reject a correction", [this](Ctx& c) {
+    std::int64_t id = param_id(c);
+    auto o = parse_object(c.req.body.empty() ? "{}" : c.req.body);
+    std::string note = o ? str_field(*o, "note") : "";
+    bool found = false;
+    Status st = store.transaction([&](Tx& tx) -> Status {
+      if (auto e = tx.exec("UPDATE corrections SET state = 'rejected', decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND state = 'pending'",
+                           {c.caller->user_id, now_iso(), note, id});
+          !e)
+        return e.error();
+      found = tx.changes() > 0;
+      if (found)
+        if (auto a = tx.audit(c.caller->actor(), "correction.reject", json::serialize(json::object{{"correction_id", id}, {"note", note}})); !a)
+          return a.error();
+      return {};
+    });
+    if (!st) return from_error(st.error());
+    if (!found) return not_found("pending correction");
+    return ok_json(json::object{{"id", id}, {"state", "rejected"}});
+  });
+}
+
+}  // namespace hocba::api
