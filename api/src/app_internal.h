@@ -130,15 +130,15 @@ struct App::Impl {
   // writes the new file atomically and commits the record, the signature row and the audit entry.
   // `job_id` 0 for an interactive request. The record must not be busy (the caller reserved it).
   Status sign_record(std::int64_t record_id, const std::string& field, const BoundKey& key, const Secret* pin,
-                     const Caller& caller, std::int64_t job_id, bool batch);
+                     const Caller& caller, std::int64_t job_id, bool batch, bool confirm_pin_risk = false);
   bool reserve(std::int64_t record_id);
   void release(std::int64_t record_id);
   std::string record_path(std::int64_t class_id, const std::string& personal_id, std::int64_t version, std::size_t step) const;
   std::string abs(const std::string& rel) const { return opts.state_dir + "/" + rel; }
 
   // --- jobs.cpp ------------------------------------------------------------------------------------
-  void start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pin, const Caller& owner);
-  void run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owner);
+  void start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pin, const Caller& owner, bool confirm_pin_risk = false);
+  void run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owner, bool confirm_pin_risk);
   Status pause_interrupted_jobs();
   void stop_jobs();
   json::object job_json(std::int64_t job_id);

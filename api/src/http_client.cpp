@@ -215,18 +215,31 @@ struct HttpClient::Impl {
 
   Result<Bytes> request(http::verb verb, const std::string& url_text, const std::string& content_type,
                         std::span<const std::uint8_t> body, std::chrono::milliseconds timeout) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (verb == http::verb::post) headers.emplace_back("Content-Type", content_type);
+    auto r = exchange(std::string(http::to_string(verb)), url_text, headers, body, timeout);
+    if (!r) return r.error();
+    if (r->status < 200 || r->status > 299)
+      return make_error(Errc::unavailable, url_text + " answered HTTP " + std::to_string(r->status) + (r->reason.empty() ? "" : " " + r->reason));
+    return Bytes(r->body.begin(), r->body.end());
+  }
+
+  Result<HttpExchange> exchange(const std::string& method, const std::string& url_text,
+                                const std::vector<std::pair<std::string, std::string>>& headers, std::span<const std::uint8_t> body,
+                                std::chrono::milliseconds timeout) {
     auto url = parse_url(url_text);
     if (!url) return url.error();
+    http::verb verb = http::string_to_verb(method);
+    if (verb == http::verb::unknown) return make_error(Errc::invalid_argument, "unknown HTTP method " + method);
     Request req{verb, url->target, 11};
     bool default_port = url->port == (url->tls ? "443" : "80");
     std::string host = url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
     req.set(http::field::host, default_port ? host : host + ":" + url->port);
     req.set(http::field::user_agent, opts.user_agent);
     req.set(http::field::connection, "close");
-    if (verb == http::verb::post) {
-      req.set(http::field::content_type, content_type);
+    for (const auto& [k, v] : headers) req.set(k, v);
+    if (!body.empty() || verb == http::verb::post || verb == http::verb::put || verb == http::verb::patch)
       req.body().assign(body.begin(), body.end());
-    }
     req.prepare_payload();
 
     auto deadline = Clock::now() + timeout;
@@ -268,12 +281,12 @@ struct HttpClient::Impl {
         return make_error(Errc::unavailable, where + " closed the connection without an answer");
       return make_error(Errc::unavailable, "HTTP exchange with " + where + " failed (" + s + "): " + ec.message());
     }
-    unsigned code = res->result_int();
-    if (code < 200 || code > 299) {
-      std::string reason(res->reason());
-      return make_error(Errc::unavailable, url_text + " answered HTTP " + std::to_string(code) + (reason.empty() ? "" : " " + reason));
-    }
-    return std::move(res->body());
+    HttpExchange out;
+    out.status = static_cast<int>(res->result_int());
+    out.reason = std::string(res->reason());
+    for (auto const& f : *res) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    out.body.assign(res->body().begin(), res->body().end());
+    return out;
   }
 };
 
@@ -287,6 +300,23 @@ Result<Bytes> HttpClient::post(const std::string& url, const std::string& conten
   } catch (const std::exception& e) {  // allocation failures and the like: an error, not a crash
     return make_error(Errc::unavailable, "HTTP request to " + url + " failed: " + e.what());
   }
+}
+
+Result<HttpExchange> HttpClient::exchange(const std::string& method, const std::string& url,
+                                          const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+                                          std::chrono::milliseconds timeout) {
+  try {
+    return impl_->exchange(method, url, headers,
+                           std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()), timeout);
+  } catch (const std::exception& e) {
+    return make_error(Errc::unavailable, "HTTP request to " + url + " failed: " + e.what());
+  }
+}
+
+std::string HttpExchange::header(const std::string& name) const {
+  for (const auto& [k, v] : headers)
+    if (beast::iequals(k, name)) return v;
+  return "";
 }
 
 Result<Bytes> HttpClient::get(const std::string& url, std::chrono::milliseconds timeout) {

@@ -87,7 +87,7 @@ json::object App::Impl::job_json(std::int64_t id) {
   return o;
 }
 
-void App::Impl::start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pin, const Caller& owner) {
+void App::Impl::start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pin, const Caller& owner, bool confirm_pin_risk) {
   std::lock_guard lk(jobs_mu);
   auto& slot = jobs[job_id];
   if (slot && slot->thread.joinable()) {
@@ -97,10 +97,10 @@ void App::Impl::start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pi
   slot = std::make_unique<RunningJob>();
   slot->id = job_id;
   RunningJob* rj = slot.get();
-  rj->thread = std::thread([this, rj, pin, owner] { run_job(*rj, pin, owner); });
+  rj->thread = std::thread([this, rj, pin, owner, confirm_pin_risk] { run_job(*rj, pin, owner, confirm_pin_risk); });
 }
 
-void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owner) {
+void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owner, bool confirm_pin_risk) {
   const std::int64_t id = rj.id;
   auto finish = [&](const std::string& state, const std::string& reason, const std::string& action) {
     if (auto st = set_job_state(store, id, state, reason, "system", action); !st)
@@ -149,8 +149,8 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
       item_state = ours ? "done" : "skipped";
       if (!ours) item_error = "already signed";
     } else {
-      const Secret* p = pin ? pin.get() : nullptr;
-      st = sign_record(record_id, field, *key, p, owner, id, true);
+      const Secret* p = pin ? pin.get() : opts.seal_pin ? &*opts.seal_pin : nullptr;
+      st = sign_record(record_id, field, *key, p, owner, id, true, confirm_pin_risk);
       if (!st) {
         item_state = "failed";
         item_error = st.error().message;
@@ -268,7 +268,9 @@ void App::Impl::add_job_routes() {
       return {};
     });
     if (!st) return from_error(st.error());
-    start_job_thread(job_id, pin, *c.caller);
+    bool confirm = false;
+    if (auto it = o->find("confirm_pin_risk"); it != o->end() && it->value().is_bool()) confirm = it->value().as_bool();
+    start_job_thread(job_id, pin, *c.caller, confirm);
     return ok_json(job_json(job_id), 202);
   });
 
@@ -343,8 +345,11 @@ void App::Impl::add_job_routes() {
       if (sealed) pin.reset();
       else return bad_request("the token's PIN is required to resume");
     }
+    bool confirm = false;
+    if (o)
+      if (auto it = o->find("confirm_pin_risk"); it != o->end() && it->value().is_bool()) confirm = it->value().as_bool();
     if (auto st = set_job_state(store, id, "running", "", c.caller->actor(), "job.resume"); !st) return from_error(st.error());
-    start_job_thread(id, pin, *c.caller);
+    start_job_thread(id, pin, *c.caller, confirm);
     return ok_json(job_json(id), 202);
   };
 

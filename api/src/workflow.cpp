@@ -105,7 +105,7 @@ std::string App::Impl::may_sign(const Caller& caller, const std::string& field, 
 }
 
 Status App::Impl::sign_record(std::int64_t record_id, const std::string& field, const BoundKey& bk, const Secret* pin,
-                              const Caller& caller, std::int64_t job_id, bool batch) {
+                              const Caller& caller, std::int64_t job_id, bool batch, bool confirm_pin_risk) {
   auto rows = store.query(
       "SELECT r.class_id, r.personal_id, r.version, r.state, r.steps_done, r.pdf_path, c.source_json FROM records r "
       "JOIN classes c ON c.id = r.class_id WHERE r.id = ?",
@@ -148,6 +148,7 @@ Status App::Impl::sign_record(std::int64_t record_id, const std::string& field, 
     to.pin = pin;
     to.batch = batch;
     to.check_pin_when_logged_in = true;
+    to.confirm_pin_risk = confirm_pin_risk;
     auto key = signer::token_key(hsm, *ref, to);
 
     signer::PadesOptions po;
@@ -470,7 +471,9 @@ void App::Impl::add_workflow_routes() {
     if (pin && pin->empty()) return bad_request("the token's PIN is required");
     if (!reserve(id)) return conflict("the record is being signed right now");
     const Secret* use_pin = pin ? pin.get() : &*opts.seal_pin;
-    Status st = sign_record(id, field, *key, use_pin, *c.caller, 0, false);
+    bool confirm = false;
+    if (auto it = o->find("confirm_pin_risk"); it != o->end() && it->value().is_bool()) confirm = it->value().as_bool();
+    Status st = sign_record(id, field, *key, use_pin, *c.caller, 0, false, confirm);
     release(id);
     if (!st) return from_error(st.error());
     auto r = store.query("SELECT state, steps_done, pdf_sha256 FROM records WHERE id = ?", {id});

@@ -106,6 +106,11 @@ ChildServer::ChildServer(const std::vector<std::string>& argv, const std::string
   try {
     // Our servers print the port; `openssl ocsp -port N` prints "ACCEPT [::]:N PID=…" once listening.
     if (line.rfind("ACCEPT ", 0) == 0) line = line.substr(line.rfind(':', line.find(" PID")) + 1);
+    // hocbad prints "hocbad: listening on https://HOST:PORT/".
+    if (auto u = line.find("://"); u != std::string::npos) {
+      std::string authority = line.substr(u + 3, line.find('/', u + 3) - (u + 3));
+      line = authority.substr(authority.rfind(':') + 1);
+    }
     port_ = std::stoi(line);
   } catch (...) {
     port_ = 0;
@@ -117,6 +122,28 @@ ChildServer::ChildServer(const std::vector<std::string>& argv, const std::string
 }
 
 ChildServer::~ChildServer() { stop(); }
+
+int ChildServer::terminate(int timeout_s) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  for (int i = 0; i < timeout_s * 100; ++i) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill_hard();
+  return -1;
+}
+
+void ChildServer::kill_hard() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
 
 void ChildServer::stop() {
   if (pid_ <= 0) return;

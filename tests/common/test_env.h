@@ -40,7 +40,7 @@ bool have_tool(const std::string& name);
 
 // A server run as a child process (fork/exec, no shell) that prints its TCP port as the first line
 // on stdout, e.g. hocba-test-tsa with --port 0 (or "ACCEPT host:PORT PID=…", as `openssl ocsp
-// -port N` does once it listens). Its stderr goes to `log_path` (or /dev/null).
+// -port N` does once it listens, or "… https://HOST:PORT/", as hocbad does). Its stderr goes to `log_path` (or /dev/null).
 // Throws std::runtime_error if it exits or prints no port within 10 s. The destructor (or stop())
 // sends SIGTERM, then SIGKILL after a second, and reaps it.
 class ChildServer {
@@ -50,8 +50,13 @@ class ChildServer {
   ChildServer(const ChildServer&) = delete;
   ChildServer& operator=(const ChildServer&) = delete;
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string url(const std::string& path = "/") const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
   void stop();
+  // SIGTERM, then waits up to timeout_s for the exit: its exit status, or -1 (killed by a signal, or
+  // SIGKILLed after the timeout).
+  int terminate(int timeout_s);
+  void kill_hard();  // SIGKILL, at once
 
  private:
   pid_t pid_ = -1;

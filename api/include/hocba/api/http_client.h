@@ -9,6 +9,8 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "hocba/common/error.h"
 #include "hocba/common/fileio.h"
@@ -23,6 +25,15 @@ struct HttpClientOptions {
   // https://: the server's certificate is verified against the system store (OpenSSL's default
   // paths), plus this PEM file when set; the host name must match.
   std::string extra_ca_file;
+};
+
+// A whole answer, whatever its status.
+struct HttpExchange {
+  int status = 0;
+  std::string reason;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string header(const std::string& name) const;  // case-insensitive; "" if absent
 };
 
 // One request per call, one connection per request (no keep-alive: these services are called
@@ -41,6 +52,11 @@ class HttpClient final : public signer::Fetcher {
   // Errc::too_large (the answer exceeds max_response_bytes).
   Result<Bytes> post(const std::string& url, const std::string& content_type, std::span<const std::uint8_t> body,
                      std::chrono::milliseconds timeout) override;
+  // Any request with any headers; the answer whatever its status (errors: as post(), but no error for
+  // a non-2xx status). For API clients and tests.
+  Result<HttpExchange> exchange(const std::string& method, const std::string& url,
+                                const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+                                std::chrono::milliseconds timeout);
   // GETs `url` (for CRLs); the same outcomes. Redirects are not followed.
   Result<Bytes> get(const std::string& url, std::chrono::milliseconds timeout) override;
 

@@ -1,0 +1,276 @@
+// The appliance end to end: hocbad on 127.0.0.1 with embedded defaults, the school's workflow through
+// the REST API, checked independently with pdfsig and qpdf.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <regex>
+
+#include "appliance.h"
+
+namespace hocba::test {
+namespace {
+
+namespace json = boost::json;
+
+std::string samples(const std::string& name) { return std::string(HOCBA_TEST_DATA) + "/samples/" + name; }
+
+std::string pin_body(const std::string& pin, json::object extra = {}) {
+  extra["pin"] = pin;
+  return json::serialize(extra);
+}
+
+// Users, keys and the class 3A, as an admin would set them up.
+struct School {
+  Appliance& a;
+  std::string admin, teacher, principal;
+  std::int64_t class_id = 0;
+
+  explicit School(Appliance& app) : a(app) {
+    a.add_user("admin", "admin");
+    a.add_user("gvcn.3a", "homeroom_teacher");  // the username the class file names
+    a.add_user("ht", "principal");
+    admin = a.login("admin");
+    a.bind_key(admin, "pkcs11:token=GVCN-3A;object=gvcn-3a", "gvcn.3a");
+    a.bind_key(admin, "pkcs11:token=HIEU-TRUONG;object=hieu-truong", "ht");
+    a.bind_key(admin, "pkcs11:token=CON-DAU;object=con-dau", "");
+    auto imp = a.json("POST", "/api/v1/classes", admin, read_text(samples("primary-3A.json")), 201);
+    class_id = imp.at("class_id").as_int64();
+    teacher = a.login("gvcn.3a");
+    principal = a.login("ht");
+  }
+
+  std::int64_t start_job(const std::string& token, const std::string& field, const std::string& pin, std::int64_t cls = 0) {
+    json::object b{{"field", field}, {"pin", pin}};
+    if (cls) b["class_id"] = cls;
+    return a.json("POST", "/api/v1/jobs", token, json::serialize(b), 202).at("id").as_int64();
+  }
+
+  std::vector<std::int64_t> record_ids() {
+    std::vector<std::int64_t> ids;
+    auto cls = a.json("GET", "/api/v1/classes/" + std::to_string(class_id), admin);
+    for (auto& r : cls.at("records").as_array()) ids.push_back(r.at("id").as_int64());
+    return ids;
+  }
+};
+
+int count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (std::size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
+TEST(Appliance, EmbeddedDefaultsSignAWholeClassThreeTimes) {
+  if (!have_tool("pdfsig") || !have_tool("qpdf")) GTEST_SKIP() << "pdfsig and qpdf are needed";
+  ApplianceOptions o;
+  o.own_demo_tokens = true;  // embedded defaults: hocbad provisions SoftHSM2 on first start
+  Appliance a(o);
+  auto health = a.json("GET", "/healthz");
+  EXPECT_EQ(health.at("status").as_string(), "ok");
+  School s(a);
+  ASSERT_EQ(s.record_ids().size(), 35u);
+
+  // The homeroom teacher signs the whole class with one PIN entry, then the principal, then the seal.
+  auto j1 = a.wait_job(s.teacher, s.start_job(s.teacher, "gvcn", a.pin("GVCN-3A"), s.class_id));
+  EXPECT_EQ(j1.at("state").as_string(), "done") << json::serialize(j1);
+  EXPECT_EQ(j1.at("done").as_int64(), 35);
+  auto j2 = a.wait_job(s.principal, s.start_job(s.principal, "hieu_truong", a.pin("HIEU-TRUONG")));
+  EXPECT_EQ(j2.at("done").as_int64(), 35) << json::serialize(j2);
+  auto j3 = a.wait_job(s.principal, s.start_job(s.principal, "con_dau", a.pin("CON-DAU")));
+  EXPECT_EQ(j3.at("done").as_int64(), 35) << json::serialize(j3);
+
+  int checked = 0;
+  for (auto id : s.record_ids()) {
+    auto rec = a.json("GET", "/api/v1/records/" + std::to_string(id), s.principal);
+    EXPECT_EQ(rec.at("state").as_string(), "final");
+    EXPECT_EQ(rec.at("signatures").as_array().size(), 3u);
+    auto pdf = a.call("GET", "/api/v1/records/" + std::to_string(id) + "/pdf", s.principal);
+    ASSERT_EQ(pdf.status, 200);
+    EXPECT_EQ(pdf.header("Content-Type"), "application/pdf");
+    std::string f = a.dir() + "/r" + std::to_string(id) + ".pdf";
+    write_text(f, pdf.body);
+    auto sig = run("pdfsig " + f + " 2>&1");
+    EXPECT_EQ(count(sig.out, "Signature is Valid."), 3) << sig.out;
+    EXPECT_EQ(count(sig.out, "Signature #"), 3) << sig.out;
+    EXPECT_NE(sig.out.find("Total document signed"), std::string::npos) << sig.out;
+    auto q = run("qpdf --check " + f + " 2>&1");
+    EXPECT_EQ(q.status, 0) << q.out;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 35);
+
+  // A final record is locked: signing it again is refused with the reason.
+  auto again = a.call("POST", "/api/v1/records/" + std::to_string(s.record_ids()[0]) + "/sign", s.principal,
+                      pin_body(a.pin("HIEU-TRUONG"), {{"field", "hieu_truong"}}));
+  EXPECT_EQ(again.status, 422) << again.body;
+  EXPECT_NE(again.body.find("final"), std::string::npos) << again.body;
+
+  // The audit log of all this is intact, and names the first edited entry after any edit.
+  auto v = a.hocba("audit verify --state-dir " + a.state_dir());
+  EXPECT_EQ(v.status, 0) << v.out;
+  EXPECT_EQ(a.stop(), 0);  // SIGTERM: a clean exit
+}
+
+TEST(Appliance, AuditVerifyNamesAnyEditedRowOfARealLog) {
+  Appliance a;
+  School s(a);
+  a.wait_job(s.teacher, s.start_job(s.teacher, "gvcn", a.pin("GVCN-3A"), s.class_id));
+  EXPECT_EQ(a.stop(), 0);
+  auto n = run("sqlite3 " + a.state_dir() + "/hocba.db 'SELECT count(*) FROM audit'");
+  if (n.status != 0) GTEST_SKIP() << "sqlite3 is needed";
+  int rows = std::stoi(n.out);
+  ASSERT_GT(rows, 40);
+  ASSERT_EQ(a.hocba("audit verify --state-dir " + a.state_dir()).status, 0);
+  // Every row in turn (on a copy): change one byte of its detail; verify must name that row.
+  std::string copy = a.dir() + "/copy";
+  for (int seq = 1; seq <= rows; ++seq) {
+    run("rm -rf " + copy + " && cp -a " + a.state_dir() + " " + copy);
+    auto e = run("sqlite3 " + copy + "/hocba.db \"UPDATE audit SET detail_json = replace(detail_json, '}', ' }') WHERE seq = " +
+                 std::to_string(seq) + "\"");
+    ASSERT_EQ(e.status, 0) << e.out;
+    auto r = a.hocba("audit verify --state-dir " + copy);
+    EXPECT_EQ(r.status, 3) << "row " << seq << ": " << r.out;
+    EXPECT_NE(r.out.find("entry " + std::to_string(seq) + " "), std::string::npos) << "row " << seq << ": " << r.out;
+  }
+}
+
+TEST(Appliance, WrongPinStopsTheBatchAtOnceAndSaysWhy) {
+  Appliance a;
+  School s(a);
+  auto j = a.wait_job(s.teacher, s.start_job(s.teacher, "gvcn", "999999", s.class_id));
+  EXPECT_EQ(j.at("state").as_string(), "failed") << json::serialize(j);
+  EXPECT_EQ(j.at("done").as_int64(), 0);
+  EXPECT_EQ(j.at("failed").as_int64(), 0);   // no record is blamed: the PIN is
+  EXPECT_EQ(j.at("queued").as_int64(), 35);  // nothing was tried after the first refusal
+  EXPECT_NE(std::string(j.at("reason").as_string()).find("rejected the PIN"), std::string::npos) << json::serialize(j);
+  // The token counted exactly one wrong PIN (SoftHSM2 reports count-low after a failure, and our
+  // own ledger says 1): no second try was made.
+  auto toks = a.json("GET", "/api/v1/tokens", s.admin);
+  bool seen = false;
+  for (auto& t : toks.at("tokens").as_array())
+    if (t.at("label").as_string() == "GVCN-3A") {
+      seen = true;
+      EXPECT_FALSE(t.at("pin_locked").as_bool());
+    }
+  EXPECT_TRUE(seen);
+  // Resuming with the right PIN needs an explicit confirmation (the token saw a wrong PIN), then works.
+  auto jid = std::to_string(j.at("id").as_int64());
+  auto r = a.json("POST", "/api/v1/jobs/" + jid + "/resume", s.teacher, pin_body(a.pin("GVCN-3A")), 202);
+  auto j2 = a.wait_job(s.teacher, j.at("id").as_int64());
+  EXPECT_EQ(j2.at("state").as_string(), "failed");
+  EXPECT_NE(std::string(j2.at("reason").as_string()).find("confirmation"), std::string::npos) << json::serialize(j2);
+  a.json("POST", "/api/v1/jobs/" + jid + "/resume", s.teacher, pin_body(a.pin("GVCN-3A"), {{"confirm_pin_risk", true}}), 202);
+  auto j3 = a.wait_job(s.teacher, j.at("id").as_int64());
+  EXPECT_EQ(j3.at("state").as_string(), "done") << json::serialize(j3);
+  EXPECT_EQ(j3.at("done").as_int64(), 35);
+}
+
+TEST(Appliance, OutOfOrderAndOtherPeoplesRecordsAreRefusedWithAReason) {
+  Appliance a;
+  School s(a);
+  auto id = std::to_string(s.record_ids()[0]);
+  // The principal cannot sign before the homeroom teacher.
+  auto r = a.call("POST", "/api/v1/records/" + id + "/sign", s.principal, pin_body(a.pin("HIEU-TRUONG"), {{"field", "hieu_truong"}}));
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("needs the gvcn signature before hieu_truong"), std::string::npos) << r.body;
+  // Another homeroom teacher cannot sign class 3A, nor see it.
+  a.add_user("gvcn.5a", "homeroom_teacher");
+  auto other = a.login("gvcn.5a");
+  r = a.call("POST", "/api/v1/records/" + id + "/sign", other, pin_body("111111"));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(a.call("GET", "/api/v1/records/" + id, other).status, 403);
+  EXPECT_EQ(a.call("GET", "/api/v1/records/" + id + "/pdf", other).status, 403);
+  // Nor use another user's key.
+  auto keys = a.json("GET", "/api/v1/keys", s.admin).at("keys").as_array();
+  std::int64_t teachers_key = 0;
+  for (auto& k : keys)
+    if (k.at("owner").is_string() && k.at("owner").as_string() == "gvcn.3a") teachers_key = k.at("id").as_int64();
+  r = a.call("POST", "/api/v1/records/" + id + "/sign", s.principal,
+             json::serialize(json::object{{"pin", a.pin("GVCN-3A")}, {"field", "gvcn"}, {"key_id", teachers_key}}));
+  EXPECT_EQ(r.status, 403) << r.body;
+  // The right teacher signs one record interactively; the PIN is checked even though the token is open.
+  r = a.call("POST", "/api/v1/records/" + id + "/sign", s.teacher, pin_body(a.pin("GVCN-3A")));
+  EXPECT_EQ(r.status, 200) << r.body;
+  auto id2 = std::to_string(s.record_ids()[1]);
+  r = a.call("POST", "/api/v1/records/" + id2 + "/sign", s.teacher, pin_body("000000"));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("does not match"), std::string::npos) << r.body;
+}
+
+TEST(Appliance, CorrectionsNeedTheAdminAndKeepTheOldVersion) {
+  Appliance a;
+  School s(a);
+  auto rid = s.record_ids()[0];
+  auto id = std::to_string(rid);
+  for (auto [tok, pin] : {std::pair{s.teacher, a.pin("GVCN-3A")}, std::pair{s.principal, a.pin("HIEU-TRUONG")},
+                          std::pair{s.principal, a.pin("CON-DAU")}})
+    ASSERT_EQ(a.call("POST", "/api/v1/records/" + id + "/sign", tok, pin_body(pin)).status, 200);
+  auto rec = a.json("GET", "/api/v1/records/" + id, s.teacher);
+  ASSERT_EQ(rec.at("state").as_string(), "final");
+
+  // The teacher asks for a correction (the student's comment changes).
+  auto cls = json::parse(read_text(samples("primary-3A.json"))).as_object();
+  json::object student;
+  for (auto& st : cls.at("students").as_array())
+    if (st.at("personal_id").as_string() == rec.at("personal_id").as_string()) student = st.as_object();
+  ASSERT_FALSE(student.empty());
+  student["primary"].as_object()["homeroom_comment"] = "Em tiến bộ rõ rệt trong học kỳ II.";
+  auto req = a.json("POST", "/api/v1/records/" + id + "/corrections", s.teacher,
+                    json::serialize(json::object{{"student", student}, {"why", "Sửa nhận xét của giáo viên chủ nhiệm"}}), 201);
+  auto cid = std::to_string(req.at("id").as_int64());
+  // Only the admin approves.
+  EXPECT_EQ(a.call("POST", "/api/v1/corrections/" + cid + "/approve", s.principal, "{}").status, 403);
+  auto ok = a.json("POST", "/api/v1/corrections/" + cid + "/approve", s.admin, "{\"note\":\"đồng ý\"}");
+  auto new_id = std::to_string(ok.at("new_record_id").as_int64());
+  EXPECT_EQ(ok.at("version").as_int64(), 2);
+
+  auto old = a.json("GET", "/api/v1/records/" + id, s.teacher);
+  EXPECT_EQ(old.at("state").as_string(), "superseded");
+  EXPECT_EQ(old.at("superseded_by").as_int64(), ok.at("new_record_id").as_int64());
+  EXPECT_EQ(a.call("GET", "/api/v1/records/" + id + "/pdf", s.teacher).status, 200);  // the old version stays
+  auto fresh = a.json("GET", "/api/v1/records/" + new_id, s.teacher);
+  EXPECT_EQ(fresh.at("state").as_string(), "draft");
+  EXPECT_EQ(fresh.at("versions").as_array().size(), 2u);
+  // The new version is signed again from the start.
+  EXPECT_EQ(a.call("POST", "/api/v1/records/" + new_id + "/sign", s.teacher, pin_body(a.pin("GVCN-3A"))).status, 200);
+  auto audit = a.json("GET", "/api/v1/audit?limit=1000", s.admin).at("entries").as_array();
+  int requests = 0, approvals = 0;
+  for (auto& e : audit) {
+    requests += e.at("action").as_string() == "correction.request";
+    approvals += e.at("action").as_string() == "correction.approve";
+  }
+  EXPECT_EQ(requests, 1);
+  EXPECT_EQ(approvals, 1);
+}
+
+TEST(Appliance, SigtermPausesAJobThatResumesWithoutSigningTwice) {
+  if (!have_tool("pdfsig")) GTEST_SKIP() << "pdfsig is needed";
+  Appliance a;
+  School s(a);
+  auto jid = s.start_job(s.teacher, "gvcn", a.pin("GVCN-3A"), s.class_id);
+  // Stop while it runs (or just after: either way the job must end complete and single-signed).
+  EXPECT_EQ(a.stop(), 0);
+  a.start();
+  auto teacher = a.login("gvcn.3a");
+  auto j = a.json("GET", "/api/v1/jobs/" + std::to_string(jid), teacher).as_object();
+  if (j.at("state").as_string() != "done") {
+    EXPECT_EQ(j.at("state").as_string(), "paused") << json::serialize(j);
+    a.json("POST", "/api/v1/jobs/" + std::to_string(jid) + "/resume", teacher, pin_body(a.pin("GVCN-3A")), 202);
+    j = a.wait_job(teacher, jid);
+  }
+  EXPECT_EQ(j.at("state").as_string(), "done") << json::serialize(j);
+  EXPECT_EQ(j.at("done").as_int64(), 35);
+  auto admin = a.login("admin");
+  for (auto id : s.record_ids()) {
+    auto pdf = a.call("GET", "/api/v1/records/" + std::to_string(id) + "/pdf", admin);
+    ASSERT_EQ(pdf.status, 200);
+    std::string f = a.dir() + "/r.pdf";
+    write_text(f, pdf.body);
+    auto sig = run("pdfsig " + f + " 2>&1");
+    EXPECT_EQ(count(sig.out, "Signature Field Name: gvcn"), 1) << "record " << id << ": " << sig.out;
+    EXPECT_EQ(count(sig.out, "Signing Time:"), 1) << "record " << id << ": " << sig.out;
+    EXPECT_EQ(count(sig.out, "Signature is Valid."), 1) << "record " << id << ": " << sig.out;
+  }
+}
+
+}  // namespace
+}  // namespace hocba::test
