@@ -526,47 +526,13 @@ void App::Impl::add_account_routes() {
     auto key = hsm.find_key(*parsed);
     if (!key) return from_error(key.error());
     if (key->certificate.empty()) return bad_request("the key has no certificate on its token");
-    std::int64_t id = 0;
-    Status st = store.transaction([&](Tx& tx) -> Status {
-      std::optional<std::int64_t> owner;
-      if (!seal) {
-        auto u = tx.query("SELECT id, role FROM users WHERE username = ? AND disabled = 0", {username});
-        if (!u) return u.error();
-        if (u->empty()) return make_error(Errc::not_found, "no user \"" + username + "\"");
-        owner = as_int(u->front()[0]);
-      }
-      auto dup = tx.query("SELECT id FROM keys WHERE uri = ? AND unbound_at IS NULL", {uri});
-      if (!dup) return dup.error();
-      if (!dup->empty()) return make_error(Errc::invalid_argument, "this key is already bound (key " + as_text(dup->front()[0]) + "); unbind it first");
-      auto r = tx.exec("INSERT INTO keys(uri, owner_user_id, is_seal, created_at, label) VALUES(?,?,?,?,?)",
-                       {uri, owner ? DbValue(*owner) : DbValue(), std::int64_t(seal ? 1 : 0), now_iso(), key->label});
-      if (!r) return r.error();
-      id = *r;
-      json::object d{{"key_id", id}, {"uri", uri}, {"seal", seal}};
-      if (!seal) d["username"] = username;
-      if (auto a = tx.audit(c.caller->actor(), "key.bind", json::serialize(d)); !a) return a.error();
-      return {};
-    });
-    if (!st) return from_error(st.error());
-    return ok_json(json::object{{"id", id}}, 201);
+    auto id = store.bind_key(c.caller->actor(), uri, key->label, seal ? std::nullopt : std::optional<std::string>(username));
+    if (!id) return from_error(id.error());
+    return ok_json(json::object{{"id", *id}}, 201);
   });
 
   add("DELETE", "/api/v1/keys/{id}", {"admin"}, "unbind a key", [this](Ctx& c) {
-    std::int64_t id = param_id(c);
-    bool found = false;
-    Status st = store.transaction([&](Tx& tx) -> Status {
-      auto busy = tx.query("SELECT id FROM jobs WHERE key_id = ? AND state IN ('running','paused')", {id});
-      if (!busy) return busy.error();
-      if (!busy->empty()) return make_error(Errc::invalid_argument, "job " + as_text(busy->front()[0]) + " uses this key; cancel it first");
-      auto r = tx.exec("UPDATE keys SET unbound_at = ? WHERE id = ? AND unbound_at IS NULL", {now_iso(), id});
-      if (!r) return r.error();
-      found = tx.changes() > 0;
-      if (found)
-        if (auto a = tx.audit(c.caller->actor(), "key.unbind", json::serialize(json::object{{"key_id", id}})); !a) return a.error();
-      return {};
-    });
-    if (!st) return from_error(st.error());
-    if (!found) return not_found("key");
+    if (auto st = store.unbind_key(c.caller->actor(), param_id(c)); !st) return from_error(st.error());
     return ok_json(json::object{{"ok", true}});
   });
 

@@ -533,6 +533,88 @@ Status Store::transaction(const std::function<Status(Tx&)>& fn) {
   return {};
 }
 
+Result<std::int64_t> Store::bind_key(const std::string& actor, const std::string& uri, const std::string& label,
+                                     const std::optional<std::string>& username) {
+  std::int64_t id = 0;
+  Status st = transaction([&](Tx& tx) -> Status {
+    DbValue owner;
+    if (username) {
+      auto u = tx.query("SELECT id FROM users WHERE username = ? AND disabled = 0", {*username});
+      if (!u) return u.error();
+      if (u->empty()) return make_error(Errc::not_found, "no active user \"" + *username + "\"");
+      owner = u->front()[0];
+    }
+    auto dup = tx.query("SELECT id FROM keys WHERE uri = ? AND unbound_at IS NULL", {uri});
+    if (!dup) return dup.error();
+    if (!dup->empty())
+      return make_error(Errc::invalid_argument, "this key is already bound (binding " + as_text(dup->front()[0]) + "); unbind it first");
+    auto r = tx.exec("INSERT INTO keys(uri, owner_user_id, is_seal, created_at, label) VALUES(?,?,?,?,?)",
+                     {uri, owner, std::int64_t(username ? 0 : 1), now_utc(), label});
+    if (!r) return r.error();
+    id = *r;
+    boost::json::object d{{"key_id", id}, {"uri", uri}, {"seal", !username}};
+    if (username) d["username"] = *username;
+    if (auto a = tx.audit(actor, "key.bind", boost::json::serialize(d)); !a) return a.error();
+    return {};
+  });
+  if (!st) return st.error();
+  return id;
+}
+
+Status Store::unbind_key(const std::string& actor, std::int64_t key_id) {
+  return transaction([&](Tx& tx) -> Status {
+    auto busy = tx.query("SELECT id FROM jobs WHERE key_id = ? AND state IN ('running','paused')", {key_id});
+    if (!busy) return busy.error();
+    if (!busy->empty())
+      return make_error(Errc::invalid_argument, "job " + as_text(busy->front()[0]) + " uses this key; cancel it first");
+    auto r = tx.exec("UPDATE keys SET unbound_at = ? WHERE id = ? AND unbound_at IS NULL", {now_utc(), key_id});
+    if (!r) return r.error();
+    if (tx.changes() == 0) return make_error(Errc::not_found, "no bound key " + std::to_string(key_id));
+    if (auto a = tx.audit(actor, "key.unbind", boost::json::serialize(boost::json::object{{"key_id", key_id}})); !a) return a.error();
+    return {};
+  });
+}
+
+namespace {
+Status update_user(Store& s, const std::string& actor, const std::string& username, const std::string& sql, DbValue value,
+                   const std::string& action, boost::json::object detail, bool end_sessions) {
+  return s.transaction([&](Tx& tx) -> Status {
+    auto u = tx.query("SELECT id FROM users WHERE username = ?", {username});
+    if (!u) return u.error();
+    if (u->empty()) return make_error(Errc::not_found, "no user \"" + username + "\"");
+    if (auto r = tx.exec(sql, {value, u->front()[0]}); !r) return r.error();
+    if (end_sessions)
+      if (auto r = tx.exec("DELETE FROM sessions WHERE user_id = ?", {u->front()[0]}); !r) return r.error();
+    detail["username"] = username;
+    if (auto a = tx.audit(actor, action, boost::json::serialize(detail)); !a) return a.error();
+    return {};
+  });
+}
+}  // namespace
+
+Status Store::set_role(const std::string& actor, const std::string& username, Role role) {
+  return update_user(*this, actor, username, "UPDATE users SET role = ? WHERE id = ?", std::string(role_name(role)), "user.role",
+                     {{"role", role_name(role)}}, true);
+}
+
+Status Store::set_disabled(const std::string& actor, const std::string& username, bool disabled) {
+  return update_user(*this, actor, username, "UPDATE users SET disabled = ? WHERE id = ?", std::int64_t(disabled ? 1 : 0),
+                     disabled ? "user.disable" : "user.enable", {}, disabled);
+}
+
+Status Store::set_homeroom(const std::string& actor, std::int64_t class_id, const std::string& username) {
+  return transaction([&](Tx& tx) -> Status {
+    auto u = tx.query("SELECT id FROM users WHERE username = ? AND role = 'homeroom_teacher' AND disabled = 0", {username});
+    if (!u) return u.error();
+    if (u->empty()) return make_error(Errc::invalid_argument, "\"" + username + "\" is not an active homeroom teacher");
+    if (auto e = tx.exec("UPDATE classes SET homeroom_user_id = ? WHERE id = ?", {u->front()[0], class_id}); !e) return e.error();
+    if (tx.changes() == 0) return make_error(Errc::not_found, "no class " + std::to_string(class_id));
+    if (auto a = tx.audit(actor, "class.bind", boost::json::serialize(boost::json::object{{"class_id", class_id}, {"username", username}})); !a)
+      return a.error();
+    return {};
+  });
+}
+
 Result<std::vector<DbRow>> Store::query(const std::string& sql, const std::vector<DbValue>& params) {
   std::lock_guard<std::mutex> g(impl_->mu);
   auto ti = std::make_unique<Tx::Impl>();

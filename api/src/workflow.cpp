@@ -371,21 +371,7 @@ void App::Impl::add_workflow_routes() {
     std::int64_t id = param_id(c);
     auto o = parse_object(c.req.body);
     if (!o) return bad_request("expected {\"username\"}");
-    std::string username = str_field(*o, "username");
-    bool found = false;
-    Status st = store.transaction([&](Tx& tx) -> Status {
-      auto u = tx.query("SELECT id FROM users WHERE username = ? AND role = 'homeroom_teacher' AND disabled = 0", {username});
-      if (!u) return u.error();
-      if (u->empty()) return make_error(Errc::invalid_argument, "\"" + username + "\" is not an active homeroom teacher");
-      if (auto e = tx.exec("UPDATE classes SET homeroom_user_id = ? WHERE id = ?", {as_int(u->front()[0]), id}); !e) return e.error();
-      found = tx.changes() > 0;
-      if (found)
-        if (auto a = tx.audit(c.caller->actor(), "class.bind", json::serialize(json::object{{"class_id", id}, {"username", username}})); !a)
-          return a.error();
-      return {};
-    });
-    if (!st) return from_error(st.error());
-    if (!found) return not_found("class");
+    if (auto st = store.set_homeroom(c.caller->actor(), id, str_field(*o, "username")); !st) return from_error(st.error());
     return ok_json(json::object{{"ok", true}});
   });
 

@@ -16,6 +16,9 @@
 //   hocba config check FILE | hocba config keys
 //   hocba audit verify --state-dir DIR | hocba audit export --state-dir DIR [--out FILE]
 //   hocba user add --state-dir DIR --username U --role ROLE [--display-name NAME] [--password-file FILE]
+//   hocba user list|role|disable|enable --state-dir DIR [--username U] [--role ROLE]
+//   hocba key bind --state-dir DIR --key URI (--user U | --seal) [--module PATH]... | key unbind --id N | key bindings
+//   hocba class homeroom --state-dir DIR --class-id N --username U
 // sign, finish and extend take --config FILE: the appliance configuration (firmware-config/) fills in
 // the options not given; a command-line option wins (docs/configuration.md).
 //
@@ -87,6 +90,11 @@ const char* kUsage =
     "  hocba audit export --state-dir DIR [--out FILE]    (JSON Lines)\n"
     "  hocba user add --state-dir DIR --username U --role admin|principal|homeroom_teacher|subject_teacher|viewer\n"
     "             [--display-name NAME] [--password-file FILE]   (else the password is asked on the terminal)\n"
+    "  hocba user list --state-dir DIR\n"
+    "  hocba user role --state-dir DIR --username U --role ROLE | user disable|enable --state-dir DIR --username U\n"
+    "  hocba key bind --state-dir DIR --key URI (--user U | --seal) [--module PATH]...   (the key must be on its token)\n"
+    "  hocba key unbind --state-dir DIR --id N | hocba key bindings --state-dir DIR\n"
+    "  hocba class homeroom --state-dir DIR --class-id N --username U\n"
     "sign, finish and extend take --config FILE: its [signing] keys fill in the options not given on the\n"
     "command line (command line > configuration file > built-in default; sign also takes --no-certify).\n"
     "The PIN comes from the key URI's pin-source=file:PATH, --pin-file FILE, or a prompt on the terminal;\n"
@@ -719,6 +727,8 @@ int cmd_audit(const Args& a, const std::string& sub) {
   return 0;
 }
 
+std::string cli_actor();
+
 int cmd_user_add(const Args& a) {
   for (const char* req : {"username", "role"})
     if (!a.has(req)) throw UsageError{std::string("user add needs --") + req};
@@ -739,11 +749,86 @@ int cmd_user_add(const Args& a) {
     if (password.view() != again.view()) return fail(make_error(Errc::invalid_argument, "the two passwords differ; nothing changed"));
   }
   if (password.size() < 8) return fail(make_error(Errc::invalid_argument, "the password must have at least 8 characters"));
-  const passwd* pw = ::getpwuid(::geteuid());
-  std::string actor = "cli:" + (pw && pw->pw_name ? std::string(pw->pw_name) : std::to_string(::geteuid()));
-  auto id = store->add_user(actor, a.get("username"), a.get("display-name"), *role, password);
+  auto id = store->add_user(cli_actor(), a.get("username"), a.get("display-name"), *role, password);
   if (!id) return fail(id.error());
   std::printf("user %s added (id %lld, role %s)\n", a.get("username").c_str(), static_cast<long long>(*id), api::role_name(*role));
+  return 0;
+}
+
+std::string cli_actor() {
+  const passwd* pw = ::getpwuid(::geteuid());
+  return "cli:" + (pw && pw->pw_name ? std::string(pw->pw_name) : std::to_string(::geteuid()));
+}
+
+// hocba user list|role|disable|enable: accounts in the appliance's store.
+int cmd_user(const Args& a, const std::string& sub) {
+  auto store = open_store(a, "user " + sub);
+  if (!store) return fail(store.error());
+  if (sub == "list") {
+    auto rows = store->query("SELECT username, role, disabled, display_name, totp_secret IS NOT NULL FROM users ORDER BY username");
+    if (!rows) return fail(rows.error());
+    for (auto& r : *rows)
+      std::printf("%-24s %-17s %-8s %s%s\n", api::as_text(r[0]).c_str(), api::as_text(r[1]).c_str(),
+                  api::as_int(r[2]) ? "disabled" : "active", api::as_text(r[3]).c_str(), api::as_int(r[4]) ? " (TOTP)" : "");
+    return 0;
+  }
+  if (!a.has("username")) throw UsageError{"user " + sub + " needs --username"};
+  Status st;
+  if (sub == "role") {
+    auto role = api::parse_role(a.get("role"));
+    if (!role) throw UsageError{"user role needs --role admin|principal|homeroom_teacher|subject_teacher|viewer"};
+    st = store->set_role(cli_actor(), a.get("username"), *role);
+  } else {
+    st = store->set_disabled(cli_actor(), a.get("username"), sub == "disable");
+  }
+  if (!st) return fail(st.error());
+  std::printf("user %s: %s\n", a.get("username").c_str(), sub == "role" ? ("role " + a.get("role")).c_str() : (sub + "d").c_str());
+  return 0;
+}
+
+// hocba key bind|unbind|bindings: which key belongs to whom (or to the school seal).
+int cmd_key_binding(const Args& a, const std::string& sub) {
+  auto store = open_store(a, "key " + sub);
+  if (!store) return fail(store.error());
+  if (sub == "bindings") {
+    auto rows = store->query("SELECT k.id, k.uri, k.is_seal, u.username FROM keys k LEFT JOIN users u ON u.id = k.owner_user_id "
+                             "WHERE k.unbound_at IS NULL ORDER BY k.id");
+    if (!rows) return fail(rows.error());
+    for (auto& r : *rows)
+      std::printf("%-4lld %-14s %s\n", static_cast<long long>(api::as_int(r[0])),
+                  api::as_int(r[2]) ? "(school seal)" : api::as_text(r[3]).c_str(), api::as_text(r[1]).c_str());
+    return 0;
+  }
+  if (sub == "unbind") {
+    if (!a.has("id")) throw UsageError{"key unbind needs --id N (see hocba key bindings)"};
+    if (auto st = store->unbind_key(cli_actor(), std::stoll(a.get("id"))); !st) return fail(st.error());
+    std::printf("key binding %s removed\n", a.get("id").c_str());
+    return 0;
+  }
+  if (!a.has("key") || a.has("user") == a.has("seal")) throw UsageError{"key bind needs --key URI and either --user NAME or --seal"};
+  // The key must exist on its token, with a certificate.
+  auto uri = hsm::Pkcs11Uri::parse(a.get("key"));
+  if (!uri) return fail(uri.error());
+  if (uri->pin_source || uri->has_pin_value) throw UsageError{"a bound key's URI must not carry a PIN"};
+  hsm::Hsm h;
+  if (auto st = load_modules(h, a); !st) return fail(st.error());
+  auto key = h.find_key(*uri);
+  if (!key) return fail(key.error());
+  if (key->certificate.empty()) return fail(make_error(Errc::not_found, "the key has no certificate on its token"));
+  auto id = store->bind_key(cli_actor(), a.get("key"), key->label, a.has("seal") ? std::nullopt : std::optional<std::string>(a.get("user")));
+  if (!id) return fail(id.error());
+  std::printf("key binding %lld: %s -> %s\n", static_cast<long long>(*id), a.get("key").c_str(),
+              a.has("seal") ? "the school seal" : a.get("user").c_str());
+  return 0;
+}
+
+// hocba class homeroom --state-dir D --class-id N --username U
+int cmd_class_homeroom(const Args& a) {
+  if (!a.has("class-id") || !a.has("username")) throw UsageError{"class homeroom needs --class-id N and --username U"};
+  auto store = open_store(a, "class homeroom");
+  if (!store) return fail(store.error());
+  if (auto st = store->set_homeroom(cli_actor(), std::stoll(a.get("class-id")), a.get("username")); !st) return fail(st.error());
+  std::printf("class %s: homeroom teacher %s\n", a.get("class-id").c_str(), a.get("username").c_str());
   return 0;
 }
 
@@ -778,6 +863,13 @@ int main(int argc, char** argv) {
     if (cmd == "audit" && sub == "export") return cmd_audit(parse(argc, argv, 3, {"state-dir", "out"}, {}), sub);
     if (cmd == "user" && sub == "add")
       return cmd_user_add(parse(argc, argv, 3, {"state-dir", "username", "role", "display-name", "password-file"}, {}));
+    if (cmd == "user" && sub == "list") return cmd_user(parse(argc, argv, 3, {"state-dir"}, {}), sub);
+    if (cmd == "user" && sub == "role") return cmd_user(parse(argc, argv, 3, {"state-dir", "username", "role"}, {}), sub);
+    if (cmd == "user" && (sub == "disable" || sub == "enable")) return cmd_user(parse(argc, argv, 3, {"state-dir", "username"}, {}), sub);
+    if (cmd == "key" && sub == "bind") return cmd_key_binding(parse(argc, argv, 3, {"state-dir", "key", "user", "module"}, {"seal"}), sub);
+    if (cmd == "key" && (sub == "unbind" || sub == "bindings"))
+      return cmd_key_binding(parse(argc, argv, 3, {"state-dir", "id"}, {}), sub);
+    if (cmd == "class" && sub == "homeroom") return cmd_class_homeroom(parse(argc, argv, 3, {"state-dir", "class-id", "username"}, {}));
     if (cmd == "render") return cmd_render(parse(argc, argv, 2, {"in", "out", "student"}, {"valid-only"}));
     throw UsageError{"unknown command \"" + cmd + (sub.empty() ? "" : " " + sub) + "\""};
   } catch (const ConfigFailure& e) {

@@ -272,5 +272,55 @@ TEST(Appliance, SigtermPausesAJobThatResumesWithoutSigningTwice) {
   }
 }
 
+TEST(Appliance, AdminCommandsWorkAgainstTheStateDirectory) {
+  Appliance a;
+  a.add_user("admin", "admin");
+  a.add_user("co.lan", "viewer");
+  auto st = "--state-dir " + a.state_dir();
+  // Roles.
+  auto r = a.hocba("user role " + st + " --username co.lan --role homeroom_teacher");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto me = a.json("GET", "/api/v1/me", a.login("co.lan"));
+  EXPECT_EQ(me.at("role").as_string(), "homeroom_teacher");
+  // Key bindings: checked on the token; one owner per key.
+  r = a.hocba("key bind " + st + " --key 'pkcs11:token=GVCN-3A;object=gvcn-3a' --user co.lan");
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = a.hocba("key bind " + st + " --key 'pkcs11:token=GVCN-3A;object=gvcn-3a' --seal");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("already bound"), std::string::npos) << r.out;
+  r = a.hocba("key bind " + st + " --key 'pkcs11:token=GVCN-3A;object=no-such-key' --user co.lan");
+  EXPECT_NE(r.status, 0) << r.out;
+  auto keys = a.json("GET", "/api/v1/keys", a.login("co.lan")).at("keys").as_array();
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].at("uri").as_string(), "pkcs11:token=GVCN-3A;object=gvcn-3a");
+  r = a.hocba("key bindings " + st);
+  EXPECT_NE(r.out.find("co.lan"), std::string::npos) << r.out;
+  r = a.hocba("key unbind " + st + " --id " + std::to_string(keys[0].at("id").as_int64()));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(a.json("GET", "/api/v1/keys", a.login("co.lan")).at("keys").as_array().empty());
+  // Disabling ends the sessions and refuses the login.
+  auto token = a.login("co.lan");
+  ASSERT_EQ(a.hocba("user disable " + st + " --username co.lan").status, 0);
+  EXPECT_EQ(a.call("GET", "/api/v1/me", token).status, 401);
+  EXPECT_EQ(a.call("POST", "/api/v1/auth/login", "", "{\"username\":\"co.lan\",\"password\":\"password-co.lan\"}").status, 401);
+  // Each change is in the audit log.
+  auto audit = a.hocba("audit export " + st);
+  for (const char* action : {"user.role", "key.bind", "key.unbind", "user.disable"})
+    EXPECT_NE(audit.out.find(std::string("\"action\":\"") + action + "\""), std::string::npos) << action;
+}
+
+TEST(Appliance, LoginsAreThrottledPerAccount) {
+  Appliance a;
+  a.add_user("ht", "principal");
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(a.call("POST", "/api/v1/auth/login", "", "{\"username\":\"ht\",\"password\":\"wrong-password\"}").status, 401);
+  // Locked out now, even with the right password.
+  auto r = a.call("POST", "/api/v1/auth/login", "", "{\"username\":\"ht\",\"password\":\"password-ht\"}");
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_FALSE(r.header("Retry-After").empty());
+  // Malformed input gets a clear error, not a crash.
+  EXPECT_EQ(a.call("POST", "/api/v1/auth/login", "", "{not json").status, 400);
+}
+
 }  // namespace
 }  // namespace hocba::test

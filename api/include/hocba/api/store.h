@@ -116,6 +116,17 @@ class Store {
   // Checks a password against the stored hash (false also when the user does not exist or is disabled).
   bool check_password(const std::string& username, const Secret& password);
 
+  // Administration shared by `hocba` and hocbad's API; each change is audited by `actor`.
+  // Binds a PKCS#11 key URI to a user (username) or to the school seal (nullopt). A URI is bound to
+  // one owner at a time (Errc::invalid_argument when already bound). Returns the binding's id.
+  Result<std::int64_t> bind_key(const std::string& actor, const std::string& uri, const std::string& label,
+                                const std::optional<std::string>& username);
+  Status unbind_key(const std::string& actor, std::int64_t key_id);  // refused while a job uses it
+  Status set_role(const std::string& actor, const std::string& username, Role role);
+  Status set_disabled(const std::string& actor, const std::string& username, bool disabled);  // also ends its sessions
+  // The homeroom teacher of a class (an active homeroom_teacher user).
+  Status set_homeroom(const std::string& actor, std::int64_t class_id, const std::string& username);
+
   // Runs `fn` in a BEGIN IMMEDIATE transaction, committed when it returns success and rolled back
   // otherwise (or when it throws); audit.head is updated after the commit.
   Status transaction(const std::function<Status(Tx&)>& fn);
