@@ -285,6 +285,7 @@ int run(int argc, char** argv) {
   so.max_body_bytes = static_cast<std::size_t>(cfg->server.max_body_mb) << 20;
   so.read_timeout = std::chrono::seconds(cfg->server.read_timeout_s);
   so.handshake_timeout = std::chrono::seconds(cfg->server.handshake_timeout_s);
+  so.idle_timeout = so.read_timeout;  // waiting for (the rest of) a request header
   api::Server server(so, [&app](api::HttpRequest& r) { return app.handle(r); });
   auto port = server.start();
   if (!port) {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -201,6 +202,8 @@ struct Server::Impl {
   ssl::context ctx{ssl::context::tls_server};
   std::optional<tcp::acceptor> acceptor;
   std::unique_ptr<asio::thread_pool> handlers;
+  // Keeps the io threads running while a handler works (a session then has no operation pending).
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::vector<std::weak_ptr<Session>> sessions;
   std::mutex mu;
@@ -278,6 +281,7 @@ Result<int> Server::start() {
 
   impl_->handlers = std::make_unique<asio::thread_pool>(std::max<std::size_t>(1, o.handler_threads));
   impl_->sh->handlers = impl_->handlers.get();
+  impl_->work.emplace(impl_->ioc.get_executor());
   impl_->accept();
   for (std::size_t i = 0; i < std::max<std::size_t>(1, o.io_threads); ++i)
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });
@@ -300,6 +304,7 @@ void Server::stop() {
   }
   // Requests being handled finish; their answers are written with Connection: close.
   impl_->handlers->join();
+  impl_->work.reset();
   // Then the io threads end when every session has closed (each has a write/shutdown timeout).
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
