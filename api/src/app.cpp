@@ -25,6 +25,15 @@ std::string str_field(const json::object& o, std::string_view key) {
   return std::string(it->value().as_string());
 }
 
+Secret take_secret(json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_string()) return Secret();
+  json::string& s = it->value().as_string();
+  Secret out(std::string_view(s.data(), s.size()));
+  sodium_memzero(s.data(), s.size());
+  return out;
+}
+
 std::int64_t int_field(const json::object& o, std::string_view key, std::int64_t def) {
   auto it = o.find(key);
   if (it == o.end()) return def;
@@ -318,13 +327,7 @@ void App::Impl::add_account_routes() {
     auto o = parse_object(c.req.body);
     if (!o) return bad_request("expected a JSON object {\"username\", \"password\"[, \"totp\"]}");
     std::string user = str_field(*o, "username");
-    std::string pw = str_field(*o, "password");
-    Secret password(pw);
-    wipe(pw);
-    if (auto it = o->find("password"); it != o->end() && it->value().is_string()) {
-      auto& s = it->value().as_string();
-      sodium_memzero(s.data(), s.size());
-    }
+    Secret password = take_secret(*o, "password");
     if (user.empty() || password.empty()) return bad_request("username and password are required");
     auto r = login(user, password, str_field(*o, "totp"), c.req.remote_address, "api");
     if (auto* res = std::get_if<HttpResponse>(&r)) return *res;
@@ -375,10 +378,7 @@ void App::Impl::add_account_routes() {
   add("POST", "/api/v1/me/password", kAllRoles, "change one's own password", [this](Ctx& c) {
     auto o = parse_object(c.req.body);
     if (!o) return bad_request("expected {\"old_password\", \"new_password\"}");
-    std::string oldp = str_field(*o, "old_password"), newp = str_field(*o, "new_password");
-    Secret old_s(oldp), new_s(newp);
-    wipe(oldp);
-    wipe(newp);
+    Secret old_s = take_secret(*o, "old_password"), new_s = take_secret(*o, "new_password");
     if (new_s.size() < 8) return bad_request("the new password needs at least 8 characters");
     if (!store.check_password(c.caller->username, old_s)) return forbidden("the old password is wrong");
     char hash[crypto_pwhash_STRBYTES];
@@ -428,9 +428,7 @@ void App::Impl::add_account_routes() {
     if (!o) return bad_request("expected {\"username\", \"display_name\", \"role\", \"password\"}");
     auto role = parse_role(str_field(*o, "role"));
     if (!role) return bad_request("role must be admin, principal, homeroom_teacher, subject_teacher or viewer");
-    std::string pw = str_field(*o, "password");
-    Secret password(pw);
-    wipe(pw);
+    Secret password = take_secret(*o, "password");
     if (password.size() < 8) return bad_request("the password needs at least 8 characters");
     auto id = store.add_user(c.caller->actor(), str_field(*o, "username"), str_field(*o, "display_name"), *role, password);
     if (!id) return from_error(id.error());
@@ -443,9 +441,7 @@ void App::Impl::add_account_routes() {
     if (!o || id < 0) return bad_request("expected a JSON object");
     std::optional<Role> role;
     if (o->contains("role") && !(role = parse_role(str_field(*o, "role")))) return bad_request("unknown role");
-    std::string pw = str_field(*o, "password");
-    Secret password(pw);
-    wipe(pw);
+    Secret password = take_secret(*o, "password");
     std::string hash;
     if (!password.empty()) {
       if (password.size() < 8) return bad_request("the password needs at least 8 characters");
@@ -601,6 +597,7 @@ void App::stop() { impl_->stop_jobs(); }
 HttpResponse App::handle(HttpRequest& req) {
   auto t0 = std::chrono::steady_clock::now();
   HttpResponse res = impl_->dispatch(req);
+  wipe(req.body);  // it may hold a PIN or a password
   // The route pattern (not the path) labels the metrics, so that ids do not make new series.
   std::string route = "other";
   auto parts = split_path(req.path);

@@ -147,6 +147,8 @@ struct App::Impl {
 // Helpers shared by the route files.
 std::optional<json::object> parse_object(const std::string& body);
 std::string str_field(const json::object& o, std::string_view key);
+// Moves a secret (PIN, password) out of a parsed body and zeroes it there.
+Secret take_secret(json::object& o, std::string_view key);
 std::int64_t int_field(const json::object& o, std::string_view key, std::int64_t def = 0);
 HttpResponse ok_json(const json::value& v, int status = 200);
 HttpResponse bad_request(std::string_view message);

@@ -227,9 +227,7 @@ void App::Impl::add_job_routes() {
       if (std::string why = may_sign(*c.caller, field, 0); !why.empty()) return forbidden(why);
     auto key = key_for(*c.caller, field, int_field(*o, "key_id"));
     if (!key) return from_error(key.error());
-    std::string pin_text = str_field(*o, "pin");
-    auto pin = std::make_shared<Secret>(pin_text);
-    wipe(pin_text);
+    auto pin = std::make_shared<Secret>(take_secret(*o, "pin"));
     if (pin->empty()) {
       if (field == "con_dau" && opts.seal_pin) pin.reset();
       else return bad_request("the token's PIN is required");
@@ -336,9 +334,7 @@ void App::Impl::add_job_routes() {
     // resume
     if (state != "paused" && state != "failed") return conflict("the job is " + state);
     auto o = parse_object(c.req.body);
-    std::string pin_text = o ? str_field(*o, "pin") : "";
-    auto pin = std::make_shared<Secret>(pin_text);
-    wipe(pin_text);
+    auto pin = std::make_shared<Secret>(o ? take_secret(*o, "pin") : Secret());
     auto jr = store.query("SELECT field FROM jobs WHERE id = ?", {id});
     bool sealed = jr && !jr->empty() && as_text(jr->front()[0]) == "con_dau" && opts.seal_pin;
     if (pin->empty()) {

@@ -440,9 +440,7 @@ void App::Impl::add_workflow_routes() {
     std::int64_t id = param_id(c);
     auto o = parse_object(c.req.body);
     if (!o) return bad_request("expected {\"pin\"[, \"field\", \"key_id\"]}");
-    std::string pin_text = str_field(*o, "pin");
-    auto pin = std::make_shared<Secret>(pin_text);
-    wipe(pin_text);
+    auto pin = std::make_shared<Secret>(take_secret(*o, "pin"));
     auto rows = store.query("SELECT class_id, steps_done, state FROM records WHERE id = ?", {id});
     if (!rows) return from_error(rows.error());
     if (rows->empty()) return not_found("record");

@@ -104,7 +104,17 @@ TEST(Appliance, EmbeddedDefaultsSignAWholeClassThreeTimes) {
   EXPECT_EQ(again.status, 422) << again.body;
   EXPECT_NE(again.body.find("final"), std::string::npos) << again.body;
 
-  // The audit log of all this is intact, and names the first edited entry after any edit.
+  // Metrics: signatures by key and result, token busy time, request latency; admins only.
+  auto m = a.call("GET", "/metrics", s.admin);
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("hocba_signatures_total{key=\"gvcn-3a\",result=\"ok\"} 35"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("hocba_signatures_total{key=\"con-dau\",result=\"ok\"} 35"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("hocba_token_busy_seconds_total{key=\"hieu-truong\"}"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("hocba_http_request_seconds_bucket{route=\"/api/v1/jobs/{id}\""), std::string::npos) << m.body;
+  EXPECT_EQ(a.call("GET", "/metrics", s.teacher).status, 403);
+  EXPECT_EQ(a.call("GET", "/metrics").status, 401);
+
+  // The audit log of all this is intact.
   auto v = a.hocba("audit verify --state-dir " + a.state_dir());
   EXPECT_EQ(v.status, 0) << v.out;
   EXPECT_EQ(a.stop(), 0);  // SIGTERM: a clean exit
