@@ -165,15 +165,21 @@ HttpResponse App::Impl::dispatch(HttpRequest& req) {
     req.params = std::move(params);
     Ctx ctx{req, std::nullopt};
     bool anonymous = std::find(r.info.roles.begin(), r.info.roles.end(), "anonymous") != r.info.roles.end();
+    // The CSC API answers in its own (OAuth-style) error format.
+    bool csc = req.path.rfind("/csc/", 0) == 0;
+    auto refuse = [&](int status, const char* code, const char* csc_code, const std::string& message) {
+      if (!csc) return HttpResponse::error(status, code, message);
+      return ok_json(json::object{{"error", csc_code}, {"error_description", message}}, status);
+    };
     if (!anonymous) {
       ctx.caller = authenticate(req);
       if (!ctx.caller) {
-        HttpResponse res = HttpResponse::error(401, "unauthenticated", "log in first (session expired or missing)");
+        HttpResponse res = refuse(401, "unauthenticated", "invalid_token", "log in first (session expired or missing)");
         res.headers.emplace_back("WWW-Authenticate", "Bearer");
         return res;
       }
       if (std::find(r.info.roles.begin(), r.info.roles.end(), role_name(ctx.caller->role)) == r.info.roles.end())
-        return forbidden(std::string("a ") + role_name(ctx.caller->role) + " may not " + r.info.summary);
+        return refuse(403, "forbidden", "access_denied", std::string("a ") + role_name(ctx.caller->role) + " may not " + r.info.summary);
       // State changes through a browser session must come from our own pages (SameSite=Strict
       // cookies already stop most cross-site requests; this stops the rest).
       if (req.method != "GET" && req.method != "HEAD" && req.header("authorization").empty()) {
