@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "appliance.h"
+#include "hocba/api/totp.h"
 
 namespace hocba::test {
 namespace {
@@ -330,6 +331,100 @@ TEST(Appliance, LoginsAreThrottledPerAccount) {
   EXPECT_FALSE(r.header("Retry-After").empty());
   // Malformed input gets a clear error, not a crash.
   EXPECT_EQ(a.call("POST", "/api/v1/auth/login", "", "{not json").status, 400);
+}
+
+TEST(Appliance, SignsAtBTWithTheSchoolsTimestampAuthority) {
+  if (!have_tool("pdfsig")) GTEST_SKIP() << "pdfsig is needed";
+  // The TSA: our test TSA process, with a certificate from the test PKI the appliance's tokens use.
+  TempDir pki;
+  provision_softhsm(pki.path());
+  make_tsa_certificate(pki.file("tsa"), pki.file("pki/sub.pem"), pki.file("pki/sub.key"), "/C=VN/O=hocba test PKI/CN=hocba Test TSA");
+  ChildServer tsa({HOCBA_TEST_TSA, "--key", pki.file("tsa.key"), "--cert", pki.file("tsa.pem"), "--chain", pki.file("pki/sub.pem"),
+                   "--chain", pki.file("pki/root.pem"), "--port", "0"},
+                  pki.file("tsa.log"));
+  ApplianceOptions o;
+  o.config_toml = "[signing]\nlevel = \"B-T\"\ntsa_urls = [\"" + tsa.url("/tsa") + "\"]\n";
+  Appliance a(o);
+  EXPECT_EQ(a.json("GET", "/healthz").at("level").as_string(), "B-T");
+  School s(a);
+  auto id = std::to_string(s.record_ids()[0]);
+  ASSERT_EQ(a.call("POST", "/api/v1/records/" + id + "/sign", s.teacher, pin_body(a.pin("GVCN-3A"))).status, 200);
+  auto pdf = a.call("GET", "/api/v1/records/" + id + "/pdf", s.teacher);
+  std::string f = a.dir() + "/bt.pdf";
+  write_text(f, pdf.body);
+  auto v = run(std::string(HOCBA_CLI) + " verify " + f + " --trust " + a.dir() + "/softhsm/pki/root.pem --json");
+  EXPECT_EQ(v.status, 0) << v.out;
+  EXPECT_NE(v.out.find("\"level\":\"B-T\""), std::string::npos) << v.out;
+  auto sig = run("pdfsig " + f + " 2>&1");
+  EXPECT_NE(sig.out.find("Signature is Valid."), std::string::npos) << sig.out;
+}
+
+TEST(Appliance, ASealedSealPinNeedsNoEntryAndResumesAfterARestart) {
+  TempDir pins;
+  ApplianceOptions o;
+  // The PIN file is written before the first start: the test tokens' seal PIN (test_env.h).
+  write_text(pins.file("seal.pin"), "333333\n");
+  o.config_toml = "[seal]\npin_file = \"" + pins.file("seal.pin") + "\"\n";
+  Appliance a(o);
+  School s(a);
+  EXPECT_EQ(a.json("GET", "/api/v1/me", s.principal).at("seal_pin_sealed").as_bool(), true);
+  a.wait_job(s.teacher, s.start_job(s.teacher, "gvcn", a.pin("GVCN-3A"), s.class_id));
+  a.wait_job(s.principal, s.start_job(s.principal, "hieu_truong", a.pin("HIEU-TRUONG")));
+  // The seal job without a PIN.
+  auto jid = a.json("POST", "/api/v1/jobs", s.principal, "{\"field\":\"con_dau\"}", 202).at("id").as_int64();
+  a.kill9();  // mid-job or just after
+  a.start();
+  auto principal = a.login("ht");
+  auto j = a.wait_job(principal, jid);
+  EXPECT_EQ(j.at("state").as_string(), "done") << json::serialize(j);  // resumed by itself
+  EXPECT_EQ(j.at("done").as_int64(), 35);
+  ASSERT_EQ(a.pin("CON-DAU"), "333333");
+  // A single seal request without a PIN gets past the PIN check to the workflow's answer (final).
+  EXPECT_EQ(a.call("POST", "/api/v1/records/" + std::to_string(s.record_ids()[0]) + "/sign", principal, "{\"field\":\"con_dau\"}").status, 422);
+}
+
+TEST(Appliance, SessionsAreHttpOnlySecureStrictCookiesAndTotpIsOptional) {
+  Appliance a;
+  a.add_user("ht", "principal");
+  auto r = a.call("POST", "/api/v1/auth/login", "", "{\"username\":\"ht\",\"password\":\"password-ht\"}");
+  ASSERT_EQ(r.status, 200);
+  std::string cookie = r.header("Set-Cookie");
+  for (const char* attr : {"hocba_session=", "HttpOnly", "Secure", "SameSite=Strict", "Path=/"})
+    EXPECT_NE(cookie.find(attr), std::string::npos) << attr << " missing from " << cookie;
+  std::string token = std::string(json::parse(r.body).at("token").as_string());
+  // The cookie works like the Bearer token; a foreign Origin cannot change anything with it.
+  std::string c = "hocba_session=" + token;
+  EXPECT_EQ(a.call("GET", "/api/v1/me", "", "", {{"Cookie", c}}).status, 200);
+  EXPECT_EQ(a.call("POST", "/api/v1/auth/logout", "", "", {{"Cookie", c}, {"Origin", "https://evil.example"}}).status, 403);
+
+  // TOTP: ask for a secret, confirm it with a code, then logins need a fresh code.
+  auto secret = std::string(a.json("POST", "/api/v1/me/totp", token, "{}").at("secret").as_string());
+  std::int64_t now = std::time(nullptr);
+  EXPECT_EQ(a.call("POST", "/api/v1/me/totp", token, json::serialize(json::object{{"secret", secret}, {"code", "000000"}})).status, 400);
+  ASSERT_EQ(a.call("POST", "/api/v1/me/totp", token,
+                   json::serialize(json::object{{"secret", secret}, {"code", api::totp_code(secret, now - 30)}})).status,
+            200);
+  r = a.call("POST", "/api/v1/auth/login", "", "{\"username\":\"ht\",\"password\":\"password-ht\"}");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find("one-time code"), std::string::npos) << r.body;
+  std::string code = api::totp_code(secret, now);
+  json::object login{{"username", "ht"}, {"password", "password-ht"}, {"totp", code}};
+  EXPECT_EQ(a.call("POST", "/api/v1/auth/login", "", json::serialize(login)).status, 200);
+  EXPECT_EQ(a.call("POST", "/api/v1/auth/login", "", json::serialize(login)).status, 401);  // the same code again
+}
+
+TEST(Appliance, AConfigurationChangeIsAudited) {
+  ApplianceOptions o;
+  o.config_toml = "[school]\nname = \"Trường Tiểu học Ngô Sỹ Kiện\"\n";
+  Appliance a(o);
+  a.stop();
+  a.start();  // the same configuration: no new entry
+  a.stop();
+  write_text(a.dir() + "/hocbad.toml", "[school]\nname = \"Trường Tiểu học Ngô Sỹ Kiện\"\n[auth]\nmax_failures = 3\n");
+  a.start();
+  auto log = a.hocba("audit export --state-dir " + a.state_dir()).out;
+  EXPECT_EQ(count(log, "\"action\":\"config.load\""), 2) << log;
+  EXPECT_EQ(count(log, "\"action\":\"service.start\""), 3) << log;
 }
 
 }  // namespace
