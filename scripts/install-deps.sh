@@ -52,3 +52,15 @@ install libssl-dev openssl libp11-dev libp11-kit-dev libpodofo-dev libspdlog-dev
 # libgs-common: the sRGB ICC profile of rendered records' PDF/A OutputIntent;
 # python3-asn1crypto: tests/tools/check_pades_cms.py, an independent strict reading of our CMS;
 # systemd: systemd-analyze and systemd-sysusers check the unit files (tests/systemd); sqlite3: backups
+
+# The web UI's browser test (tests/web): Debian's chromium, driven by playwright-core from npm
+# (pinned by tests/web/package-lock.json; no browser is downloaded).
+install chromium
+# Node.js and npm only when missing: some machine images bring their own Node.js, and Debian's npm
+# package conflicts with it ("nodejs : Conflicts: npm"); tests/web needs Node 18 or newer.
+command -v node >/dev/null || install nodejs
+command -v npm >/dev/null || install npm
+web="$(cd "$(dirname "$0")/.." && pwd)/tests/web"
+if [ ! -f "$web/node_modules/.package-lock.json" ] || [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+  npm ci --prefix "$web" --no-audit --no-fund --loglevel=error
+fi
