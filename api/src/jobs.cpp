@@ -34,13 +34,19 @@ std::string job_state(Store& store, std::int64_t id) {
   return r && !r->empty() ? as_text(r->front()[0]) : "";
 }
 
-Status set_job_state(Store& store, std::int64_t id, const std::string& state, const std::string& reason, const std::string& actor,
-                     const std::string& action) {
+// `code` names the reason for programs (the web UI shows it in Vietnamese): an Errc name
+// ("pin_incorrect", "token_not_present", ...), "paused", "stopped", "restarted", "cancelled", "" when done.
+Status set_job_state(Store& store, std::int64_t id, const std::string& state, const std::string& reason, const std::string& code,
+                     const std::string& actor, const std::string& action) {
   return store.transaction([&](Tx& tx) -> Status {
-    if (auto e = tx.exec("UPDATE jobs SET state = ?, reason = ?, updated_at = ? WHERE id = ?", {state, reason, now_iso(), id}); !e)
+    if (auto e = tx.exec("UPDATE jobs SET state = ?, reason = ?, reason_code = ?, updated_at = ? WHERE id = ?",
+                         {state, reason, code, now_iso(), id});
+        !e)
       return e.error();
     if (!action.empty())
-      if (auto a = tx.audit(actor, action, json::serialize(json::object{{"job_id", id}, {"state", state}, {"reason", reason}})); !a)
+      if (auto a = tx.audit(actor, action,
+                            json::serialize(json::object{{"job_id", id}, {"state", state}, {"reason", reason}, {"reason_code", code}}));
+          !a)
         return a.error();
     return {};
   });
@@ -54,7 +60,7 @@ json::object App::Impl::job_json(std::int64_t id) {
       "(SELECT count(*) FROM job_items i WHERE i.job_id = j.id AND i.state = 'done'), "
       "(SELECT count(*) FROM job_items i WHERE i.job_id = j.id AND i.state = 'failed'), "
       "(SELECT count(*) FROM job_items i WHERE i.job_id = j.id AND i.state = 'skipped'), "
-      "(SELECT count(*) FROM job_items i WHERE i.job_id = j.id AND i.state = 'queued') "
+      "(SELECT count(*) FROM job_items i WHERE i.job_id = j.id AND i.state = 'queued'), j.reason_code "
       "FROM jobs j JOIN users u ON u.id = j.created_by WHERE j.id = ?",
       {id});
   if (!rows || rows->empty()) return {};
@@ -64,6 +70,7 @@ json::object App::Impl::job_json(std::int64_t id) {
                  {"created_at", as_text(r[9])}, {"updated_at", as_text(r[10])}, {"done", as_int(r[11])}, {"failed", as_int(r[12])},
                  {"skipped", as_int(r[13])}, {"queued", as_int(r[14])}};
   o["class_id"] = is_null(r[6]) ? json::value(nullptr) : json::value(as_int(r[6]));
+  o["reason_code"] = as_text(r[15]);
   // ETA from this run's pace (none before the first record of the run).
   json::value eta = nullptr;
   {
@@ -102,8 +109,8 @@ void App::Impl::start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pi
 
 void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owner, bool confirm_pin_risk) {
   const std::int64_t id = rj.id;
-  auto finish = [&](const std::string& state, const std::string& reason, const std::string& action) {
-    if (auto st = set_job_state(store, id, state, reason, "system", action); !st)
+  auto finish = [&](const std::string& state, const std::string& reason, const std::string& action, const std::string& code) {
+    if (auto st = set_job_state(store, id, state, reason, code, "system", action); !st)
       spdlog::error("JOB_STATE_NOT_SAVED job={} state={} error={}", id, state, st.error().message);
     spdlog::info("JOB_END job={} state={} reason={}", id, state, reason);
     metrics.gauge_set("hocba_queue_depth", {{"job", std::to_string(id)}}, 0);
@@ -111,20 +118,20 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
     rj.finished = true;
   };
   auto jr = store.query("SELECT field, key_id FROM jobs WHERE id = ?", {id});
-  if (!jr || jr->empty()) return finish("failed", "the job is not in the store", "");
+  if (!jr || jr->empty()) return finish("failed", "the job is not in the store", "", "not_found");
   std::string field = as_text(jr->front()[0]);
   auto key = key_by_id(as_int(jr->front()[1]));
-  if (!key) return finish("failed", key.error().message, "job.fail");
+  if (!key) return finish("failed", key.error().message, "job.fail", errc_name(key.error().code));
   spdlog::info("JOB_START job={} field={} key={}", id, field, key->id);
 
   for (;;) {
-    if (rj.cancel) return finish("cancelled", "cancelled by " + owner.username, "job.cancel");
+    if (rj.cancel) return finish("cancelled", "cancelled by " + owner.username, "job.cancel", "cancelled");
     if (rj.pause || stopping) {
       std::string why = stopping ? "the appliance stopped; resume it with the PIN" : "paused; resume it with the PIN";
-      return finish("paused", why, "job.pause");
+      return finish("paused", why, "job.pause", stopping ? "stopped" : "paused");
     }
     auto next = store.query("SELECT record_id FROM job_items WHERE job_id = ? AND state = 'queued' ORDER BY position LIMIT 1", {id});
-    if (!next) return finish("paused", "the store cannot be read: " + next.error().message, "job.pause");
+    if (!next) return finish("paused", "the store cannot be read: " + next.error().message, "job.pause", errc_name(next.error().code));
     if (next->empty()) break;
     std::int64_t record_id = as_int(next->front()[0]);
     auto left = store.query("SELECT count(*) FROM job_items WHERE job_id = ? AND state = 'queued'", {id});
@@ -166,7 +173,8 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
       bool pin_problem = st.error().code == Errc::pin_incorrect || st.error().code == Errc::pin_locked ||
                          st.error().code == Errc::pin_rejected_before || st.error().code == Errc::pin_required ||
                          st.error().code == Errc::pin_needs_confirm;
-      return finish(pin_problem ? "failed" : "paused", st.error().message, pin_problem ? "job.fail" : "job.pause");
+      return finish(pin_problem ? "failed" : "paused", st.error().message, pin_problem ? "job.fail" : "job.pause",
+                    errc_name(st.error().code));
     }
     Status saved = store.transaction([&](Tx& tx) -> Status {
       if (auto e = tx.exec("UPDATE job_items SET state = ?, error = ? WHERE job_id = ? AND record_id = ?", {item_state, item_error, id, record_id}); !e)
@@ -174,10 +182,10 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
       if (auto e = tx.exec("UPDATE jobs SET updated_at = ? WHERE id = ?", {now_iso(), id}); !e) return e.error();
       return {};
     });
-    if (!saved) return finish("paused", "the store cannot be written: " + saved.error().message, "job.pause");
+    if (!saved) return finish("paused", "the store cannot be written: " + saved.error().message, "job.pause", errc_name(saved.error().code));
     if (item_state == "failed") spdlog::warn("JOB_RECORD_FAILED job={} record={} error={}", id, record_id, item_error);
   }
-  finish("done", "", "job.done");
+  finish("done", "", "job.done", "");
 }
 
 Status App::Impl::pause_interrupted_jobs() {
@@ -194,7 +202,7 @@ Status App::Impl::pause_interrupted_jobs() {
         continue;
       }
     }
-    if (auto st = set_job_state(store, id, "paused", "the appliance restarted; resume it with the PIN", "system", "job.pause"); !st)
+    if (auto st = set_job_state(store, id, "paused", "the appliance restarted; resume it with the PIN", "restarted", "system", "job.pause"); !st)
       return st;
   }
   return {};
@@ -323,7 +331,7 @@ void App::Impl::add_job_routes() {
       if (!running) {
         // Not running in this process: just record the decision.
         if (auto st = set_job_state(store, id, what == "pause" ? "paused" : "cancelled", what + "d by " + c.caller->username,
-                                    c.caller->actor(), "job." + what);
+                                    what == "pause" ? "paused" : "cancelled", c.caller->actor(), "job." + what);
             !st)
           return from_error(st.error());
       } else {
@@ -344,7 +352,7 @@ void App::Impl::add_job_routes() {
     bool confirm = false;
     if (o)
       if (auto it = o->find("confirm_pin_risk"); it != o->end() && it->value().is_bool()) confirm = it->value().as_bool();
-    if (auto st = set_job_state(store, id, "running", "", c.caller->actor(), "job.resume"); !st) return from_error(st.error());
+    if (auto st = set_job_state(store, id, "running", "", "", c.caller->actor(), "job.resume"); !st) return from_error(st.error());
     start_job_thread(id, pin, *c.caller, confirm);
     return ok_json(job_json(id), 202);
   };

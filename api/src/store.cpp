@@ -167,8 +167,12 @@ CREATE TABLE corrections(
   new_record_id INTEGER REFERENCES records(id),
   created_at TEXT NOT NULL);
 )sql",
+    // v3: a job's stop reason for programs (an error code), beside the sentence for people.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN reason_code TEXT NOT NULL DEFAULT '';
+)sql",
 };
-static_assert(Store::kSchemaVersion == 2, "kMigrations must hold one step per schema version");
+static_assert(Store::kSchemaVersion == 3, "kMigrations must hold one step per schema version");
 
 std::string now_utc() {
   auto now = std::chrono::system_clock::now();

@@ -417,6 +417,9 @@ void App::Impl::add_workflow_routes() {
     if (vers)
       for (auto& v : *vers) va.push_back(json::object{{"id", as_int(v[0])}, {"version", as_int(v[1])}, {"state", as_text(v[2])}});
     o["versions"] = std::move(va);
+    auto data = store.query("SELECT student_json FROM records WHERE id = ?", {id});
+    if (data && !data->empty())
+      if (auto st = parse_object(as_text(data->front()[0]))) o["student"] = std::move(*st);
     return ok_json(o);
   });
 
@@ -500,8 +503,8 @@ void App::Impl::add_workflow_routes() {
 
   add("GET", "/api/v1/corrections", {"admin", "principal", "homeroom_teacher"}, "list corrections", [this](Ctx& c) {
     std::string sql =
-        "SELECT k.id, k.record_id, u.username, k.why, k.state, k.note, k.new_record_id, k.created_at, r.student_name, r.personal_id "
-        "FROM corrections k JOIN users u ON u.id = k.requested_by JOIN records r ON r.id = k.record_id";
+        "SELECT k.id, k.record_id, u.username, k.why, k.state, k.note, k.new_record_id, k.created_at, r.student_name, r.personal_id, "
+        "k.student_json, r.student_json FROM corrections k JOIN users u ON u.id = k.requested_by JOIN records r ON r.id = k.record_id";
     std::vector<DbValue> params;
     if (c.caller->role == Role::homeroom_teacher) {
       sql += " WHERE k.requested_by = ?";
@@ -514,7 +517,9 @@ void App::Impl::add_workflow_routes() {
       a.push_back(json::object{{"id", as_int(r[0])}, {"record_id", as_int(r[1])}, {"requested_by", as_text(r[2])}, {"why", as_text(r[3])},
                                {"state", as_text(r[4])}, {"note", as_text(r[5])},
                                {"new_record_id", is_null(r[6]) ? json::value(nullptr) : json::value(as_int(r[6]))},
-                               {"created_at", as_text(r[7])}, {"student_name", as_text(r[8])}, {"personal_id", as_text(r[9])}});
+                               {"created_at", as_text(r[7])}, {"student_name", as_text(r[8])}, {"personal_id", as_text(r[9])},
+                               {"student", parse_object(as_text(r[10])).value_or(json::object{})},
+                               {"current_student", parse_object(as_text(r[11])).value_or(json::object{})}});
     return ok_json(json::object{{"corrections", a}});
   });
 

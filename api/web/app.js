@@ -108,7 +108,7 @@
     internal: 'Lỗi hệ thống trên máy chủ.',
   };
 
-  // The server's English messages that say more than their code, and job reasons (which have no code).
+  // The server's English messages that say more than their code (jobs also give reason_code).
   const MESSAGE_RULES = [
     [/one-time code \(TOTP\)/, 'totp_needed', 'Tài khoản này cần mã xác thực (TOTP) từ ứng dụng trên điện thoại.'],
     [/wrong or already used one-time code/, 'totp_wrong', 'Mã xác thực không đúng hoặc đã được dùng. Hãy nhập mã mới.'],
@@ -1007,7 +1007,7 @@
           messageBox('ok', `Đã ký xong ${j.done} học bạ${j.failed ? `, ${j.failed} học bạ lỗi` : ''}${j.skipped ? `, bỏ qua ${j.skipped}` : ''}.`),
         );
       else if (j.reason) {
-        const x = explain({ message: j.reason });
+        const x = explain({ message: j.reason, code: j.reason_code });
         reason.appendChild(messageBox(j.state === 'failed' ? 'error' : 'info', x.text, x.detail !== x.text ? x.detail : ''));
       }
       clear(controls);
@@ -1019,7 +1019,7 @@
           h('button', { type: 'button', id: 'job-cancel', class: 'danger', onclick: () => control(j.id, 'cancel') }, 'Hủy lượt ký'),
         );
       if ((j.state === 'paused' || j.state === 'failed') && j.created_by === state.me.username) {
-        const code = j.reason ? explain({ message: j.reason }).code : '';
+        const code = j.reason ? explain({ message: j.reason, code: j.reason_code }).code : '';
         const pinProblem = ['pin_incorrect', 'pin_needs_confirm', 'pin_rejected_before'].includes(code);
         const { form } = pinForm({
           id: 'pin-resume',

@@ -80,7 +80,7 @@ class Tx {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 2;  // the newest schema this code knows
+  static constexpr int kSchemaVersion = 3;  // the newest schema this code knows
 
   // Opens (creating the folder, mode 0700, and the database if needed) state_dir/hocba.db and brings
   // its schema up to kSchemaVersion. A database with a newer schema is refused (Errc::invalid_argument).
