@@ -58,7 +58,8 @@ HttpResponse from_error(const Error& e) {
     case Errc::pin_rejected_before:
     case Errc::pin_required:
     case Errc::pin_needs_confirm:
-    case Errc::pin_locked: status = 403; break;
+    case Errc::pin_locked:
+    case Errc::forbidden: status = 403; break;
     case Errc::token_not_present:
     case Errc::unavailable:
     case Errc::timeout: status = 503; break;
@@ -528,7 +529,8 @@ void App::Impl::add_account_routes() {
     auto key = hsm.find_key(*parsed);
     if (!key) return from_error(key.error());
     if (key->certificate.empty()) return bad_request("the key has no certificate on its token");
-    auto id = store.bind_key(c.caller->actor(), uri, key->label, seal ? std::nullopt : std::optional<std::string>(username));
+    // The key's canonical URI (token serial, CKA_ID): two spellings of one key are one binding.
+    auto id = store.bind_key(c.caller->actor(), key->uri, key->label, seal ? std::nullopt : std::optional<std::string>(username));
     if (!id) return from_error(id.error());
     return ok_json(json::object{{"id", *id}}, 201);
   });
@@ -596,7 +598,10 @@ App::App(AppOptions opts, Store& store, hsm::Hsm& hsm, signer::TimestampClient* 
 
 App::~App() { stop(); }
 
-Status App::start() { return impl_->pause_interrupted_jobs(); }
+Status App::start() {
+  impl_->remove_stale_temp_files();
+  return impl_->pause_interrupted_jobs();
+}
 
 void App::stop() { impl_->stop_jobs(); }
 

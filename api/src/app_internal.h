@@ -124,6 +124,11 @@ struct App::Impl {
   // Which key signs `field` for `caller`: the caller's own key (gvcn, hieu_truong) or the seal.
   Result<BoundKey> key_for(const Caller& caller, const std::string& field, std::int64_t wanted_key_id);
   Result<BoundKey> key_by_id(std::int64_t id);
+  // The key on its token, resolved once and kept (forgotten when the token goes away).
+  Result<hsm::KeyRef> key_ref(const BoundKey& bk);
+  void forget_key_ref(std::int64_t key_id);
+  std::mutex key_refs_mu;
+  std::map<std::int64_t, hsm::KeyRef> key_refs;
   // May `caller` sign `field` on records of class `class_id`? "" if yes, else why not.
   std::string may_sign(const Caller& caller, const std::string& field, std::int64_t class_id);
   // Signs one record's next step (field) with `key`: reads its current PDF, signs on the token,
@@ -140,6 +145,7 @@ struct App::Impl {
   void start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pin, const Caller& owner, bool confirm_pin_risk = false);
   void run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owner, bool confirm_pin_risk);
   Status pause_interrupted_jobs();
+  void remove_stale_temp_files();
   void stop_jobs();
   json::object job_json(std::int64_t job_id);
 };

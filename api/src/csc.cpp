@@ -449,11 +449,7 @@ void App::Impl::add_csc_routes() {
     return make_error(Errc::invalid_argument, "Invalid parameter credentialID: " + id + " is not one of your credentials");
   };
 
-  auto resolve = [this](const BoundKey& bk) -> Result<hsm::KeyRef> {
-    auto uri = hsm::Pkcs11Uri::parse(bk.uri);
-    if (!uri) return uri.error();
-    return hsm.find_key(*uri);
-  };
+  auto resolve = [this](const BoundKey& bk) -> Result<hsm::KeyRef> { return key_ref(bk); };
 
   // credentials/info (and v2 credentials/list's credentialInfos) for one key.
   auto credential_json = [this](const BoundKey& bk, const hsm::KeyRef& ref, const Version& v, const std::string& certificates,
@@ -805,6 +801,7 @@ void App::Impl::add_csc_routes() {
         if (!sig) {
           metrics.counter_add("hocba_signatures_total", {{"key", key_label}, {"result", errc_name(sig.error().code)}});
           failed = sig.error();
+          if (failed->code == Errc::token_not_present) forget_key_ref(bk->id);  // resolve it afresh next time
           break;  // a wrong PIN is never tried again, and nothing after a failure is signed
         }
         metrics.counter_add("hocba_signatures_total", {{"key", key_label}, {"result", "ok"}});

@@ -6,6 +6,8 @@
 // signature on the token (the job signs with batch priority, one record at a time).
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 #include "app_internal.h"
 
 namespace hocba::api {
@@ -186,6 +188,22 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
     if (item_state == "failed") spdlog::warn("JOB_RECORD_FAILED job={} record={} error={}", id, record_id, item_error);
   }
   finish("done", "", "job.done", "");
+}
+
+// Temporary files a crash left in the records folder (write_file_atomic's "NAME.tmp.PID.RANDOM"):
+// never a record, removed at start.
+void App::Impl::remove_stale_temp_files() {
+  std::error_code ec;
+  std::filesystem::path root = opts.state_dir + "/records";
+  if (!std::filesystem::is_directory(root, ec)) return;
+  for (auto it = std::filesystem::recursive_directory_iterator(root, ec); !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (it->is_regular_file(ec) && name.find(".tmp.") != std::string::npos) {
+      spdlog::info("STALE_TEMP_REMOVED path={}", it->path().string());
+      std::filesystem::remove(it->path(), ec);
+    }
+  }
 }
 
 Status App::Impl::pause_interrupted_jobs() {

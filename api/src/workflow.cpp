@@ -76,6 +76,27 @@ Result<BoundKey> App::Impl::key_by_id(std::int64_t id) {
   return BoundKey{as_int(r[0]), as_text(r[1]), as_text(r[2]), as_int(r[3]), as_int(r[4]) != 0};
 }
 
+Result<hsm::KeyRef> App::Impl::key_ref(const BoundKey& bk) {
+  {
+    std::lock_guard lk(key_refs_mu);
+    if (auto it = key_refs.find(bk.id); it != key_refs.end()) return it->second;
+  }
+  // Resolving asks the token (on its queue): once per key, not once per signature, so an interactive
+  // signature waits behind at most one batch signature.
+  auto uri = hsm::Pkcs11Uri::parse(bk.uri);
+  if (!uri) return uri.error();
+  auto ref = hsm.find_key(*uri);
+  if (!ref) return ref.error();
+  std::lock_guard lk(key_refs_mu);
+  key_refs[bk.id] = *ref;
+  return ref;
+}
+
+void App::Impl::forget_key_ref(std::int64_t key_id) {
+  std::lock_guard lk(key_refs_mu);
+  key_refs.erase(key_id);
+}
+
 Result<BoundKey> App::Impl::key_for(const Caller& caller, const std::string& field, std::int64_t wanted) {
   bool seal = field == "con_dau";
   auto rows = seal ? store.query("SELECT id FROM keys WHERE is_seal = 1 AND unbound_at IS NULL ORDER BY id")
@@ -86,7 +107,7 @@ Result<BoundKey> App::Impl::key_for(const Caller& caller, const std::string& fie
                                             : "no signing key is bound to " + caller.username + "; the admin binds one");
   for (auto& r : *rows)
     if (wanted == 0 || as_int(r[0]) == wanted) return key_by_id(as_int(r[0]));
-  return make_error(Errc::invalid_argument, "key " + std::to_string(wanted) + (seal ? " is not the seal's" : " is not yours"));
+  return make_error(Errc::forbidden, "key " + std::to_string(wanted) + (seal ? " is not the seal's" : " is not yours"));
 }
 
 std::string App::Impl::may_sign(const Caller& caller, const std::string& field, std::int64_t class_id) {
@@ -142,7 +163,7 @@ Status App::Impl::sign_record(std::int64_t record_id, const std::string& field, 
   } else {
     auto in = read_file(abs(as_text(r[5])));
     if (!in) return in.error();
-    auto ref = hsm.find_key(*hsm::Pkcs11Uri::parse(bk.uri));
+    auto ref = key_ref(bk);
     if (!ref) return ref.error();
     signer::TokenSignOptions to;
     to.pin = pin;
@@ -176,6 +197,7 @@ Status App::Impl::sign_record(std::int64_t record_id, const std::string& field, 
     }
     auto t0 = std::chrono::steady_clock::now();
     auto out = signer::sign_pdf(*in, *key, po);
+    if (!out && out.error().code == Errc::token_not_present) forget_key_ref(bk.id);  // resolve it afresh next time
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::string key_label = bk.label.empty() ? std::to_string(bk.id) : bk.label;
     metrics.counter_add("hocba_token_busy_seconds_total", {{"key", key_label}}, secs);

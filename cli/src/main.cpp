@@ -815,9 +815,10 @@ int cmd_key_binding(const Args& a, const std::string& sub) {
   auto key = h.find_key(*uri);
   if (!key) return fail(key.error());
   if (key->certificate.empty()) return fail(make_error(Errc::not_found, "the key has no certificate on its token"));
-  auto id = store->bind_key(cli_actor(), a.get("key"), key->label, a.has("seal") ? std::nullopt : std::optional<std::string>(a.get("user")));
+  // The key's canonical URI (token serial, CKA_ID): two spellings of one key are one binding.
+  auto id = store->bind_key(cli_actor(), key->uri, key->label, a.has("seal") ? std::nullopt : std::optional<std::string>(a.get("user")));
   if (!id) return fail(id.error());
-  std::printf("key binding %lld: %s -> %s\n", static_cast<long long>(*id), a.get("key").c_str(),
+  std::printf("key binding %lld: %s -> %s\n", static_cast<long long>(*id), key->uri.c_str(),
               a.has("seal") ? "the school seal" : a.get("user").c_str());
   return 0;
 }

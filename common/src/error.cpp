@@ -23,6 +23,7 @@ const char* errc_name(Errc c) {
     case Errc::too_large: return "too_large";
     case Errc::timeout: return "timeout";
     case Errc::unavailable: return "unavailable";
+    case Errc::forbidden: return "forbidden";
   }
   return "unknown";
 }

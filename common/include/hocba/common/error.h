@@ -26,6 +26,7 @@ enum class Errc {
   too_large,          // a placeholder is too small, a body too big
   timeout,
   unavailable,        // a remote service did not answer
+  forbidden,          // the caller may not do this (someone else's key, record, job)
 };
 
 const char* errc_name(Errc c);
