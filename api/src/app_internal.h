@@ -15,6 +15,7 @@
 
 #include "hocba/api/app.h"
 #include "hocba/hsm/hsm.h"
+#include "hocba/pdf/render.h"
 #include "hocba/signer/key.h"
 
 namespace hocba::api {
@@ -139,6 +140,7 @@ struct App::Impl {
   bool reserve(std::int64_t record_id);
   void release(std::int64_t record_id);
   std::string record_path(std::int64_t class_id, const std::string& personal_id, std::int64_t version, std::size_t step) const;
+  pdf::RenderOptions render_options() const;
   std::string abs(const std::string& rel) const { return opts.state_dir + "/" + rel; }
 
   // --- jobs.cpp ------------------------------------------------------------------------------------

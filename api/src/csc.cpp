@@ -24,6 +24,7 @@
 
 #include "app_internal.h"
 #include "hocba/common/bytes.h"
+#include "hocba/common/ossl.h"
 #include "hocba/hsm/uri.h"
 
 namespace hocba::api {
@@ -206,11 +207,8 @@ std::string curve_oid(const std::string& curve) {
 }
 
 using Asn1ObjectPtr = std::unique_ptr<ASN1_OBJECT, decltype(&ASN1_OBJECT_free)>;
-using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
-using BignumPtr = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
 using PssParamsPtr = std::unique_ptr<RSA_PSS_PARAMS, decltype(&RSA_PSS_PARAMS_free)>;
 using X509AlgorPtr = std::unique_ptr<X509_ALGOR, decltype(&X509_ALGOR_free)>;
-using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
 
 std::optional<hsm::HashAlg> algor_hash(const X509_ALGOR* a) {
   const ASN1_OBJECT* obj = nullptr;

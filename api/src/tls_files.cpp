@@ -20,14 +20,11 @@
 #include <stdexcept>
 
 #include "hocba/common/bytes.h"
+#include "hocba/common/ossl.h"
 
 namespace hocba::api {
 namespace {
 
-using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
-using BnPtr = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
 using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, decltype(&GENERAL_NAME_free)>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, decltype(&GENERAL_NAMES_free)>;
 using ExtPtr = std::unique_ptr<X509_EXTENSION, decltype(&X509_EXTENSION_free)>;
@@ -192,7 +189,7 @@ Result<NewPair> make_self_signed(const std::vector<std::string>& host_names) {
   unsigned char serial[16];
   if (RAND_bytes(serial, sizeof serial) != 1) return openssl_error("cannot get random bytes");
   serial[0] = static_cast<unsigned char>((serial[0] & 0x7f) | 0x40);
-  BnPtr bn(BN_bin2bn(serial, sizeof serial, nullptr), BN_free);
+  BignumPtr bn(BN_bin2bn(serial, sizeof serial, nullptr), BN_free);
   if (!bn || !BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(x))) return openssl_error("cannot set the serial");
 
   if (!X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||

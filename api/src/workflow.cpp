@@ -54,6 +54,12 @@ constexpr const char* kRecordCols =
 
 }  // namespace
 
+pdf::RenderOptions App::Impl::render_options() const {
+  pdf::RenderOptions ro;
+  ro.fields = steps();  // only the fields this school's workflow signs
+  return ro;
+}
+
 std::string App::Impl::record_path(std::int64_t class_id, const std::string& personal_id, std::int64_t version, std::size_t step) const {
   return "records/" + std::to_string(class_id) + "/" + personal_id + "/v" + std::to_string(version) + "-" + std::to_string(step) + ".pdf";
 }
@@ -306,7 +312,7 @@ void App::Impl::add_workflow_routes() {
     if (!st) return from_error(st.error());
     // Render the drafts (outside the transaction: rendering takes a while).
     for (auto& [s, rel] : to_render) {
-      auto pdfb = pdf::render_record(cf.info, *s);
+      auto pdfb = pdf::render_record(cf.info, *s, render_options());
       Status w = pdfb ? make_dirs(std::filesystem::path(abs(rel)).parent_path().string()) : Status(pdfb.error());
       if (w) w = write_file_atomic(abs(rel), *pdfb, 0640);
       (void)store.transaction([&](Tx& tx) -> Status {
@@ -571,7 +577,7 @@ void App::Impl::add_workflow_routes() {
     std::int64_t old_id = as_int(r[0]), class_id = as_int(r[3]), version = as_int(r[5]) + 1;
     if (!reserve(old_id)) return conflict("the record is being signed right now; approve after");
     std::string rel = record_path(class_id, s.personal_id, version, 0);
-    auto pdfb = pdf::render_record(parsed->info, s);
+    auto pdfb = pdf::render_record(parsed->info, s, render_options());
     Status w = pdfb ? make_dirs(std::filesystem::path(abs(rel)).parent_path().string()) : Status(pdfb.error());
     if (w) w = write_file_atomic(abs(rel), *pdfb, 0640);
     std::int64_t new_id = 0;

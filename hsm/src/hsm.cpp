@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "hocba/common/bytes.h"
+#include "hocba/common/ossl.h"
 #include "hocba/common/log.h"
 
 // PKCS#11 return values we act on (from the PKCS#11 v2.40 specification).
@@ -61,8 +62,6 @@ std::size_t hash_size(HashAlg h) {
 
 namespace {
 
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)>;
 
 const EVP_MD* evp_md(HashAlg h) {
   switch (h) {

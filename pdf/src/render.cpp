@@ -11,6 +11,7 @@
 #include <podofo/podofo.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -306,12 +307,16 @@ Result<Bytes> render_record(const ClassInfo& cls, const Student& st, const Rende
 
     // ---- Signature fields and the AcroForm.
     PdfArray fields;
-    fields.push_back(signature_field(objs, flow.page(boxes.homeroom.page), kFieldHomeroom,
-                                     "Giáo viên chủ nhiệm: " + cls.homeroom_teacher.name, boxes.homeroom)->Reference());
-    fields.push_back(signature_field(objs, flow.page(boxes.principal.page), kFieldPrincipal,
-                                     "Hiệu trưởng: " + cls.principal.name, boxes.principal)->Reference());
-    fields.push_back(signature_field(objs, flow.page(boxes.seal.page), kFieldSeal, "Con dấu: " + cls.school_name,
-                                     boxes.seal)->Reference());
+    auto wanted = [&](const char* name) { return std::find(opts.fields.begin(), opts.fields.end(), name) != opts.fields.end(); };
+    if (wanted(kFieldHomeroom))
+      fields.push_back(signature_field(objs, flow.page(boxes.homeroom.page), kFieldHomeroom,
+                                       "Giáo viên chủ nhiệm: " + cls.homeroom_teacher.name, boxes.homeroom)->Reference());
+    if (wanted(kFieldPrincipal))
+      fields.push_back(signature_field(objs, flow.page(boxes.principal.page), kFieldPrincipal,
+                                       "Hiệu trưởng: " + cls.principal.name, boxes.principal)->Reference());
+    if (wanted(kFieldSeal))
+      fields.push_back(signature_field(objs, flow.page(boxes.seal.page), kFieldSeal, "Con dấu: " + cls.school_name,
+                                       boxes.seal)->Reference());
     PdfObject* acroform = objs.CreateObject();
     acroform->GetDictionary().AddKey(PdfName("Fields"), fields);
     PdfDictionary dr, dr_fonts;

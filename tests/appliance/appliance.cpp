@@ -1,5 +1,7 @@
 #include "appliance.h"
 
+#include "hocba/hsm/hsm.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,6 +10,21 @@
 #include <thread>
 
 namespace hocba::test {
+
+std::vector<api::RouteInfo> served_routes() {
+  TempDir tmp;
+  std::string state = tmp.file("state");
+  auto store = api::Store::open(state);
+  if (!store) throw std::runtime_error("Store::open: " + store.error().message);
+  hsm::Hsm hsm;
+  api::Metrics metrics;
+  api::AppOptions o;
+  o.cfg = config::default_config();
+  o.state_dir = state;
+  o.level = "B-B";
+  api::App app(std::move(o), *store, hsm, nullptr, metrics);
+  return app.routes();
+}
 
 Appliance::Appliance(ApplianceOptions opts) : opts_(std::move(opts)) {
   state_ = tmp_.file("state");

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "hocba/api/app.h"
 #include "hocba/api/http_client.h"
 #include "test_env.h"
 
@@ -17,6 +18,10 @@ struct ApplianceOptions {
   bool own_demo_tokens = false;     // true: hocbad provisions its demo tokens itself (SOFTHSM2_CONF unset)
   std::vector<std::string> extra_env;  // NAME=VALUE for hocbad
 };
+
+// The routes of an App built in-process (no token module, default configuration): the same table
+// hocbad serves.
+std::vector<api::RouteInfo> served_routes();
 
 class Appliance {
  public:

@@ -26,22 +26,6 @@ namespace json = boost::json;
 
 std::string samples(const std::string& name) { return std::string(HOCBA_TEST_DATA) + "/samples/" + name; }
 
-// The routes of an App built in-process (no token module, default configuration): the same table
-// hocbad serves.
-std::vector<api::RouteInfo> served_routes() {
-  TempDir tmp;
-  std::string state = tmp.file("state");
-  auto store = api::Store::open(state);
-  if (!store) throw std::runtime_error("Store::open: " + store.error().message);
-  hsm::Hsm hsm;
-  api::Metrics metrics;
-  api::AppOptions o;
-  o.cfg = config::default_config();
-  o.state_dir = state;
-  o.level = "B-B";
-  api::App app(std::move(o), *store, hsm, nullptr, metrics);
-  return app.routes();
-}
 
 std::string ids(std::int64_t id) { return std::to_string(id); }
 

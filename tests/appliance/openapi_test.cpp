@@ -12,9 +12,7 @@
 #include <set>
 #include <sstream>
 
-#include "hocba/api/app.h"
-#include "hocba/hsm/hsm.h"
-#include "test_env.h"
+#include "appliance.h"
 
 namespace hocba::test {
 namespace {
@@ -104,21 +102,6 @@ std::string join(const std::vector<std::string>& v) {
   return "[" + s + "]";
 }
 
-// The routes of an App built in-process (no token module, default configuration).
-std::vector<api::RouteInfo> served_routes() {
-  TempDir tmp;
-  std::string state = tmp.file("state");
-  auto store = api::Store::open(state);
-  if (!store) throw std::runtime_error("Store::open: " + store.error().message);
-  hsm::Hsm hsm;
-  api::Metrics metrics;
-  api::AppOptions o;
-  o.cfg = config::default_config();
-  o.state_dir = state;
-  o.level = "B-B";
-  api::App app(std::move(o), *store, hsm, nullptr, metrics);
-  return app.routes();
-}
 
 struct Documented {
   std::vector<Op> ops;

@@ -295,6 +295,20 @@ TEST(Render, AllSamplesRender) {
   }
 }
 
+TEST(Render, MakesOnlyTheSignatureFieldsAsked) {
+  const ClassFile& cf = sample("primary-3A.json");
+  RenderOptions ro;
+  ro.fields = {kFieldPrincipal, kFieldSeal};  // a school whose homeroom teachers do not sign
+  auto pdf = render_record(cf.info, cf.students[0], ro);
+  ASSERT_TRUE(pdf.ok()) << pdf.error().message;
+  auto in = inspect(*pdf);
+  ASSERT_TRUE(in.ok()) << in.error().message;
+  EXPECT_EQ(in->empty_signature_fields, (std::vector<std::string>{kFieldPrincipal, kFieldSeal}));
+  auto all = render_record(cf.info, cf.students[0]);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(inspect(*all)->empty_signature_fields.size(), 3u);
+}
+
 TEST(Render, Deterministic) {
   test::TempDir dir;
   for (const char* name : kSamples) {

@@ -28,6 +28,9 @@ struct RenderOptions {
   std::string font_italic = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Italic.ttf";
   // sRGB ICC profile for the PDF/A OutputIntent (Debian package libgs-common: Artifex's sRGB v2 profile).
   std::string icc_profile = "/usr/share/color/icc/ghostscript/srgb.icc";
+  // The signature fields to make (a school's workflow may not need all three); the page keeps its
+  // printed signature boxes either way.
+  std::vector<std::string> fields = {kFieldHomeroom, kFieldPrincipal, kFieldSeal};
 };
 
 // Renders one student's record. Errors only for things the caller cannot fix by data (fonts missing).
