@@ -60,15 +60,6 @@ Status make_parent_dirs(const std::string& path, unsigned mode) {
   return {};
 }
 
-Bytes x509_der(X509* x) {
-  int n = i2d_X509(x, nullptr);
-  if (n <= 0) return {};
-  Bytes b(static_cast<std::size_t>(n));
-  unsigned char* p = b.data();
-  i2d_X509(x, &p);
-  return b;
-}
-
 Result<TlsFiles> load_and_check(const std::string& cert_path, const std::string& key_path) {
   auto cert_pem = read_file(cert_path, kMaxPemSize);
   if (!cert_pem) return cert_pem.error();
@@ -90,7 +81,7 @@ Result<TlsFiles> load_and_check(const std::string& cert_path, const std::string&
     drain_openssl_errors();
     return make_error(Errc::crypto, key_path + " is not the private key of the certificate " + cert_path);
   }
-  Bytes der = x509_der(cert.get());
+  Bytes der = x509_to_der(cert.get());
   if (der.empty()) return openssl_error("cannot encode the certificate " + cert_path);
   return TlsFiles{cert_path, key_path, certificate_fingerprint_sha256(der), false};
 }
@@ -275,7 +266,7 @@ Result<TlsFiles> ensure_tls_files(const std::string& cert_path, const std::strin
 
   auto pair = make_self_signed(host_names);
   if (!pair) return pair.error();
-  Bytes der = x509_der(pair->cert.get());
+  Bytes der = x509_to_der(pair->cert.get());
   if (der.empty()) return openssl_error("cannot encode the TLS certificate");
 
   if (auto st = make_parent_dirs(key_path, 0700); !st) return st.error();

@@ -116,15 +116,6 @@ std::string x509_subject(X509* x) {
   return out;
 }
 
-Bytes x509_der(X509* x) {
-  int n = i2d_X509(x, nullptr);
-  if (n <= 0) return {};
-  Bytes b(static_cast<std::size_t>(n));
-  unsigned char* p = b.data();
-  i2d_X509(x, &p);
-  return b;
-}
-
 std::string token_uri(const PKCS11_TOKEN* t) {
   Pkcs11Uri u;
   u.token = t->label;
@@ -688,10 +679,10 @@ Result<KeyRef> Hsm::find_key(const Pkcs11Uri& uri) {
           for (unsigned c = 0; c < ncerts; ++c) {
             if (!certs[c].x509) continue;
             if (same_id(certs[c].id, certs[c].id_len, id) && r.certificate.empty()) {
-              r.certificate = x509_der(certs[c].x509);
+              r.certificate = x509_to_der(certs[c].x509);
               describe_pub(X509_get0_pubkey(certs[c].x509), r.algorithm, r.bits, r.curve);
             } else {
-              r.ca_certs.push_back(x509_der(certs[c].x509));
+              r.ca_certs.push_back(x509_to_der(certs[c].x509));
             }
           }
           Pkcs11Uri ru;
