@@ -448,5 +448,65 @@ TEST(Latency, InteractiveSignaturesDoNotQueueBehindABatchOnTheSameToken) {
   for (double s : during) EXPECT_LE(s, bound) << "an interactive signature waited behind the batch";
 }
 
+// Pause, resume and cancel on a job that is really running (a token at 100 ms per signature).
+TEST(Jobs, PauseResumeAndCancelARunningJob) {
+  ASSERT_TRUE(fs::exists(HOCBA_P11TEST_MODULE)) << HOCBA_P11TEST_MODULE << " is not built (target hocba_p11test)";
+  SlowToken token(100);
+  Appliance a(token.options("[\"gvcn\", \"hieu_truong\"]"));
+  a.add_user("admin", "admin");
+  a.add_user("gvcn.3a", "homeroom_teacher");
+  a.add_user("ht", "principal");
+  auto admin = a.login("admin");
+  a.bind_key(admin, "pkcs11:token=GVCN-3A;object=gvcn-3a", "gvcn.3a");
+  a.bind_key(admin, "pkcs11:token=HIEU-TRUONG;object=hieu-truong", "ht");
+  auto cls = a.json("POST", "/api/v1/classes", admin, read_text(samples("primary-3A.json")), 201).at("class_id").as_int64();
+  auto teacher = a.login("gvcn.3a"), principal = a.login("ht");
+
+  auto start = [&](const std::string& tok, const std::string& body) { return a.json("POST", "/api/v1/jobs", tok, body, 202).at("id").as_int64(); };
+  auto get = [&](const std::string& tok, std::int64_t id) { return a.json("GET", "/api/v1/jobs/" + ids(id), tok).as_object(); };
+  auto wait_for = [&](const std::string& tok, std::int64_t id, const std::string& state) {
+    auto t0 = Clock::now();
+    json::object j;
+    while (since(t0) < 60 && (j = get(tok, id)).at("state").as_string() != state) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return j;
+  };
+
+  // Pause: the job stops after the record on the token; nothing is lost; resume needs the PIN again.
+  auto jid = start(teacher, pin_body(a.pin("GVCN-3A"), {{"field", "gvcn"}, {"class_id", cls}}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  auto running = get(teacher, jid);
+  EXPECT_EQ(running.at("state").as_string(), "running");
+  EXPECT_TRUE(running.at("eta_seconds").is_number()) << json::serialize(running);  // after the first records
+  EXPECT_EQ(a.call("POST", "/api/v1/jobs/" + ids(jid) + "/pause", principal, "{}").status, 403);  // not the principal's job
+  a.json("POST", "/api/v1/jobs/" + ids(jid) + "/pause", teacher, "{}", 202);
+  auto paused = wait_for(teacher, jid, "paused");
+  ASSERT_EQ(paused.at("state").as_string(), "paused") << json::serialize(paused);
+  EXPECT_EQ(paused.at("reason_code").as_string(), "paused");
+  std::int64_t done_at_pause = paused.at("done").as_int64();
+  EXPECT_GT(done_at_pause, 0);
+  EXPECT_LT(done_at_pause, 35);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(get(teacher, jid).at("done").as_int64(), done_at_pause);  // really stopped
+  EXPECT_EQ(a.call("POST", "/api/v1/jobs/" + ids(jid) + "/resume", teacher, "{}").status, 400);  // no PIN
+  a.json("POST", "/api/v1/jobs/" + ids(jid) + "/resume", teacher, pin_body(a.pin("GVCN-3A")), 202);
+  auto done = a.wait_job(teacher, jid);
+  EXPECT_EQ(done.at("state").as_string(), "done") << json::serialize(done);
+  EXPECT_EQ(done.at("done").as_int64(), 35);
+
+  // Cancel: the rest is not signed; a new job signs it later.
+  auto pid = start(principal, pin_body(a.pin("HIEU-TRUONG"), {{"field", "hieu_truong"}}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  a.json("POST", "/api/v1/jobs/" + ids(pid) + "/cancel", principal, "{}", 202);
+  auto cancelled = wait_for(principal, pid, "cancelled");
+  ASSERT_EQ(cancelled.at("state").as_string(), "cancelled") << json::serialize(cancelled);
+  std::int64_t signed_before = cancelled.at("done").as_int64();
+  EXPECT_LT(signed_before, 35);
+  EXPECT_EQ(a.call("POST", "/api/v1/jobs/" + ids(pid) + "/resume", principal, pin_body(a.pin("HIEU-TRUONG"))).status, 409);
+  auto rest = a.wait_job(principal, start(principal, pin_body(a.pin("HIEU-TRUONG"), {{"field", "hieu_truong"}})));
+  EXPECT_EQ(rest.at("done").as_int64(), 35 - signed_before) << json::serialize(rest);
+  auto cls_json = a.json("GET", "/api/v1/classes/" + ids(cls), admin);
+  for (auto& r : cls_json.at("records").as_array()) EXPECT_EQ(r.at("state").as_string(), "final") << r;
+}
+
 }  // namespace
 }  // namespace hocba::test
