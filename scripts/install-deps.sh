@@ -48,10 +48,11 @@ fi
 install libssl-dev openssl libp11-dev libp11-kit-dev libpodofo-dev libspdlog-dev libsodium-dev \
         libtomlplusplus-dev libsqlite3-dev libgtest-dev libgmock-dev libfontconfig-dev libfreetype-dev \
         softhsm2 opensc poppler-utils qpdf fonts-liberation2 ca-certificates \
-        libgs-common python3-asn1crypto python3-yaml systemd sqlite3 curl
+        libgs-common python3-asn1crypto python3-yaml systemd sqlite3 curl oathtool python3-prometheus-client
 # libgs-common: the sRGB ICC profile of rendered records' PDF/A OutputIntent;
 # python3-asn1crypto: tests/tools/check_pades_cms.py, an independent strict reading of our CMS;
-# python3-yaml: the OpenAPI document check (tests/appliance/openapi_test.cpp);
+# python3-yaml: the OpenAPI document check (tests/appliance/openapi_test.cpp); oathtool and
+# python3-prometheus-client: independent checks of our TOTP codes and /metrics text;
 # systemd: systemd-analyze and systemd-sysusers check the unit files (tests/systemd); sqlite3: backups
 
 # The web UI's browser test (tests/web): Debian's chromium, driven by playwright-core from npm
