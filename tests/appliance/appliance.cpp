@@ -63,7 +63,9 @@ void Appliance::start() {
   for (std::string a : {std::string(HOCBAD_BIN), std::string("--state-dir"), state_, std::string("--listen"), std::string("127.0.0.1:0")})
     argv.push_back(a);
   if (!opts_.config_toml.empty()) argv.push_back("--config"), argv.push_back(tmp_.file("hocbad.toml"));
-  server_ = std::make_unique<ChildServer>(argv, tmp_.file("hocbad.log"));
+  // A first start with its own demo tokens runs softhsm-provision.sh (RSA-3072 key generation): slow
+  // on a loaded machine.
+  server_ = std::make_unique<ChildServer>(argv, tmp_.file("hocbad.log"), opts_.own_demo_tokens ? 180 : 30);
   // A new certificate on first start: trust it (and nothing else).
   api::HttpClientOptions ho;
   ho.extra_ca_file = state_ + "/tls/cert.pem";

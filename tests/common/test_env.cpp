@@ -73,7 +73,7 @@ void provision_softhsm(const std::string& dir) {
   setenv("SOFTHSM2_CONF", (dir + "/softhsm2.conf").c_str(), 1);
 }
 
-ChildServer::ChildServer(const std::vector<std::string>& argv, const std::string& log_path) {
+ChildServer::ChildServer(const std::vector<std::string>& argv, const std::string& log_path, int startup_timeout_s) {
   if (argv.empty()) throw std::runtime_error("ChildServer: no command");
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
@@ -92,7 +92,7 @@ ChildServer::ChildServer(const std::vector<std::string>& argv, const std::string
   }
   close(fds[1]);
   std::string line;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(startup_timeout_s);
   while (line.find('\n') == std::string::npos) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
     pollfd p{fds[0], POLLIN, 0};

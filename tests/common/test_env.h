@@ -41,11 +41,12 @@ bool have_tool(const std::string& name);
 // A server run as a child process (fork/exec, no shell) that prints its TCP port as the first line
 // on stdout, e.g. hocba-test-tsa with --port 0 (or "ACCEPT host:PORT PID=…", as `openssl ocsp
 // -port N` does once it listens, or "… https://HOST:PORT/", as hocbad does). Its stderr goes to `log_path` (or /dev/null).
-// Throws std::runtime_error if it exits or prints no port within 10 s. The destructor (or stop())
+// Throws std::runtime_error if it exits or prints no port within the startup timeout (10 s). The destructor (or stop())
 // sends SIGTERM, then SIGKILL after a second, and reaps it.
 class ChildServer {
  public:
-  explicit ChildServer(const std::vector<std::string>& argv, const std::string& log_path = "");
+  // startup_timeout_s: how long it may take to print its port (hocbad's first start makes tokens).
+  explicit ChildServer(const std::vector<std::string>& argv, const std::string& log_path = "", int startup_timeout_s = 10);
   ~ChildServer();
   ChildServer(const ChildServer&) = delete;
   ChildServer& operator=(const ChildServer&) = delete;
