@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <optional>
+#include <set>
 
 #include "app_internal.h"
 
@@ -126,67 +128,112 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
   if (!key) return finish("failed", key.error().message, "job.fail", errc_name(key.error().code));
   spdlog::info("JOB_START job={} field={} key={}", id, field, key->id);
 
-  for (;;) {
-    if (rj.cancel) return finish("cancelled", "cancelled by " + owner.username, "job.cancel", "cancelled");
-    if (rj.pause || stopping) {
-      std::string why = stopping ? "the appliance stopped; resume it with the PIN" : "paused; resume it with the PIN";
-      return finish("paused", why, "job.pause", stopping ? "stopped" : "paused");
-    }
-    auto next = store.query("SELECT record_id FROM job_items WHERE job_id = ? AND state = 'queued' ORDER BY position LIMIT 1", {id});
-    if (!next) return finish("paused", "the store cannot be read: " + next.error().message, "job.pause", errc_name(next.error().code));
-    if (next->empty()) break;
-    std::int64_t record_id = as_int(next->front()[0]);
-    auto left = store.query("SELECT count(*) FROM job_items WHERE job_id = ? AND state = 'queued'", {id});
-    if (left && !left->empty()) metrics.gauge_set("hocba_queue_depth", {{"job", std::to_string(id)}}, static_cast<double>(as_int(left->front()[0])));
+  // Two lanes take the records in turn: while one waits for the token, the other prepares its PDF,
+  // so the token does not idle between two records. They never hold the same record (claimed), and
+  // the token still signs one at a time (its worker queue), interactive requests first.
+  struct Outcome {
+    std::string state, reason, action, code;
+  };
+  std::mutex mu;
+  std::set<std::int64_t> claimed;
+  std::optional<Outcome> outcome;
+  auto stop_with = [&](Outcome o) {
+    std::lock_guard lk(mu);
+    // The first reason wins, except that the token's own refusal of a PIN is a better reason than the
+    // other lane's "not sent again" that followed it.
+    if (!outcome || (outcome->code == errc_name(Errc::pin_rejected_before) && o.code == errc_name(Errc::pin_incorrect)))
+      outcome = std::move(o);
+  };
+  auto stopped = [&] {
+    std::lock_guard lk(mu);
+    return outcome.has_value();
+  };
+  const std::int64_t step = std::find(steps().begin(), steps().end(), field) - steps().begin();
 
-    // The record may be signed interactively right now: wait for it rather than skip it.
-    while (!reserve(record_id)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    std::string item_state = "done", item_error;
-    auto cur = store.query("SELECT steps_done, state FROM records WHERE id = ?", {record_id});
-    auto step_it = std::find(steps().begin(), steps().end(), field);
-    std::int64_t step = step_it - steps().begin();
-    Status st;
-    if (!cur || cur->empty()) {
-      item_state = "failed", item_error = "the record is gone";
-    } else if (as_text(cur->front()[1]) == "superseded" || as_text(cur->front()[1]) == "failed") {
-      item_state = "skipped", item_error = "the record is " + as_text(cur->front()[1]);
-    } else if (as_int(cur->front()[0]) > step) {
-      // Signed already: by this job before a crash (then its signature row names the job) or by
-      // someone else meanwhile.
-      auto by = store.query("SELECT job_id FROM signatures WHERE record_id = ? AND step = ?", {record_id, step});
-      bool ours = by && !by->empty() && as_int(by->front()[0]) == id;
-      item_state = ours ? "done" : "skipped";
-      if (!ours) item_error = "already signed";
-    } else {
-      const Secret* p = pin ? pin.get() : opts.seal_pin ? &*opts.seal_pin : nullptr;
-      st = sign_record(record_id, field, *key, p, owner, id, true, confirm_pin_risk);
-      if (!st) {
-        item_state = "failed";
-        item_error = st.error().message;
-      } else {
-        ++rj.signed_this_run;
+  auto lane = [&]() {
+    for (;;) {
+      if (stopped()) return;
+      if (rj.cancel) return stop_with({"cancelled", "cancelled by " + owner.username, "job.cancel", "cancelled"});
+      if (rj.pause || stopping) {
+        std::string why = stopping ? "the appliance stopped; resume it with the PIN" : "paused; resume it with the PIN";
+        return stop_with({"paused", why, "job.pause", stopping ? "stopped" : "paused"});
       }
-    }
-    release(record_id);
+      std::int64_t record_id = 0;
+      {
+        std::lock_guard lk(mu);
+        auto next = store.query("SELECT record_id FROM job_items WHERE job_id = ? AND state = 'queued' ORDER BY position LIMIT 4", {id});
+        if (!next) {
+          outcome = Outcome{"paused", "the store cannot be read: " + next.error().message, "job.pause", errc_name(next.error().code)};
+          return;
+        }
+        for (auto& r : *next)
+          if (!claimed.count(as_int(r[0]))) {
+            record_id = as_int(r[0]);
+            break;
+          }
+        if (record_id == 0) return;  // nothing left that the other lane is not doing
+        claimed.insert(record_id);
+      }
+      auto left = store.query("SELECT count(*) FROM job_items WHERE job_id = ? AND state = 'queued'", {id});
+      if (left && !left->empty()) metrics.gauge_set("hocba_queue_depth", {{"job", std::to_string(id)}}, static_cast<double>(as_int(left->front()[0])));
 
-    if (!st && token_wide(st.error().code)) {
-      // The token or the store failed in a way every next record would too: stop now, never retry
-      // a PIN. The record stays queued, so a resume signs it.
-      bool pin_problem = st.error().code == Errc::pin_incorrect || st.error().code == Errc::pin_locked ||
-                         st.error().code == Errc::pin_rejected_before || st.error().code == Errc::pin_required ||
-                         st.error().code == Errc::pin_needs_confirm;
-      return finish(pin_problem ? "failed" : "paused", st.error().message, pin_problem ? "job.fail" : "job.pause",
-                    errc_name(st.error().code));
+      // The record may be signed interactively right now: wait for it rather than skip it.
+      while (!reserve(record_id)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::string item_state = "done", item_error;
+      auto cur = store.query("SELECT steps_done, state FROM records WHERE id = ?", {record_id});
+      Status st;
+      if (!cur || cur->empty()) {
+        item_state = "failed", item_error = "the record is gone";
+      } else if (as_text(cur->front()[1]) == "superseded" || as_text(cur->front()[1]) == "failed") {
+        item_state = "skipped", item_error = "the record is " + as_text(cur->front()[1]);
+      } else if (as_int(cur->front()[0]) > step) {
+        // Signed already: by this job before a crash (then its signature row names the job) or by
+        // someone else meanwhile.
+        auto by = store.query("SELECT job_id FROM signatures WHERE record_id = ? AND step = ?", {record_id, step});
+        bool ours = by && !by->empty() && as_int(by->front()[0]) == id;
+        item_state = ours ? "done" : "skipped";
+        if (!ours) item_error = "already signed";
+      } else {
+        const Secret* p = pin ? pin.get() : opts.seal_pin ? &*opts.seal_pin : nullptr;
+        st = sign_record(record_id, field, *key, p, owner, id, true, confirm_pin_risk);
+        if (!st) {
+          item_state = "failed";
+          item_error = st.error().message;
+        } else {
+          ++rj.signed_this_run;
+        }
+      }
+      release(record_id);
+
+      if (!st && token_wide(st.error().code)) {
+        // The token or the store failed in a way every next record would too: stop now, never retry
+        // a PIN. The record stays queued, so a resume signs it.
+        bool pin_problem = st.error().code == Errc::pin_incorrect || st.error().code == Errc::pin_locked ||
+                           st.error().code == Errc::pin_rejected_before || st.error().code == Errc::pin_required ||
+                           st.error().code == Errc::pin_needs_confirm;
+        return stop_with({pin_problem ? "failed" : "paused", st.error().message, pin_problem ? "job.fail" : "job.pause",
+                          errc_name(st.error().code)});
+      }
+      Status saved = store.transaction([&](Tx& tx) -> Status {
+        if (auto e = tx.exec("UPDATE job_items SET state = ?, error = ? WHERE job_id = ? AND record_id = ?", {item_state, item_error, id, record_id});
+            !e)
+          return e.error();
+        if (auto e = tx.exec("UPDATE jobs SET updated_at = ? WHERE id = ?", {now_iso(), id}); !e) return e.error();
+        return {};
+      });
+      if (!saved)
+        return stop_with({"paused", "the store cannot be written: " + saved.error().message, "job.pause", errc_name(saved.error().code)});
+      if (item_state == "failed") spdlog::warn("JOB_RECORD_FAILED job={} record={} error={}", id, record_id, item_error);
+      std::lock_guard lk(mu);
+      claimed.erase(record_id);
     }
-    Status saved = store.transaction([&](Tx& tx) -> Status {
-      if (auto e = tx.exec("UPDATE job_items SET state = ?, error = ? WHERE job_id = ? AND record_id = ?", {item_state, item_error, id, record_id}); !e)
-        return e.error();
-      if (auto e = tx.exec("UPDATE jobs SET updated_at = ? WHERE id = ?", {now_iso(), id}); !e) return e.error();
-      return {};
-    });
-    if (!saved) return finish("paused", "the store cannot be written: " + saved.error().message, "job.pause", errc_name(saved.error().code));
-    if (item_state == "failed") spdlog::warn("JOB_RECORD_FAILED job={} record={} error={}", id, record_id, item_error);
-  }
+  };
+  std::thread second(lane);
+  lane();
+  second.join();
+  if (outcome) return finish(outcome->state, outcome->reason, outcome->action, outcome->code);
+  // Both lanes ran out of records; one may have left when the other still held the last ones, which
+  // are done now. Anything still queued (a lane stopped on a store error is reported above) is not.
   finish("done", "", "job.done", "");
 }
 
