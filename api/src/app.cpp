@@ -16,7 +16,13 @@ std::optional<json::object> parse_object(const std::string& body) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
   if (ec || !v.is_object()) return std::nullopt;
-  return v.as_object();
+  return std::move(v.as_object());  // no copy of a PIN or password left unwiped
+}
+
+bool bad_int_field(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return false;
+  return !((it->value().is_int64() && it->value().as_int64() > 0) || (it->value().is_uint64() && it->value().as_uint64() < (1ull << 62)));
 }
 
 std::string str_field(const json::object& o, std::string_view key) {
@@ -253,17 +259,22 @@ std::variant<Caller, HttpResponse> App::Impl::login(const std::string& username,
       metrics.counter_add("hocba_logins_total", {{"result", "throttled"}});
       return HttpResponse::error(429, "too_many_attempts", "too many failed logins from this address; wait 15 minutes");
     }
-    auto it = account_failures.find(username);
-    if (it != account_failures.end() && it->second.locked_until > now) {
-      auto secs = std::chrono::duration_cast<std::chrono::seconds>(it->second.locked_until - now).count() + 1;
+    auto& f = account_failures[username];
+    if (f.locked_until > now || f.count + f.inflight >= a.max_failures) {
+      auto secs = std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(f.locked_until - now).count() + 1);
       metrics.counter_add("hocba_logins_total", {{"result", "locked_out"}});
       HttpResponse r = HttpResponse::error(429, "locked_out", "too many wrong passwords for this account; try again in " +
                                                                    std::to_string(secs) + " s");
       r.headers.emplace_back("Retry-After", std::to_string(secs));
       return r;
     }
+    ++f.inflight;
   }
   bool ok = store.check_password(username, password);
+  {
+    std::lock_guard lk(auth_mu);
+    --account_failures[username].inflight;
+  }
   std::optional<Caller> c;
   std::string why = "wrong username or password";
   if (ok) {
@@ -298,10 +309,13 @@ std::variant<Caller, HttpResponse> App::Impl::login(const std::string& username,
         f.count = 0;
       }
     }
-    json::object d{{"username", username}, {"address", address}, {"via", via}, {"reason", why}};
+    // An unknown name may be a password typed in the wrong box: the audit keeps only its hash.
+    auto known = store.query("SELECT 1 FROM users WHERE username = ?", {username});
+    std::string who = known && !known->empty() ? username : "unknown:" + sha256_hex(username).substr(0, 16);
+    json::object d{{"username", who}, {"address", address}, {"via", via}, {"reason", why}};
     (void)store.append_audit("anonymous", "login.fail", json::serialize(d));
     metrics.counter_add("hocba_logins_total", {{"result", "failed"}});
-    spdlog::info("LOGIN_FAILED user={} address={} via={}", username, address, via);
+    spdlog::info("LOGIN_FAILED user={} address={} via={}", who, address, via);
     return HttpResponse::error(401, "login_failed", why);
   }
   {

@@ -78,6 +78,7 @@ struct App::Impl {
   // Login throttling (in memory): failures per account and per client address.
   struct Failures {
     int count = 0;
+    int inflight = 0;  // password checks under way (counted before the slow check, so a burst cannot race it)
     int lockouts = 0;
     std::chrono::steady_clock::time_point locked_until{};
     std::vector<std::chrono::steady_clock::time_point> recent;  // per address: within 15 minutes
@@ -139,12 +140,38 @@ struct App::Impl {
                      const Caller& caller, std::int64_t job_id, bool batch, bool confirm_pin_risk = false);
   bool reserve(std::int64_t record_id);
   void release(std::int64_t record_id);
+  // Holds a record reserved (App::Impl::reserve) while alive; empty when it was busy.
+  class Reservation {
+   public:
+    Reservation() = default;
+    Reservation(Impl& app, std::int64_t record_id) : app_(app.reserve(record_id) ? &app : nullptr), id_(record_id) {}
+    ~Reservation() { reset(); }
+    Reservation(Reservation&& o) noexcept : app_(std::exchange(o.app_, nullptr)), id_(o.id_) {}
+    Reservation& operator=(Reservation&& o) noexcept {
+      if (this != &o) {
+        reset();
+        app_ = std::exchange(o.app_, nullptr);
+        id_ = o.id_;
+      }
+      return *this;
+    }
+    explicit operator bool() const { return app_ != nullptr; }
+    void reset() {
+      if (app_) app_->release(id_);
+      app_ = nullptr;
+    }
+
+   private:
+    Impl* app_ = nullptr;
+    std::int64_t id_ = 0;
+  };
   std::string record_path(std::int64_t class_id, const std::string& personal_id, std::int64_t version, std::size_t step) const;
   pdf::RenderOptions render_options() const;
   std::string abs(const std::string& rel) const { return opts.state_dir + "/" + rel; }
 
   // --- jobs.cpp ------------------------------------------------------------------------------------
-  void start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pin, const Caller& owner, bool confirm_pin_risk = false);
+  // false when the job's thread is still running (nothing started).
+  bool start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pin, const Caller& owner, bool confirm_pin_risk = false);
   void run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owner, bool confirm_pin_risk);
   Status pause_interrupted_jobs();
   void remove_stale_temp_files();
@@ -158,6 +185,8 @@ std::string str_field(const json::object& o, std::string_view key);
 // Moves a secret (PIN, password) out of a parsed body and zeroes it there.
 Secret take_secret(json::object& o, std::string_view key);
 std::int64_t int_field(const json::object& o, std::string_view key, std::int64_t def = 0);
+// Present but not a positive integer (an id given as a string, a fraction, a negative number).
+bool bad_int_field(const json::object& o, std::string_view key);
 HttpResponse ok_json(const json::value& v, int status = 200);
 HttpResponse bad_request(std::string_view message);
 HttpResponse forbidden(std::string_view message);

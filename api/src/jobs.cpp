@@ -98,34 +98,51 @@ json::object App::Impl::job_json(std::int64_t id) {
   return o;
 }
 
-void App::Impl::start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pin, const Caller& owner, bool confirm_pin_risk) {
+bool App::Impl::start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pin, const Caller& owner, bool confirm_pin_risk) {
   std::lock_guard lk(jobs_mu);
   auto& slot = jobs[job_id];
   if (slot && slot->thread.joinable()) {
-    if (!slot->finished) return;  // already running
+    if (!slot->finished) return false;  // already running
     slot->thread.join();
   }
   slot = std::make_unique<RunningJob>();
   slot->id = job_id;
   RunningJob* rj = slot.get();
   rj->thread = std::thread([this, rj, pin, owner, confirm_pin_risk] { run_job(*rj, pin, owner, confirm_pin_risk); });
+  return true;
 }
 
 void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owner, bool confirm_pin_risk) {
   const std::int64_t id = rj.id;
   auto finish = [&](const std::string& state, const std::string& reason, const std::string& action, const std::string& code) {
+    {
+      // Marked finished before the state is saved: a resume that sees the saved state can start a
+      // new thread (start_job_thread joins this one).
+      std::lock_guard lk(jobs_mu);
+      rj.finished = true;
+    }
     if (auto st = set_job_state(store, id, state, reason, code, "system", action); !st)
       spdlog::error("JOB_STATE_NOT_SAVED job={} state={} error={}", id, state, st.error().message);
     spdlog::info("JOB_END job={} state={} reason={}", id, state, reason);
     metrics.gauge_set("hocba_queue_depth", {{"job", std::to_string(id)}}, 0);
     pin.reset();  // the PIN is wiped as soon as the job stops using it
-    rj.finished = true;
   };
-  auto jr = store.query("SELECT field, key_id FROM jobs WHERE id = ?", {id});
+  auto jr = store.query("SELECT field, key_id, class_id FROM jobs WHERE id = ?", {id});
   if (!jr || jr->empty()) return finish("failed", "the job is not in the store", "", "not_found");
   std::string field = as_text(jr->front()[0]);
+  const std::int64_t class_id = as_int(jr->front()[2]);
   auto key = key_by_id(as_int(jr->front()[1]));
   if (!key) return finish("failed", key.error().message, "job.fail", errc_name(key.error().code));
+  // May the owner still sign this (still active, same role, same class, the key still theirs)?
+  auto still_allowed = [&]() -> std::string {
+    auto who = caller_by_id(owner.user_id);
+    if (!who) return owner.username + " is disabled";
+    if (std::string why = may_sign(*who, field, class_id); !why.empty()) return why;
+    auto k = key_by_id(key->id);
+    if (!k) return k.error().message;
+    if (k->seal ? who->role != Role::principal : k->owner_user_id != who->user_id) return "the job's key is no longer " + owner.username + "'s";
+    return "";
+  };
   spdlog::info("JOB_START job={} field={} key={}", id, field, key->id);
 
   // Two lanes take the records in turn: while one waits for the token, the other prepares its PDF,
@@ -158,6 +175,8 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
         std::string why = stopping ? "the appliance stopped; resume it with the PIN" : "paused; resume it with the PIN";
         return stop_with({"paused", why, "job.pause", stopping ? "stopped" : "paused"});
       }
+      if (std::string why = still_allowed(); !why.empty())
+        return stop_with({"failed", "not allowed any more: " + why, "job.fail", errc_name(Errc::forbidden)});
       std::int64_t record_id = 0;
       {
         std::lock_guard lk(mu);
@@ -178,7 +197,16 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
       if (left && !left->empty()) metrics.gauge_set("hocba_queue_depth", {{"job", std::to_string(id)}}, static_cast<double>(as_int(left->front()[0])));
 
       // The record may be signed interactively right now: wait for it rather than skip it.
-      while (!reserve(record_id)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      Reservation held;
+      while (!(held = Reservation(*this, record_id))) {
+        if (rj.cancel || rj.pause || stopping) {
+          std::lock_guard lk(mu);
+          claimed.erase(record_id);
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (!held) continue;  // the loop's top says why it stops
       std::string item_state = "done", item_error;
       auto cur = store.query("SELECT steps_done, state FROM records WHERE id = ?", {record_id});
       Status st;
@@ -203,7 +231,7 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
           ++rj.signed_this_run;
         }
       }
-      release(record_id);
+      held.reset();
 
       if (!st && token_wide(st.error().code)) {
         // The token or the store failed in a way every next record would too: stop now, never retry
@@ -254,19 +282,23 @@ void App::Impl::remove_stale_temp_files() {
 }
 
 Status App::Impl::pause_interrupted_jobs() {
-  auto rows = store.query("SELECT id, field, created_by FROM jobs WHERE state = 'running'");
+  // Running: the last run crashed. Paused with "stopped": the last run was stopped gracefully.
+  auto rows = store.query("SELECT id, field, created_by, state, class_id FROM jobs WHERE state = 'running' OR "
+                          "(state = 'paused' AND reason_code = 'stopped')");
   if (!rows) return rows.error();
   for (auto& r : *rows) {
     std::int64_t id = as_int(r[0]);
     if (as_text(r[1]) == "con_dau" && opts.seal_pin) {
       auto owner = caller_by_id(as_int(r[2]));
-      if (owner) {
+      if (owner && may_sign(*owner, "con_dau", as_int(r[4])).empty()) {
+        if (auto st = set_job_state(store, id, "running", "", "", "system", ""); !st) return st;
         spdlog::info("JOB_RESUME job={} reason=sealed-pin", id);
         (void)store.append_audit("system", "job.resume", json::serialize(json::object{{"job_id", id}, {"reason", "restart, sealed PIN"}}));
         start_job_thread(id, nullptr, *owner);
         continue;
       }
     }
+    if (as_text(r[3]) != "running") continue;  // paused by the stop already, with its reason
     if (auto st = set_job_state(store, id, "paused", "the appliance restarted; resume it with the PIN", "restarted", "system", "job.pause"); !st)
       return st;
   }
@@ -275,10 +307,14 @@ Status App::Impl::pause_interrupted_jobs() {
 
 void App::Impl::stop_jobs() {
   stopping = true;
-  std::lock_guard lk(jobs_mu);
-  for (auto& [id, rj] : jobs)
+  // Joined without holding jobs_mu: a job that is ending takes it to mark itself finished.
+  std::map<std::int64_t, std::unique_ptr<RunningJob>> ending;
+  {
+    std::lock_guard lk(jobs_mu);
+    ending.swap(jobs);
+  }
+  for (auto& [id, rj] : ending)
     if (rj->thread.joinable()) rj->thread.join();
-  jobs.clear();
 }
 
 void App::Impl::add_job_routes() {
@@ -287,6 +323,8 @@ void App::Impl::add_job_routes() {
   add("POST", "/api/v1/jobs", signers, "start a batch job: sign a class or the whole school with one PIN", [this](Ctx& c) {
     auto o = parse_object(c.req.body);
     if (!o) return bad_request("expected {\"field\", \"pin\"[, \"class_id\", \"key_id\"]}");
+    for (const char* k : {"class_id", "key_id"})
+      if (bad_int_field(*o, k)) return bad_request(std::string(k) + " must be a positive integer");
     std::string field = str_field(*o, "field");
     if (field.empty()) field = c.caller->role == Role::homeroom_teacher ? "gvcn" : "hieu_truong";
     auto step_it = std::find(steps().begin(), steps().end(), field);
@@ -308,7 +346,7 @@ void App::Impl::add_job_routes() {
     std::int64_t job_id = 0, total = 0;
     Status st = store.transaction([&](Tx& tx) -> Status {
       // One job at a time per field and class: a second would only skip what the first signs.
-      auto dup = tx.query("SELECT id FROM jobs WHERE field = ? AND state IN ('running','paused') AND (class_id IS ? OR class_id IS NULL OR ? IS NULL)",
+      auto dup = tx.query("SELECT id FROM jobs WHERE field = ? AND state IN ('running','paused','failed') AND (class_id IS ? OR class_id IS NULL OR ? IS NULL)",
                           {field, class_id ? DbValue(class_id) : DbValue(), class_id ? DbValue(class_id) : DbValue()});
       if (!dup) return dup.error();
       if (!dup->empty())
@@ -408,8 +446,14 @@ void App::Impl::add_job_routes() {
     if (state != "paused" && state != "failed") return conflict("the job is " + state);
     auto o = parse_object(c.req.body);
     auto pin = std::make_shared<Secret>(o ? take_secret(*o, "pin") : Secret());
-    auto jr = store.query("SELECT field FROM jobs WHERE id = ?", {id});
-    bool sealed = jr && !jr->empty() && as_text(jr->front()[0]) == "con_dau" && opts.seal_pin;
+    auto jr = store.query("SELECT field, class_id, key_id FROM jobs WHERE id = ?", {id});
+    if (!jr || jr->empty()) return not_found("job");
+    std::string field = as_text(jr->front()[0]);
+    // The caller may still sign this, with this key (roles, classes and keys may have changed).
+    if (std::string why = may_sign(*c.caller, field, as_int(jr->front()[1])); !why.empty()) return forbidden(why);
+    auto key = key_for(*c.caller, field, as_int(jr->front()[2]));
+    if (!key) return from_error(key.error());
+    bool sealed = field == "con_dau" && opts.seal_pin;
     if (pin->empty()) {
       if (sealed) pin.reset();
       else return bad_request("the token's PIN is required to resume");
@@ -417,8 +461,14 @@ void App::Impl::add_job_routes() {
     bool confirm = false;
     if (o)
       if (auto it = o->find("confirm_pin_risk"); it != o->end() && it->value().is_bool()) confirm = it->value().as_bool();
+    {
+      // Not while its last run is still ending (it saves its state just before it ends).
+      std::lock_guard lk(jobs_mu);
+      auto it = jobs.find(id);
+      if (it != jobs.end() && !it->second->finished) return conflict("the job is still stopping; try again in a moment");
+    }
     if (auto st = set_job_state(store, id, "running", "", "", c.caller->actor(), "job.resume"); !st) return from_error(st.error());
-    start_job_thread(id, pin, *c.caller, confirm);
+    if (!start_job_thread(id, pin, *c.caller, confirm)) return conflict("the job is still stopping; try again in a moment");
     return ok_json(job_json(id), 202);
   };
 

@@ -818,16 +818,32 @@ Result<std::string> Store::password_hash(const std::string& username) {
 }
 
 bool Store::check_password(const std::string& username, const Secret& password) {
+  // An unknown or disabled user costs the same Argon2id check (against a hash of nothing), so that the
+  // time of the answer does not tell which usernames exist.
+  static const std::string dummy = [] {
+    char h[crypto_pwhash_STRBYTES];
+    unsigned char junk[16];
+    randombytes_buf(junk, sizeof junk);
+    if (crypto_pwhash_str(h, reinterpret_cast<const char*>(junk), sizeof junk, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+      return std::string();
+    return std::string(h);
+  }();
   std::string h;
+  bool found = false;
   {
     std::lock_guard<std::mutex> g(impl_->mu);
     auto q = impl_->prepare("SELECT password_hash FROM users WHERE username = ? AND disabled = 0");
-    if (!q) return false;
-    sqlite3_bind_text(q->get(), 1, username.c_str(), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(q->get()) != SQLITE_ROW) return false;
-    h = text_col(q->get(), 0);
+    if (q) {
+      sqlite3_bind_text(q->get(), 1, username.c_str(), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(q->get()) == SQLITE_ROW) {
+        h = text_col(q->get(), 0);
+        found = true;
+      }
+    }
   }
-  return crypto_pwhash_str_verify(h.c_str(), password.c_str(), password.size()) == 0;
+  bool ok = crypto_pwhash_str_verify(found ? h.c_str() : dummy.c_str(), password.c_str(), password.size()) == 0;
+  return found && ok;
 }
 
 }  // namespace hocba::api

@@ -1,13 +1,19 @@
 // Classes, records and their signing workflow: import and render drafts, sign one record, corrections.
+#include <openssl/cms.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "app_internal.h"
 #include "hocba/pdf/record.h"
+#include "hocba/common/ossl.h"
 #include "hocba/pdf/render.h"
+#include "hocba/pdf/signing.h"
 #include "hocba/signer/pades.h"
 #include "hocba/signer/timestamp.h"
 
@@ -46,6 +52,23 @@ json::array problems_json(const std::vector<pdf::Problem>& ps) {
     a.push_back(json::object{{"path", p.path}, {"student_name", p.student_name}, {"personal_id", p.student_id},
                              {"message", p.message}, {"text", p.to_string()}});
   return a;
+}
+
+// Is `candidate` exactly `current` plus one incremental update holding `field`'s signature, made with
+// the certificate `cert` (DER)? (What a run that stopped after writing it would have left.)
+bool adoptable(const Bytes& current, const Bytes& candidate, const std::string& field, const Bytes& cert) {
+  if (candidate.size() <= current.size() || !std::equal(current.begin(), current.end(), candidate.begin())) return false;
+  auto in = pdf::inspect(candidate);
+  if (!in || in->signatures.empty()) return false;
+  const pdf::FoundSignature& last = in->signatures.back();
+  if (last.field_name != field || last.covered_end != candidate.size()) return false;
+  const unsigned char* p = last.contents.data();
+  std::unique_ptr<CMS_ContentInfo, decltype(&CMS_ContentInfo_free)> cms(
+      d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(last.contents.size())), CMS_ContentInfo_free);
+  auto x = x509_from_der(cert);
+  if (!cms || !x) return false;
+  STACK_OF(CMS_SignerInfo)* sis = CMS_get0_SignerInfos(cms.get());
+  return sis && sk_CMS_SignerInfo_num(sis) == 1 && CMS_SignerInfo_cert_cmp(sk_CMS_SignerInfo_value(sis, 0), x.get()) == 0;
 }
 
 constexpr const char* kRecordCols =
@@ -134,7 +157,7 @@ std::string App::Impl::may_sign(const Caller& caller, const std::string& field, 
 Status App::Impl::sign_record(std::int64_t record_id, const std::string& field, const BoundKey& bk, const Secret* pin,
                               const Caller& caller, std::int64_t job_id, bool batch, bool confirm_pin_risk) {
   auto rows = store.query(
-      "SELECT r.class_id, r.personal_id, r.version, r.state, r.steps_done, r.pdf_path, c.source_json FROM records r "
+      "SELECT r.class_id, r.personal_id, r.version, r.state, r.steps_done, r.pdf_path, c.source_json, r.pdf_sha256 FROM records r "
       "JOIN classes c ON c.id = r.class_id WHERE r.id = ?",
       {record_id});
   if (!rows) return rows.error();
@@ -158,17 +181,30 @@ Status App::Impl::sign_record(std::int64_t record_id, const std::string& field, 
   Bytes signed_pdf;
   struct stat st {};
   bool adopted = false;
+  // The record's current file, checked against the hash the store holds.
+  auto in = read_file(abs(as_text(r[5])));
+  if (!in) return make_error(Errc::bad_pdf, "cannot read record " + std::to_string(record_id) + "'s PDF: " + in.error().message);
+  if (sha256_hex(*in) != as_text(r[7]))
+    return make_error(Errc::bad_pdf, "record " + std::to_string(record_id) + "'s PDF does not match the hash in the store; restore it from a backup");
   if (::stat(out_abs.c_str(), &st) == 0) {
-    // Written by a run that stopped before it could record it (files are renamed into place
-    // whole, so it is complete): take it rather than sign again.
+    // A file a run wrote before it stopped (files are renamed into place whole). Taken only when it is
+    // exactly the current file plus this field's signature by this key; anything else is moved aside.
     auto b = read_file(out_abs);
     if (!b) return b.error();
-    signed_pdf = std::move(*b);
-    adopted = true;
-    spdlog::info("RECORD_SIGNATURE_ADOPTED record={} field={} path={}", record_id, field, out_rel);
-  } else {
-    auto in = read_file(abs(as_text(r[5])));
-    if (!in) return in.error();
+    auto ref = key_ref(bk);
+    if (!ref) return ref.error();
+    if (adoptable(*in, *b, field, ref->certificate)) {
+      signed_pdf = std::move(*b);
+      adopted = true;
+      spdlog::info("RECORD_SIGNATURE_ADOPTED record={} field={} path={}", record_id, field, out_rel);
+    } else {
+      std::string aside = out_abs + ".orphan-" + std::to_string(std::time(nullptr));
+      if (std::rename(out_abs.c_str(), aside.c_str()) != 0)
+        return make_error(Errc::io, "cannot move the stale file " + out_rel + " aside: " + std::strerror(errno));
+      spdlog::warn("RECORD_STALE_FILE_MOVED record={} field={} path={}", record_id, field, aside);
+    }
+  }
+  if (!adopted) {
     auto ref = key_ref(bk);
     if (!ref) return ref.error();
     signer::TokenSignOptions to;
@@ -255,7 +291,13 @@ void App::Impl::add_workflow_routes() {
     // The class row, its homeroom teacher (matched by username), and the source for re-rendering.
     std::int64_t class_id = 0;
     json::array created, kept, failed;
-    std::vector<std::pair<const pdf::Student*, std::string>> to_render;  // student, relative path
+    struct Draft {
+      const pdf::Student* student;
+      std::string rel;
+      std::int64_t record_id = 0;
+    };
+    std::vector<Draft> to_render;
+    std::vector<Reservation> held;  // drafts being replaced are not signed meanwhile
     Status st = store.transaction([&](Tx& tx) -> Status {
       auto cls = tx.query("SELECT id FROM classes WHERE school_year = ? AND name = ?", {cf.info.school_year, cf.info.class_name});
       if (!cls) return cls.error();
@@ -277,32 +319,44 @@ void App::Impl::add_workflow_routes() {
           return e.error();
       }
       for (const pdf::Student& s : cf.students) {
-        auto ex = tx.query("SELECT id, steps_done, state FROM records WHERE class_id = ? AND personal_id = ? AND state != 'superseded' "
-                           "ORDER BY version DESC LIMIT 1",
+        auto ex = tx.query("SELECT id, steps_done, state, version FROM records WHERE class_id = ? AND personal_id = ? "
+                           "AND state != 'superseded' ORDER BY version DESC LIMIT 1",
                            {class_id, s.personal_id});
         if (!ex) return ex.error();
         std::string rel = record_path(class_id, s.personal_id, 1, 0);
         if (!ex->empty()) {
+          std::int64_t rid = as_int(ex->front()[0]);
+          auto keep = [&](const char* why) { kept.push_back(json::object{{"personal_id", s.personal_id}, {"record_id", rid}, {"reason", why}}); };
           if (as_int(ex->front()[1]) > 0 || as_text(ex->front()[2]) == "final") {
-            kept.push_back(json::object{{"personal_id", s.personal_id}, {"record_id", as_int(ex->front()[0])},
-                                        {"reason", "already signed: change it with a correction"}});
+            keep("already signed: change it with a correction");
             continue;
           }
-          // An unsigned draft: rendered again from the new data (version 1 still).
-          if (auto e = tx.exec("UPDATE records SET student_json = ?, student_name = ?, pdf_path = ?, state = 'draft', error = NULL, "
-                               "updated_at = ? WHERE id = ?",
-                               {s.source_json, s.full_name, rel, now_iso(), as_int(ex->front()[0])});
+          if (as_int(ex->front()[3]) > 1) {
+            keep("a corrected version: change it with a correction");
+            continue;
+          }
+          Reservation r(*this, rid);
+          if (!r) {
+            keep("being signed right now: import again later");
+            continue;
+          }
+          // An unsigned draft of version 1: rendered again from the new data.
+          if (auto e = tx.exec("UPDATE records SET student_json = ?, student_name = ?, state = 'draft', error = NULL, pdf_sha256 = NULL, "
+                               "updated_at = ? WHERE id = ? AND steps_done = 0",
+                               {s.source_json, s.full_name, now_iso(), rid});
               !e)
             return e.error();
-          created.push_back(json::object{{"personal_id", s.personal_id}, {"record_id", as_int(ex->front()[0])}, {"replaced", true}});
+          held.push_back(std::move(r));
+          created.push_back(json::object{{"personal_id", s.personal_id}, {"record_id", rid}, {"replaced", true}});
+          to_render.push_back({&s, rel, rid});
         } else {
           auto ins = tx.exec("INSERT INTO records(class_id, personal_id, student_name, version, state, steps_done, student_json, "
                              "pdf_path, created_at, updated_at) VALUES(?,?,?,1,'draft',0,?,?,?,?)",
                              {class_id, s.personal_id, s.full_name, s.source_json, rel, now_iso(), now_iso()});
           if (!ins) return ins.error();
           created.push_back(json::object{{"personal_id", s.personal_id}, {"record_id", *ins}});
+          to_render.push_back({&s, rel, *ins});
         }
-        to_render.emplace_back(&s, rel);
       }
       json::object d{{"class_id", class_id}, {"school_year", cf.info.school_year}, {"class", cf.info.class_name},
                      {"records", created.size()}, {"rejected", cf.rejected.size()}};
@@ -311,18 +365,18 @@ void App::Impl::add_workflow_routes() {
     });
     if (!st) return from_error(st.error());
     // Render the drafts (outside the transaction: rendering takes a while).
-    for (auto& [s, rel] : to_render) {
+    for (auto& [s, rel, rid] : to_render) {
       auto pdfb = pdf::render_record(cf.info, *s, render_options());
       Status w = pdfb ? make_dirs(std::filesystem::path(abs(rel)).parent_path().string()) : Status(pdfb.error());
       if (w) w = write_file_atomic(abs(rel), *pdfb, 0640);
       (void)store.transaction([&](Tx& tx) -> Status {
         if (w) {
-          if (auto e = tx.exec("UPDATE records SET pdf_sha256 = ? WHERE class_id = ? AND pdf_path = ?", {sha256_hex(*pdfb), class_id, rel}); !e)
+          if (auto e = tx.exec("UPDATE records SET pdf_sha256 = ? WHERE id = ?", {sha256_hex(*pdfb), rid}); !e)
             return e.error();
         } else {
           failed.push_back(json::object{{"personal_id", s->personal_id}, {"reason", w.error().message}});
-          if (auto e = tx.exec("UPDATE records SET state = 'failed', error = ? WHERE class_id = ? AND pdf_path = ?",
-                               {w.error().message, class_id, rel});
+          if (auto e = tx.exec("UPDATE records SET state = 'failed', error = ? WHERE id = ?",
+                               {w.error().message, rid});
               !e)
             return e.error();
         }
@@ -471,6 +525,7 @@ void App::Impl::add_workflow_routes() {
     std::int64_t id = param_id(c);
     auto o = parse_object(c.req.body);
     if (!o) return bad_request("expected {\"pin\"[, \"field\", \"key_id\"]}");
+    if (bad_int_field(*o, "key_id")) return bad_request("key_id must be a positive integer");
     auto pin = std::make_shared<Secret>(take_secret(*o, "pin"));
     auto rows = store.query("SELECT class_id, steps_done, state FROM records WHERE id = ?", {id});
     if (!rows) return from_error(rows.error());
@@ -484,12 +539,13 @@ void App::Impl::add_workflow_routes() {
     if (!key) return from_error(key.error());
     if (pin->empty() && field == "con_dau" && opts.seal_pin) pin.reset();
     if (pin && pin->empty()) return bad_request("the token's PIN is required");
-    if (!reserve(id)) return conflict("the record is being signed right now");
+    Reservation held(*this, id);
+    if (!held) return conflict("the record is being signed right now");
     const Secret* use_pin = pin ? pin.get() : &*opts.seal_pin;
     bool confirm = false;
     if (auto it = o->find("confirm_pin_risk"); it != o->end() && it->value().is_bool()) confirm = it->value().as_bool();
     Status st = sign_record(id, field, *key, use_pin, *c.caller, 0, false, confirm);
-    release(id);
+    held = Reservation();
     if (!st) return from_error(st.error());
     auto r = store.query("SELECT state, steps_done, pdf_sha256 FROM records WHERE id = ?", {id});
     json::object out{{"record_id", id}, {"field", field}};
@@ -575,12 +631,14 @@ void App::Impl::add_workflow_routes() {
     const pdf::Student& s = parsed->students.front();
     if (s.personal_id != as_text(r[4])) return bad_request("a correction cannot change the personal ID; import the student anew");
     std::int64_t old_id = as_int(r[0]), class_id = as_int(r[3]), version = as_int(r[5]) + 1;
-    if (!reserve(old_id)) return conflict("the record is being signed right now; approve after");
+    Reservation held(*this, old_id);
+    if (!held) return conflict("the record is being signed right now; approve after");
     std::string rel = record_path(class_id, s.personal_id, version, 0);
     auto pdfb = pdf::render_record(parsed->info, s, render_options());
     Status w = pdfb ? make_dirs(std::filesystem::path(abs(rel)).parent_path().string()) : Status(pdfb.error());
     if (w) w = write_file_atomic(abs(rel), *pdfb, 0640);
     std::int64_t new_id = 0;
+    bool already = false;
     if (w)
       w = store.transaction([&](Tx& tx) -> Status {
         auto ins = tx.exec("INSERT INTO records(class_id, personal_id, student_name, version, state, steps_done, student_json, pdf_path, "
@@ -590,10 +648,15 @@ void App::Impl::add_workflow_routes() {
         new_id = *ins;
         if (auto e = tx.exec("UPDATE records SET state = 'superseded', superseded_by = ?, updated_at = ? WHERE id = ?", {new_id, now_iso(), old_id}); !e)
           return e.error();
-        if (auto e = tx.exec("UPDATE corrections SET state = 'approved', decided_by = ?, decided_at = ?, note = ?, new_record_id = ? WHERE id = ?",
+        if (auto e = tx.exec("UPDATE corrections SET state = 'approved', decided_by = ?, decided_at = ?, note = ?, new_record_id = ? "
+                             "WHERE id = ? AND state = 'pending'",
                              {c.caller->user_id, now_iso(), o ? str_field(*o, "note") : std::string(), new_id, id});
             !e)
           return e.error();
+        if (tx.changes() == 0) {
+          already = true;  // a concurrent approval or rejection won
+          return make_error(Errc::invalid_argument, "this correction was already decided");
+        }
         if (auto a = tx.audit(c.caller->actor(), "correction.approve",
                               json::serialize(json::object{{"correction_id", id}, {"old_record_id", old_id}, {"new_record_id", new_id},
                                                            {"version", version}}));
@@ -601,7 +664,8 @@ void App::Impl::add_workflow_routes() {
           return a.error();
         return {};
       });
-    release(old_id);
+    held = Reservation();
+    if (already) return conflict("this correction was already decided");
     if (!w) return from_error(w.error());
     return ok_json(json::object{{"id", id}, {"state", "approved"}, {"new_record_id", new_id}, {"version", version}});
   });

@@ -126,6 +126,9 @@ std::string token_uri(const PKCS11_TOKEN* t) {
 // --- PIN bookkeeping --------------------------------------------------------------------------
 
 // What we remember of failed PINs per token: their count and keyed hashes (never the PINs).
+// Wrong PINs checked against an open token before it is logged out (its own counter then applies).
+constexpr unsigned kMaxOpenTokenMismatches = 3;
+
 class PinLedger {
  public:
   PinLedger() { randombytes_buf(key_, sizeof key_); }
@@ -814,10 +817,30 @@ Result<Bytes> Hsm::sign(const KeyRef& key, const SignRequest& req) {
     if (logged_in && req.check_pin_when_logged_in) {
       if (!req.pin || req.pin->empty())
         return {make_error(Errc::pin_required, "token " + tok + " needs its PIN"), false};
-      if (impl->pins.differs_from_accepted(ledger_key, *req.pin))
-        return {make_error(Errc::pin_incorrect, "the PIN does not match token " + tok +
-                                                    "'s PIN (checked without asking the token, which counts nothing)"),
+      // The same rules as a real login, so that an open token is no place to guess PINs: a PIN that
+      // failed is refused again, after a failure the next try needs confirmation, and after
+      // kMaxOpenTokenMismatches the token is logged out, so that its own retry counter applies.
+      if (impl->pins.rejected_before(ledger_key, *req.pin))
+        return {make_error(Errc::pin_rejected_before, "this PIN was already rejected for token " + tok +
+                                                          "; it is not tried again: check the PIN"),
                 false};
+      bool differs = impl->pins.differs_from_accepted(ledger_key, *req.pin);
+      unsigned ours = impl->pins.failures(ledger_key);
+      if (differs && ours > 0 && !req.confirm_pin_risk)
+        return {make_error(Errc::pin_needs_confirm, "token " + tok + " rejected a PIN " + std::to_string(ours) +
+                                                        " time(s) in this session; not trying a PIN without explicit confirmation"),
+                false};
+      if (differs) {
+        impl->pins.record_failure(ledger_key, *req.pin);
+        spdlog::warn("HSM_PIN_MISMATCH token={} failures={}", key.token_label, impl->pins.failures(ledger_key));
+        if (impl->pins.failures(ledger_key) >= kMaxOpenTokenMismatches) {
+          PKCS11_logout(slot);
+          ERR_clear_error();
+          impl->pins.forget_accepted(ledger_key);
+        }
+        return {make_error(Errc::pin_incorrect, "the PIN does not match token " + tok + "'s PIN; it will not be retried"), false};
+      }
+      impl->pins.record_success(ledger_key, *req.pin);
     }
 
     // 3) Find the private key and sign.

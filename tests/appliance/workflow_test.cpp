@@ -283,6 +283,50 @@ TEST(Appliance, SigtermPausesAJobThatResumesWithoutSigningTwice) {
   }
 }
 
+TEST(Appliance, AnOpenTokenIsNoPlaceToGuessPins) {
+  Appliance a;
+  School s(a);
+  auto ids = s.record_ids();
+  auto sign = [&](std::size_t i, json::object body) {
+    return a.call("POST", "/api/v1/records/" + std::to_string(ids[i]) + "/sign", s.teacher, json::serialize(body));
+  };
+  ASSERT_EQ(sign(0, {{"pin", a.pin("GVCN-3A")}}).status, 200);  // the token is open now
+  auto r = sign(1, {{"pin", "000001"}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("pin_incorrect"), std::string::npos) << r.body;
+  r = sign(1, {{"pin", "000001"}, {"confirm_pin_risk", true}});  // the same wrong PIN: never again
+  EXPECT_NE(r.body.find("pin_rejected_before"), std::string::npos) << r.body;
+  r = sign(1, {{"pin", "000002"}});  // another guess needs a person's confirmation
+  EXPECT_NE(r.body.find("pin_needs_confirm"), std::string::npos) << r.body;
+  EXPECT_NE(sign(1, {{"pin", "000002"}, {"confirm_pin_risk", true}}).body.find("pin_incorrect"), std::string::npos);
+  EXPECT_NE(sign(1, {{"pin", "000003"}, {"confirm_pin_risk", true}}).body.find("pin_incorrect"), std::string::npos);
+  // Three mismatches: the token was logged out, so the next PIN goes to the token itself (and counts
+  // there). The right PIN, confirmed, signs.
+  r = sign(1, {{"pin", a.pin("GVCN-3A")}, {"confirm_pin_risk", true}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  auto audit = a.hocba("audit export --state-dir " + a.state_dir()).out;
+  EXPECT_EQ(audit.find("000002"), std::string::npos);  // PINs never reach the audit log
+}
+
+TEST(Appliance, AFileLeftAtTheNextStepIsTakenOnlyIfItIsThisSignature) {
+  Appliance a;
+  School s(a);
+  auto ids = s.record_ids();
+  auto rec = [&](std::size_t i) { return a.json("GET", "/api/v1/records/" + std::to_string(ids[i]), s.admin); };
+  ASSERT_EQ(a.call("POST", "/api/v1/records/" + std::to_string(ids[0]) + "/sign", s.teacher, pin_body(a.pin("GVCN-3A"))).status, 200);
+  // Record 0's signed file put where record 1's would go (as a confused restore or a bug might).
+  auto r0 = rec(0), r1 = rec(1);
+  std::string dir0 = a.state_dir() + "/records/" + std::to_string(s.class_id) + "/" + std::string(r0.at("personal_id").as_string());
+  std::string dir1 = a.state_dir() + "/records/" + std::to_string(s.class_id) + "/" + std::string(r1.at("personal_id").as_string());
+  ASSERT_EQ(run("cp " + dir0 + "/v1-1.pdf " + dir1 + "/v1-1.pdf").status, 0);
+  auto r = a.call("POST", "/api/v1/records/" + std::to_string(ids[1]) + "/sign", s.teacher, pin_body(a.pin("GVCN-3A")));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(rec(1).at("pdf_sha256"), rec(0).at("pdf_sha256"));  // signed afresh, not taken
+  EXPECT_EQ(run("ls " + dir1 + " | grep -c orphan").out, "1\n");  // the stray file kept aside
+  auto pdf = a.call("GET", "/api/v1/records/" + std::to_string(ids[1]) + "/pdf", s.admin);
+  EXPECT_NE(pdf.body.find(std::string(r1.at("personal_id").as_string())), std::string::npos);
+}
+
 TEST(Appliance, AdminCommandsWorkAgainstTheStateDirectory) {
   Appliance a;
   a.add_user("admin", "admin");
