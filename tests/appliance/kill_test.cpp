@@ -508,5 +508,38 @@ TEST(Jobs, PauseResumeAndCancelARunningJob) {
   for (auto& r : cls_json.at("records").as_array()) EXPECT_EQ(r.at("state").as_string(), "final") << r;
 }
 
+// A token pulled out in the middle of a job: the job pauses and says why; plugged back in, it resumes
+// (with the PIN) and finishes, each record signed once.
+TEST(Jobs, ATokenPulledOutPausesTheJobAndItResumesWhenBack) {
+  ASSERT_TRUE(fs::exists(HOCBA_P11TEST_MODULE)) << HOCBA_P11TEST_MODULE << " is not built (target hocba_p11test)";
+  SlowToken token(100);
+  Appliance a(token.options("[\"gvcn\"]"));
+  a.add_user("admin", "admin");
+  a.add_user("gvcn.3a", "homeroom_teacher");
+  auto admin = a.login("admin");
+  a.bind_key(admin, "pkcs11:token=GVCN-3A;object=gvcn-3a", "gvcn.3a");
+  auto cls = a.json("POST", "/api/v1/classes", admin, read_text(samples("primary-3A.json")), 201).at("class_id").as_int64();
+  auto teacher = a.login("gvcn.3a");
+  auto jid = a.json("POST", "/api/v1/jobs", teacher, pin_body(a.pin("GVCN-3A"), {{"field", "gvcn"}, {"class_id", cls}}), 202)
+                 .at("id")
+                 .as_int64();
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  write_text(token.conf, "sign_delay_ms=100\nstate_file=" + token.state + "\npresent=0\ntoken_label=GVCN-3A\n");  // pulled out
+  auto j = a.wait_job(teacher, jid, 60);
+  EXPECT_EQ(j.at("state").as_string(), "paused") << json::serialize(j);
+  EXPECT_EQ(j.at("reason_code").as_string(), "token_not_present") << json::serialize(j);
+  EXPECT_EQ(j.at("failed").as_int64(), 0);  // no record is blamed for the token
+  std::int64_t done = j.at("done").as_int64();
+  EXPECT_GT(done, 0);
+  EXPECT_LT(done, 35);
+  write_text(token.conf, "sign_delay_ms=100\nstate_file=" + token.state + "\n");  // plugged back in
+  a.json("POST", "/api/v1/jobs/" + ids(jid) + "/resume", teacher, pin_body(a.pin("GVCN-3A")), 202);
+  j = a.wait_job(teacher, jid, 120);
+  EXPECT_EQ(j.at("state").as_string(), "done") << json::serialize(j);
+  EXPECT_EQ(j.at("done").as_int64(), 35);
+  auto c = a.json("GET", "/api/v1/classes/" + ids(cls), admin);
+  for (auto& r : c.at("records").as_array()) EXPECT_EQ(r.at("steps_done").as_int64(), 1) << r;
+}
+
 }  // namespace
 }  // namespace hocba::test
