@@ -192,7 +192,7 @@ HttpResponse App::Impl::dispatch(HttpRequest& req) {
       if (req.method != "GET" && req.method != "HEAD" && req.header("authorization").empty()) {
         std::string origin = req.header("origin");
         if (!origin.empty() && origin != "https://" + req.header("host"))
-          return forbidden("cross-site request refused");
+          return refuse(403, "forbidden", "access_denied", "cross-site request refused");
       }
     } else {
       ctx.caller = authenticate(req);  // optional
@@ -219,6 +219,7 @@ std::optional<Caller> App::Impl::authenticate(const HttpRequest& req) {
   std::string auth = req.header("authorization");
   if (auth.size() > 7 && (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) token = auth.substr(7);
   else token = req.cookie("hocba_session");
+  wipe(auth);  // it may be HTTP Basic, with a password (the CSC login)
   if (token.size() < 20 || token.size() > 200) return std::nullopt;
   auto rows = store.query("SELECT user_id FROM sessions WHERE token_hash = ? AND expires_unix > ?",
                           {sha256_hex(token), static_cast<std::int64_t>(std::time(nullptr))});

@@ -124,12 +124,19 @@ std::optional<Bytes> b64_decode(std::string_view s, std::size_t max_len) {
     std::size_t len = 0;
     const char* end = nullptr;
     if (sodium_base642bin(out.data(), out.size(), s.data(), s.size(), nullptr, &len, &end, variant) == 0 && end == s.data() + s.size()) {
-      if (len > max_len) return std::nullopt;
+      if (len > max_len) break;
       out.resize(len);
       return out;
     }
   }
+  sodium_memzero(out.data(), out.size());  // it may hold part of a password
   return std::nullopt;
+}
+
+// Is the certificate valid now (a credential whose certificate expired is "disabled" and signs nothing)?
+bool certificate_current(const Bytes& der) {
+  auto x = x509_from_der(der);
+  return x && X509_cmp_current_time(X509_get0_notBefore(x.get())) < 0 && X509_cmp_current_time(X509_get0_notAfter(x.get())) > 0;
 }
 
 std::string sha256_hex(std::string_view s) {
@@ -680,6 +687,12 @@ void App::Impl::add_csc_routes() {
           for (auto& hi : *hashes)
             if (hi.bytes.size() != hsm::hash_size(*h)) return invalid_request("Invalid digest value length for " + std::string(hsm::hash_name(*h)));
         }
+      {
+        auto ref = key_ref(*bk);
+        if (!ref) return csc_from_error(ref.error());
+        if (!certificate_current(ref->certificate))
+          return invalid_request("The credential is disabled: its certificate is expired or not yet valid");
+      }
       std::shared_ptr<Secret> pin;
       if (json::string* s = find_pin(*o, v); s && !s->empty()) pin = std::make_shared<Secret>(std::string_view(*s));
       if (!pin) {
@@ -744,6 +757,8 @@ void App::Impl::add_csc_routes() {
                                  std::to_string(hsm::hash_size(spec->hash)) + " bytes");
       auto ref = resolve(*bk);
       if (!ref) return csc_from_error(ref.error());
+      if (!certificate_current(ref->certificate))
+        return invalid_request("The credential is disabled: its certificate is expired or not yet valid");
       if (ref->algorithm != spec->key) return invalid_request("Invalid parameter signAlgo: the credential's key is not of that type");
 
       // The SAD: the caller's, for this credential, not expired, and every hash in it (each once).
@@ -770,9 +785,10 @@ void App::Impl::add_csc_routes() {
           for (auto& h : *hashes)
             if (!it->second.hashes.count(h.b64)) refused = "Hash is not authorized by the SAD (or was already signed with it)";
           if (refused.empty()) {
+            // Taken out now (so that two requests cannot sign one hash), given back below if the
+            // token fails for a reason other than the PIN.
             for (auto& h : *hashes) it->second.hashes.erase(h.b64);
             pin = it->second.pin;
-            if (it->second.hashes.empty()) sads.erase(it);
           }
         }
       }
@@ -807,10 +823,17 @@ void App::Impl::add_csc_routes() {
       }
       metrics.counter_add("hocba_token_busy_seconds_total", {{"key", key_label}},
                           std::chrono::duration<double>(clock::now() - t0).count());
-      if (failed && pin_error(failed->code)) {
-        // The PIN this SAD holds is wrong (or cannot be used now): the SAD ends with it.
+      {
         std::lock_guard lk(sad_mu);
-        sads.erase(sad_key);
+        auto it = sads.find(sad_key);
+        if (failed && pin_error(failed->code)) {
+          // The PIN this SAD holds is wrong (or cannot be used now): the SAD ends with it.
+          if (it != sads.end()) sads.erase(it);
+        } else if (it != sads.end()) {
+          // The token failed otherwise (removed, ...): the hashes not signed may be tried again.
+          for (std::size_t i = sigs.size(); failed && i < hashes->size(); ++i) it->second.hashes.insert((*hashes)[i].b64);
+          if (it->second.hashes.empty()) sads.erase(it);
+        }
       }
       pin.reset();
       d["signed"] = sigs.size();

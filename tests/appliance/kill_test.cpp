@@ -541,5 +541,35 @@ TEST(Jobs, ATokenPulledOutPausesTheJobAndItResumesWhenBack) {
   for (auto& r : c.at("records").as_array()) EXPECT_EQ(r.at("steps_done").as_int64(), 1) << r;
 }
 
+// CSC: a token pulled out during signatures/signHash leaves the SAD's unsigned hashes usable, so the
+// client retries with the same SAD once the token is back (no new PIN entry).
+TEST(Jobs, CscHashesNotSignedBecauseTheTokenWasPulledOutCanBeSignedLater) {
+  ASSERT_TRUE(fs::exists(HOCBA_P11TEST_MODULE)) << HOCBA_P11TEST_MODULE << " is not built (target hocba_p11test)";
+  SlowToken token(0);
+  Appliance a(token.options("[\"gvcn\"]"));
+  a.add_user("admin", "admin");
+  a.add_user("gvcn.3a", "homeroom_teacher");
+  auto admin = a.login("admin");
+  auto key = a.bind_key(admin, "pkcs11:token=GVCN-3A;object=gvcn-3a", "gvcn.3a");
+  auto teacher = a.login("gvcn.3a");
+  const json::array hashes{"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=",
+                           "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM="};
+  const std::string cred = "key-" + std::to_string(key), sha256 = "2.16.840.1.101.3.4.2.1";
+  json::object auth{{"credentialID", cred}, {"numSignatures", 3}, {"hashes", hashes}, {"hashAlgorithmOID", sha256},
+                    {"authData", json::array{json::object{{"id", "PIN"}, {"value", a.pin("GVCN-3A")}}}}};
+  auto sad = std::string(a.json("POST", "/csc/v2/credentials/authorize", teacher, json::serialize(auth)).at("SAD").as_string());
+  json::object sign{{"credentialID", cred}, {"SAD", sad}, {"hashes", hashes}, {"hashAlgorithmOID", sha256},
+                    {"signAlgo", "1.2.840.113549.1.1.1"}};
+  write_text(token.conf, "state_file=" + token.state + "\npresent=0\ntoken_label=GVCN-3A\n");  // pulled out
+  auto r = a.call("POST", "/csc/v2/signatures/signHash", teacher, json::serialize(sign));
+  EXPECT_EQ(r.status, 503) << r.body;
+  write_text(token.conf, "state_file=" + token.state + "\n");  // back
+  r = a.call("POST", "/csc/v2/signatures/signHash", teacher, json::serialize(sign));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body).at("signatures").as_array().size(), 3u);
+  // Signed now: the SAD is used up.
+  EXPECT_EQ(a.call("POST", "/csc/v2/signatures/signHash", teacher, json::serialize(sign)).status, 400);
+}
+
 }  // namespace
 }  // namespace hocba::test
