@@ -154,7 +154,7 @@ void App::Impl::add_routes() {
   add_web_routes();
 }
 
-HttpResponse App::Impl::dispatch(HttpRequest& req) {
+HttpResponse App::Impl::dispatch(HttpRequest& req, std::string& route) {
   auto parts = split_path(req.path);
   bool path_matched = false;
   for (auto& r : routes) {
@@ -167,6 +167,7 @@ HttpResponse App::Impl::dispatch(HttpRequest& req) {
       else match = p == parts[i];
     }
     if (!match) continue;
+    if (!path_matched) route = r.info.pattern;
     path_matched = true;
     if (r.info.method != req.method && !(r.info.method == "GET" && req.method == "HEAD")) continue;
     req.params = std::move(params);
@@ -622,20 +623,10 @@ void App::stop() { impl_->stop_jobs(); }
 
 HttpResponse App::handle(HttpRequest& req) {
   auto t0 = std::chrono::steady_clock::now();
-  HttpResponse res = impl_->dispatch(req);
-  wipe(req.body);  // it may hold a PIN or a password
   // The route pattern (not the path) labels the metrics, so that ids do not make new series.
   std::string route = "other";
-  auto parts = split_path(req.path);
-  for (auto& r : impl_->routes) {
-    if (r.parts.size() != parts.size()) continue;
-    bool m = true;
-    for (std::size_t i = 0; i < parts.size() && m; ++i) m = (r.parts[i].front() == '{') || r.parts[i] == parts[i];
-    if (m) {
-      route = r.info.pattern;
-      break;
-    }
-  }
+  HttpResponse res = impl_->dispatch(req, route);
+  wipe(req.body);  // it may hold a PIN or a password
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   impl_->metrics.counter_add("hocba_http_requests_total", {{"route", route}, {"status", std::to_string(res.status)}});
   impl_->metrics.observe("hocba_http_request_seconds", {{"route", route}}, secs);

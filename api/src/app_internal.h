@@ -111,7 +111,8 @@ struct App::Impl {
   void add_job_routes();       // jobs.cpp
   void add_csc_routes();       // csc.cpp
   void add_web_routes();       // web.cpp
-  HttpResponse dispatch(HttpRequest& req);
+  // Sets `route` to the matched route's pattern (left as it is when no path matches).
+  HttpResponse dispatch(HttpRequest& req, std::string& route);
   std::optional<Caller> authenticate(const HttpRequest& req);
   std::optional<Caller> caller_by_id(std::int64_t user_id);
   // Checks a password (and TOTP code when the account has one) with throttling. On success returns

@@ -454,7 +454,6 @@ void App::Impl::add_csc_routes() {
     return make_error(Errc::invalid_argument, "Invalid parameter credentialID: " + id + " is not one of your credentials");
   };
 
-  auto resolve = [this](const BoundKey& bk) -> Result<hsm::KeyRef> { return key_ref(bk); };
 
   // credentials/info (and v2 credentials/list's credentialInfos) for one key.
   auto credential_json = [this](const BoundKey& bk, const hsm::KeyRef& ref, const Version& v, const std::string& certificates,
@@ -607,7 +606,7 @@ void App::Impl::add_csc_routes() {
       return r;
     });
 
-    route("credentials/list", kSigners, "list one's signing credentials", [this, credential_json, resolve](Ctx& c, const Version& v) {
+    route("credentials/list", kSigners, "list one's signing credentials", [this, credential_json](Ctx& c, const Version& v) {
       auto o = body_object(c.req);
       if (!o) return invalid_request("The request body is not a JSON object");
       if (o->contains("userID")) return invalid_request("Invalid parameter userID: the access token already names the user");
@@ -625,7 +624,7 @@ void App::Impl::add_csc_routes() {
       for (auto& r : *rows) {
         BoundKey bk{as_int(r[0]), as_text(r[1]), as_text(r[2]), is_null(r[3]) ? 0 : as_int(r[3]), as_int(r[4]) != 0};
         if (infos || only_valid) {
-          auto ref = resolve(bk);
+          auto ref = key_ref(bk);
           if (!ref) {
             if (only_valid) continue;  // a token that is not there cannot sign now
             return csc_from_error(ref.error());
@@ -643,7 +642,7 @@ void App::Impl::add_csc_routes() {
       return ok_json(out);
     });
 
-    route("credentials/info", kSigners, "describe a signing credential", [this, credential, credential_json, resolve](Ctx& c, const Version& v) {
+    route("credentials/info", kSigners, "describe a signing credential", [this, credential, credential_json](Ctx& c, const Version& v) {
       auto o = body_object(c.req);
       if (!o) return invalid_request("The request body is not a JSON object");
       auto bk = credential(*c.caller, str_field(*o, "credentialID"));
@@ -651,7 +650,7 @@ void App::Impl::add_csc_routes() {
       std::string certificates = o->contains("certificates") ? str_field(*o, "certificates") : "single";
       if (certificates != "none" && certificates != "single" && certificates != "chain")
         return invalid_request("Invalid parameter certificates: none, single or chain");
-      auto ref = resolve(*bk);
+      auto ref = key_ref(*bk);
       if (!ref) return csc_from_error(ref.error());
       return ok_json(credential_json(*bk, *ref, v, certificates, bool_field(*o, "certInfo")));
     });
@@ -734,7 +733,7 @@ void App::Impl::add_csc_routes() {
       return ok_json(json::object{{"SAD", sad}, {"expiresIn", kSadLifetime.count()}});
     });
 
-    route("signatures/signHash", kSigners, "sign authorized hashes", [this, credential, resolve, audit](Ctx& c, const Version& v) {
+    route("signatures/signHash", kSigners, "sign authorized hashes", [this, credential, audit](Ctx& c, const Version& v) {
       auto o = body_object(c.req);
       if (!o) return invalid_request("The request body is not a JSON object");
       std::string cred = str_field(*o, "credentialID");
@@ -755,7 +754,7 @@ void App::Impl::add_csc_routes() {
         if (h.bytes.size() != hsm::hash_size(spec->hash))
           return invalid_request("Invalid digest value length: " + std::string(hsm::hash_name(spec->hash)) + " digests have " +
                                  std::to_string(hsm::hash_size(spec->hash)) + " bytes");
-      auto ref = resolve(*bk);
+      auto ref = key_ref(*bk);
       if (!ref) return csc_from_error(ref.error());
       if (!certificate_current(ref->certificate))
         return invalid_request("The credential is disabled: its certificate is expired or not yet valid");

@@ -22,6 +22,14 @@ namespace hocba::signer {
 
 namespace {
 
+// A timestamp's genTime as shown: +07:00 and UTC ("…Z"); left empty when the token had none.
+void set_times(std::chrono::system_clock::time_point gen_time, std::string& local, std::string& utc) {
+  if (gen_time == std::chrono::system_clock::time_point{}) return;
+  local = iso_time(gen_time, 7 * 60);
+  utc = iso_time(gen_time, 0);
+  if (utc.size() > 6) utc.replace(utc.size() - 6, 6, "Z");
+}
+
 using CertStack = std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)>;
 void free_cert_stack(STACK_OF(X509)* s) { sk_X509_pop_free(s, X509_free); }
 
@@ -101,11 +109,7 @@ TimestampReport check_signature_timestamp(CMS_SignerInfo* si, const std::vector<
     t.detail = c.error().message;
     return t;
   }
-  if (c->info.gen_time != std::chrono::system_clock::time_point{}) {
-    t.time = iso_time(c->info.gen_time, 7 * 60);
-    t.time_utc = iso_time(c->info.gen_time, 0);
-    if (t.time_utc.size() > 6) t.time_utc.replace(t.time_utc.size() - 6, 6, "Z");
-  }
+  set_times(c->info.gen_time, t.time, t.time_utc);
   t.tsa = c->info.tsa_name;
   t.imprint_matches = c->imprint_matches;
   t.verifies = c->verifies;
@@ -290,11 +294,7 @@ Result<VerifyReport> verify_pdf(std::span<const std::uint8_t> file, const std::v
       if (!c) {
         d.detail = c.error().message;
       } else {
-        if (c->info.gen_time != std::chrono::system_clock::time_point{}) {
-          d.time = iso_time(c->info.gen_time, 7 * 60);
-          d.time_utc = iso_time(c->info.gen_time, 0);
-          if (d.time_utc.size() > 6) d.time_utc.replace(d.time_utc.size() - 6, 6, "Z");
-        }
+        set_times(c->info.gen_time, d.time, d.time_utc);
         d.tsa = c->info.tsa_name;
         d.intact = c->imprint_matches;
         d.verifies = c->verifies;
