@@ -612,22 +612,8 @@ int cmd_extend(const Args& a) {
 }
 
 // mkdir -p
-Status make_dirs(const std::string& dir) {
-  std::string cur;
-  std::size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = dir.find('/', pos + 1);
-    cur = dir.substr(0, pos);
-    if (cur.empty()) continue;
-    struct stat st {};
-    if (::stat(cur.c_str(), &st) == 0) {
-      if (!S_ISDIR(st.st_mode)) return make_error(Errc::io, cur + " exists and is not a directory");
-      continue;
-    }
-    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) return make_error(Errc::io, "cannot create " + cur + ": " + std::strerror(errno));
-  }
-  return {};
-}
+// The output folder and its new parents, synced into their parents (common/fileio.h).
+Status make_dirs(const std::string& dir) { return make_dirs_durable(dir, 0755); }
 
 // One PDF per student: <personal_id>.pdf in DIR, written atomically. Every error and warning of the
 // class file is printed; with errors nothing is rendered (exit 3) unless --valid-only.
