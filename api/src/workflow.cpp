@@ -28,12 +28,8 @@ std::string sha256_hex(const Bytes& b) {
   return hex;
 }
 
-Status make_dirs(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return make_error(Errc::io, "cannot create " + dir + ": " + ec.message());
-  return {};
-}
+// A record's folder and its new parents, each synced into its parent before the PDF goes in.
+Status make_dirs(const std::string& dir) { return make_dirs_durable(dir, 0777); }
 
 // Vietnamese words for each field, for appearances, reasons and the web UI.
 struct FieldText {
@@ -387,6 +383,7 @@ void App::Impl::add_workflow_routes() {
                      {"errors", problems_json(cf.errors)}, {"warnings", problems_json(cf.warnings)}};
     return ok_json(out, 201);
   });
+  routes.back().info.max_body = static_cast<std::size_t>(opts.cfg.server.max_body_mb) << 20;  // the only large upload
 
   add("GET", "/api/v1/classes", staff, "list classes", [this](Ctx& c) {
     std::string sql =
