@@ -55,6 +55,11 @@ install libssl-dev openssl libp11-dev libp11-kit-dev libpodofo-dev libspdlog-dev
 # python3-prometheus-client: independent checks of our TOTP codes and /metrics text;
 # systemd: systemd-analyze and systemd-sysusers check the unit files (tests/systemd); sqlite3: backups
 
+# The fuzz targets (fuzz/, scripts/fuzz.sh, run briefly by scripts/test.sh): clang 14, and libFuzzer with
+# the ASan/UBSan runtimes (libclang_rt.fuzzer-x86_64.a), which Debian 12 ships in libclang-rt-14-dev.
+install clang-14 libclang-rt-14-dev
+command -v clang >/dev/null || install clang
+
 # The web UI's browser test (tests/web): Debian's chromium, driven by playwright-core from npm
 # (pinned by tests/web/package-lock.json; no browser is downloaded).
 install chromium
