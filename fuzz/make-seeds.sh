@@ -150,7 +150,7 @@ for f in form-empty-field qpdf-classic qpdf-linearized qpdf-xrefstream cairo; do
   { printf '\x01'; cat "$root/tests/data/pdf/$f.pdf"; } > "$c/$f.bin"
 done
 { printf '\x0b'; cat signed-bt.pdf; } > "$c/signed-bt.bin"
-{ printf '\x14'; cat signed-twice.pdf; } > "$c/doc-timestamp.bin"
+{ printf '\x14'; cat signed-bb.pdf; } > "$c/doc-timestamp.bin"
 
 # --- class files (fuzz_class_import): two students of each sample ------------------------------------
 c=$corpus/fuzz_class_import && rm -rf "$c" && mkdir -p "$c"

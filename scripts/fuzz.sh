@@ -6,7 +6,7 @@
 # Builds the targets in build-fuzz/ (clang, -DHOCBA_FUZZ=ON: ASan + UBSan + libFuzzer) if needed,
 # copies the seed corpus fuzz/corpus/TARGET to a work folder (fuzz-work/TARGET/corpus, or
 # $HOCBA_FUZZ_WORK/TARGET) so that the repository's corpus stays small, runs the target for SECONDS on
-# one core, prints the executions and exec/s, and keeps crashes in fuzz-work/TARGET/crashes/.
+# one core (HOCBA_FUZZ_NO_BUILD=1: do not build), prints the executions and exec/s, and keeps crashes in fuzz-work/TARGET/crashes/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${HOCBA_FUZZ_BUILD_DIR:-$here/build-fuzz}
@@ -15,6 +15,7 @@ jobs=${HOCBA_JOBS:-2}
 targets=(fuzz_class_import fuzz_http_request fuzz_pdf_verify fuzz_pdf_sign fuzz_config fuzz_timestamp fuzz_revocation fuzz_cms_verify)
 
 build_targets() {
+  [ -n "${HOCBA_FUZZ_NO_BUILD:-}" ] && return 0  # the targets are built already (another run is building)
   if [ ! -f "$build/build.ninja" ]; then
     CC=${HOCBA_FUZZ_CC:-clang} CXX=${HOCBA_FUZZ_CXX:-clang++} \
       cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOCBA_BUILD_TESTS=OFF -DHOCBA_FUZZ=ON >/dev/null
