@@ -41,9 +41,9 @@ case "${1:-}" in
       dict=(); [ -f "$here/fuzz/dict/$t.dict" ] && dict=(-dict="$here/fuzz/dict/$t.dict")
       # A copy of the seeds: new inputs go to the copy, never into the repository.
       cp -r "$seeds" "$out/corpus"
-      if "$build/fuzz/$t" -runs="$runs" -seed=1 -timeout=60 -rss_limit_mb=4096 -artifact_prefix="$out/" "${dict[@]}" \
+      if "$build/fuzz/$t" -runs="$runs" -seed=1 -print_final_stats=1 -timeout=60 -rss_limit_mb=4096 -artifact_prefix="$out/" "${dict[@]}" \
            "$out/corpus" >"$out/log" 2>&1; then
-        echo "fuzz smoke: $t ok ($(( $(date +%s) - start )) s, $(grep -oE 'stat::number_of_executed_units: [0-9]+' "$out/log" | grep -oE '[0-9]+$' || echo '?') runs)"
+        echo "fuzz smoke: $t ok ($(( $(date +%s) - start )) s, $(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$out/log" | grep -oE '[0-9]+$' || echo '?') runs)"
       else
         echo "fuzz smoke: $t FAILED; its log:"
         tail -60 "$out/log"
@@ -78,8 +78,8 @@ set +e
 rc=$?
 set -e
 elapsed=$(( $(date +%s) - start ))
-execs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
-rate=$(grep -oE 'stat::average_exec_per_sec: [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
+execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
+rate=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
 echo "$target: ${execs:-?} executions in $elapsed s (${rate:-?} exec/s), corpus $(ls "$work/corpus" | wc -l) inputs, exit $rc"
 if ls "$work/crashes"/* >/dev/null 2>&1; then
   echo "crashes kept in $work/crashes/:"; ls -1 "$work/crashes"
