@@ -95,6 +95,7 @@ struct App::Impl {
   };
   std::mutex sad_mu;
   std::map<std::string, Sad> sads;
+  int csc_seal_pin_mismatches = 0;  // (guarded by sad_mu) wrong seal PINs through CSC, when the seal's PIN is sealed
 
   std::mutex jobs_mu;
   std::map<std::int64_t, std::unique_ptr<RunningJob>> jobs;

@@ -18,11 +18,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <ctime>
 #include <functional>
 
 #include "app_internal.h"
+#include "hocba/api/basic_auth.h"
 #include "hocba/common/bytes.h"
 #include "hocba/common/ossl.h"
 #include "hocba/hsm/uri.h"
@@ -38,6 +40,11 @@ constexpr std::chrono::seconds kSadLifetime{300};
 constexpr std::int64_t kMaxSignaturesPerSad = 100;
 // The most SADs one user may hold at once (each holds a PIN in locked memory).
 constexpr std::size_t kMaxSadsPerUser = 16;
+// Wrong seal PINs given through CSC (checked against the sealed PIN, never sent to the token) before
+// the seal is refused through CSC until hocbad restarts.
+constexpr int kMaxSealPinMismatches = 3;
+// The longest credentialID an audit entry repeats (the rest is cut off).
+constexpr std::size_t kMaxAuditedCredentialId = 64;
 
 // --- the two versions --------------------------------------------------------------------------------
 
@@ -96,6 +103,12 @@ HttpResponse csc_from_response(HttpResponse r) {
   return out;
 }
 
+// The error_description of a CSC error response (for the audit log).
+std::string error_description(const HttpResponse& r) {
+  if (auto o = parse_object(r.body)) return str_field(*o, "error_description");
+  return "";
+}
+
 // --- small helpers -----------------------------------------------------------------------------------
 
 // The request body as an object; an empty body is an empty object (info takes no parameters).
@@ -145,9 +158,27 @@ std::string sha256_hex(std::string_view s) {
   return to_hex(h);
 }
 
-// What the audit log and the logs say about a hash: its first 8 bytes in hex (hashes are not secret;
-// the prefix is enough to find the document).
-std::string hash_tag(const Bytes& h) { return to_hex(std::span(h.data(), std::min<std::size_t>(h.size(), 8))); }
+// What the audit log says about a hash: all of it, in hex (hashes are not secret, and the audit log
+// is the legal record of what was signed: a prefix would not prove which document it was).
+std::string hash_hex(const Bytes& h) { return to_hex(h); }
+
+// Does the PIN given equal the sealed one? Both are hashed with a key drawn once per process, and the
+// hashes compared in constant time, so neither the timing nor the lengths tell anything.
+bool same_pin(std::string_view given, const Secret& sealed) {
+  static const auto key = [] {
+    std::array<unsigned char, crypto_generichash_KEYBYTES> k{};
+    randombytes_buf(k.data(), k.size());
+    return k;
+  }();
+  unsigned char a[crypto_generichash_BYTES], b[crypto_generichash_BYTES];
+  crypto_generichash(a, sizeof a, reinterpret_cast<const unsigned char*>(given.data()), given.size(), key.data(), key.size());
+  std::string_view sv = sealed.view();
+  crypto_generichash(b, sizeof b, reinterpret_cast<const unsigned char*>(sv.data()), sv.size(), key.data(), key.size());
+  bool same = sodium_memcmp(a, b, sizeof a) == 0;
+  sodium_memzero(a, sizeof a);
+  sodium_memzero(b, sizeof b);
+  return same;
+}
 
 void wipe_json_string(json::object& o, std::string_view key) {
   if (auto it = o.find(key); it != o.end() && it->value().is_string()) {
@@ -440,23 +471,35 @@ void App::Impl::add_csc_routes() {
     std::erase_if(sads, [&](const auto& kv) { return kv.second.expires <= now; });
   };
 
-  // The caller's credential: one of their keys, or the seal for the principal. Someone else's key and
-  // an unknown one get the same answer.
-  auto credential = [this](const Caller& caller, const std::string& id) -> Result<BoundKey> {
+  // May `caller` use the seal through CSC? Only a principal, and only where the school allows it
+  // (csc.allow_seal); even then only with the seal's PIN in the request (credentials/authorize).
+  auto seal_for = [this](const Caller& caller) { return opts.cfg.csc.allow_seal && caller.role == Role::principal; };
+
+  // The caller's credential: one of their keys, or the seal for the principal where the school allows
+  // it. Someone else's key and an unknown one get the same answer.
+  auto credential = [this, seal_for](const Caller& caller, const std::string& id) -> Result<BoundKey> {
     if (id.empty()) return make_error(Errc::invalid_argument, "Missing (or invalid type) string parameter credentialID");
     std::int64_t key_id = parse_credential_id(id);
     auto bk = key_id < 0 ? Result<BoundKey>(make_error(Errc::not_found, "")) : key_by_id(key_id);
     if (!bk) {
       if (bk.error().code != Errc::not_found) return bk.error();
-    } else if ((!bk->seal && bk->owner_user_id == caller.user_id) || (bk->seal && caller.role == Role::principal)) {
+    } else if (!bk->seal && bk->owner_user_id == caller.user_id) {
       return bk;
+    } else if (bk->seal && seal_for(caller)) {
+      return bk;
+    } else if (bk->seal && caller.role == Role::principal) {
+      // The principal knows the seal's key: say why it is refused.
+      return make_error(Errc::invalid_argument, "Invalid parameter credentialID: " + id +
+                                                    " is the school seal, which this school does not allow through the CSC API "
+                                                    "(csc.allow_seal = false); apply it in the hocba web UI or API");
     }
-    return make_error(Errc::invalid_argument, "Invalid parameter credentialID: " + id + " is not one of your credentials");
+    std::string shown = id.size() > kMaxAuditedCredentialId ? id.substr(0, kMaxAuditedCredentialId) + "..." : id;
+    return make_error(Errc::invalid_argument, "Invalid parameter credentialID: " + shown + " is not one of your credentials");
   };
 
 
   // credentials/info (and v2 credentials/list's credentialInfos) for one key.
-  auto credential_json = [this](const BoundKey& bk, const hsm::KeyRef& ref, const Version& v, const std::string& certificates,
+  auto credential_json = [](const BoundKey& bk, const hsm::KeyRef& ref, const Version& v, const std::string& certificates,
                                 bool cert_info) -> json::object {
     X509Ptr x = parse_cert(ref.certificate);
     std::string cert_status;
@@ -482,8 +525,8 @@ void App::Impl::add_csc_routes() {
       cert["validFrom"] = generalized_time(X509_get0_notBefore(x.get()));
       cert["validTo"] = generalized_time(X509_get0_notAfter(x.get()));
     }
-    // The seal may have a sealed PIN (the school's configuration): then the PIN is optional.
-    const char* presence = bk.seal && opts.seal_pin ? "optional" : "true";
+    // The PIN is always required, the seal's too: a sealed seal PIN is never used through CSC.
+    const char* presence = "true";
     const char* pin_label = "Token PIN";
     const char* pin_text = "The user PIN of the USB token that holds this key";
     json::object o{{"description", (bk.seal ? "School seal: " : "Signing key: ") + bk.label + " on token " + ref.token_label},
@@ -511,12 +554,23 @@ void App::Impl::add_csc_routes() {
     return {};
   };
 
+  // Who may sign through CSC: the school's csc.roles (of the roles that sign at all). The routes carry
+  // them, so the router answers everyone else with CSC's 403 before any CSC code runs.
+  std::vector<std::string> signers;
+  for (auto& r : opts.cfg.csc.roles)
+    if (std::find(kSigners.begin(), kSigners.end(), r) != kSigners.end() && std::find(signers.begin(), signers.end(), r) == signers.end())
+      signers.push_back(r);
+  const bool enabled = opts.cfg.csc.enabled;
+
   for (const Version* vp : {&kV2, &kV1}) {
-    // Every CSC route: POST, expired SADs purged first; the handler is told its version.
+    // Every CSC route: POST, not found when the school turned CSC off (csc.enabled = false), expired
+    // SADs purged first; the handler is told its version. The routes stay in the table either way
+    // (App::routes(), docs/openapi.yaml), so the answer, not the table, says CSC is off.
     auto route = [&](const std::string& method, std::vector<std::string> roles, const std::string& summary,
                      std::function<HttpResponse(Ctx&, const Version&)> fn) {
       add("POST", vp->prefix + method, std::move(roles), summary + " (CSC v" + std::to_string(vp->major) + ")",
-          [purge_sads, fn, vp](Ctx& c) {
+          [purge_sads, fn, vp, enabled](Ctx& c) {
+            if (!enabled) return csc_error(404, "invalid_request", "The CSC API is turned off on this appliance (csc.enabled = false)");
             purge_sads();
             return fn(c, *vp);
           });
@@ -557,26 +611,15 @@ void App::Impl::add_csc_routes() {
           auth = val;
           sodium_memzero(val.data(), val.size());
         }
-      std::string decoded;
-      if (auth.size() > 6 && (auth.compare(0, 6, "Basic ") == 0 || auth.compare(0, 6, "basic ") == 0)) {
-        if (auto b = b64_decode(std::string_view(auth).substr(6), 1024)) {
-          decoded.assign(b->begin(), b->end());
-          sodium_memzero(b->data(), b->size());
-        }
-      }
+      auto basic = parse_basic_authorization(auth);
       wipe(auth);
-      auto colon = decoded.find(':');
-      if (colon == std::string::npos || colon == 0) {
-        wipe(decoded);
+      if (!basic) {
         HttpResponse r = csc_error(401, "invalid_request", "HTTP Basic authentication (Authorization: Basic base64(username:password)) is required");
         r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"hocba CSC\", charset=\"UTF-8\"");
         return r;
       }
-      std::string user = decoded.substr(0, colon);
-      Secret password(std::string_view(decoded).substr(colon + 1));
-      wipe(decoded);
       // A hocba extension: accounts with two-factor login send their one-time code as "totp".
-      auto r = login(user, password, str_field(*o, "totp"), c.req.remote_address, "csc");
+      auto r = login(basic->username, basic->password, str_field(*o, "totp"), c.req.remote_address, "csc");
       if (auto* res = std::get_if<HttpResponse>(&r)) return csc_from_response(std::move(*res));
       auto token = new_session(std::get<Caller>(r), c.req.remote_address);
       if (!token) return csc_from_error(token.error());
@@ -606,11 +649,11 @@ void App::Impl::add_csc_routes() {
       return r;
     });
 
-    route("credentials/list", kSigners, "list one's signing credentials", [this, credential_json](Ctx& c, const Version& v) {
+    route("credentials/list", signers, "list one's signing credentials", [this, credential_json, seal_for](Ctx& c, const Version& v) {
       auto o = body_object(c.req);
       if (!o) return invalid_request("The request body is not a JSON object");
       if (o->contains("userID")) return invalid_request("Invalid parameter userID: the access token already names the user");
-      bool principal = c.caller->role == Role::principal;
+      bool principal = seal_for(*c.caller);  // the seal is listed only where it may be used
       auto rows = store.query(
           "SELECT id, uri, label, owner_user_id, is_seal FROM keys WHERE unbound_at IS NULL AND "
           "((is_seal = 0 AND owner_user_id = ?) OR (is_seal = 1 AND ? = 1)) ORDER BY id",
@@ -642,7 +685,7 @@ void App::Impl::add_csc_routes() {
       return ok_json(out);
     });
 
-    route("credentials/info", kSigners, "describe a signing credential", [this, credential, credential_json](Ctx& c, const Version& v) {
+    route("credentials/info", signers, "describe a signing credential", [this, credential, credential_json](Ctx& c, const Version& v) {
       auto o = body_object(c.req);
       if (!o) return invalid_request("The request body is not a JSON object");
       auto bk = credential(*c.caller, str_field(*o, "credentialID"));
@@ -655,7 +698,7 @@ void App::Impl::add_csc_routes() {
       return ok_json(credential_json(*bk, *ref, v, certificates, bool_field(*o, "certInfo")));
     });
 
-    route("credentials/authorize", kSigners, "authorize signing given hashes", [this, credential, audit](Ctx& c, const Version& v) {
+    route("credentials/authorize", signers, "authorize signing given hashes", [this, credential, audit](Ctx& c, const Version& v) {
       auto o = body_object(c.req);
       // The body holds the PIN: wiped once read (the parsed copy below too).
       sodium_memzero(c.req.body.data(), c.req.body.size());
@@ -664,110 +707,158 @@ void App::Impl::add_csc_routes() {
         json::object& o;
         ~WipeOnExit() { wipe_pins(o); }
       } wipe_on_exit{*o};
-      auto bk = credential(*c.caller, str_field(*o, "credentialID"));
-      if (!bk) return csc_from_error(bk.error());
+      // Every answer from here on is audited, refusals too ("result": "refused" and the reason).
+      std::string cred = str_field(*o, "credentialID");
+      json::object d{{"credential", cred.substr(0, kMaxAuditedCredentialId)}, {"api", "csc/v" + std::to_string(v.major)}};
+      auto refuse = [&](HttpResponse r, const char* result = "refused") {
+        d["result"] = result;
+        d["reason"] = error_description(r);
+        (void)audit(*c.caller, "csc.authorize", d);
+        spdlog::info("CSC_AUTHORIZE_REFUSED user={} credential={} result={}", c.caller->username, cred.substr(0, kMaxAuditedCredentialId), result);
+        return r;
+      };
+      auto bk = credential(*c.caller, cred);
+      if (!bk) return refuse(csc_from_error(bk.error()));
+      d["key_id"] = bk->id;
+      if (bk->seal) d["seal"] = true;
       auto n_it = o->find("numSignatures");
       if (n_it == o->end() || !(n_it->value().is_int64() || n_it->value().is_uint64()))
-        return invalid_request("Missing (or invalid type) integer parameter numSignatures");
+        return refuse(invalid_request("Missing (or invalid type) integer parameter numSignatures"));
       std::int64_t n = int_field(*o, "numSignatures");
-      if (n < 1) return invalid_request("Invalid value for parameter numSignatures");
+      if (n < 1) return refuse(invalid_request("Invalid value for parameter numSignatures"));
       if (n > kMaxSignaturesPerSad)
-        return invalid_request("Numbers of signatures is too high (at most " + std::to_string(kMaxSignaturesPerSad) + " per authorization)");
+        return refuse(invalid_request("Numbers of signatures is too high (at most " + std::to_string(kMaxSignaturesPerSad) + " per authorization)"));
+      d["num_signatures"] = n;
       // SCAL 2: the SAD is bound to the hashes, so they are required.
       auto hashes = read_hashes(*o, v);
-      if (!hashes) return csc_from_error(hashes.error());
+      if (!hashes) return refuse(csc_from_error(hashes.error()));
+      json::array full;
+      for (auto& h : *hashes) full.push_back(json::string(hash_hex(h.bytes)));
+      d["hashes"] = std::move(full);
       if (static_cast<std::int64_t>(hashes->size()) != n)
-        return invalid_request(std::string("numSignatures (") + std::to_string(n) + ") differs from the number of hashes in " + v.hashes + " (" +
-                               std::to_string(hashes->size()) + ")");
+        return refuse(invalid_request(std::string("numSignatures (") + std::to_string(n) + ") differs from the number of hashes in " + v.hashes +
+                                      " (" + std::to_string(hashes->size()) + ")"));
       if (v.major == 2)
         if (std::string oid = str_field(*o, "hashAlgorithmOID"); !oid.empty()) {
           auto h = hash_by_oid(oid);
-          if (!h) return invalid_request("Invalid parameter hashAlgorithmOID: " + oid);
+          if (!h) return refuse(invalid_request("Invalid parameter hashAlgorithmOID: " + oid.substr(0, 64)));
           for (auto& hi : *hashes)
-            if (hi.bytes.size() != hsm::hash_size(*h)) return invalid_request("Invalid digest value length for " + std::string(hsm::hash_name(*h)));
+            if (hi.bytes.size() != hsm::hash_size(*h))
+              return refuse(invalid_request("Invalid digest value length for " + std::string(hsm::hash_name(*h))));
         }
       {
         auto ref = key_ref(*bk);
-        if (!ref) return csc_from_error(ref.error());
+        if (!ref) return refuse(csc_from_error(ref.error()), errc_name(ref.error().code));
         if (!certificate_current(ref->certificate))
-          return invalid_request("The credential is disabled: its certificate is expired or not yet valid");
+          return refuse(invalid_request("The credential is disabled: its certificate is expired or not yet valid"));
       }
-      std::shared_ptr<Secret> pin;
-      if (json::string* s = find_pin(*o, v); s && !s->empty()) pin = std::make_shared<Secret>(std::string_view(*s));
-      if (!pin) {
-        if (bk->seal && opts.seal_pin) {
-          pin = std::make_shared<Secret>(opts.seal_pin->view());
-        } else {
-          std::string m = v.major == 1 ? "Missing (or invalid type) string parameter PIN"
-                                       : "Missing PIN: authData must hold {\"id\": \"PIN\", \"value\": ...}";
-          if (v.major == 1 && o->contains("authData")) m += " (authData is the CSC v2 form; /csc/v1/ takes \"PIN\")";
-          if (v.major == 2 && o->contains("PIN")) m += " (\"PIN\" is the CSC v1 form)";
-          return invalid_request(m);
+      // The PIN is always the request's: a sealed seal PIN is never used through CSC.
+      json::string* given = find_pin(*o, v);
+      if (!given || given->empty()) {
+        std::string m = v.major == 1 ? "Missing (or invalid type) string parameter PIN"
+                                     : "Missing PIN: authData must hold {\"id\": \"PIN\", \"value\": ...}";
+        if (v.major == 1 && o->contains("authData")) m += " (authData is the CSC v2 form; /csc/v1/ takes \"PIN\")";
+        if (v.major == 2 && o->contains("PIN")) m += " (\"PIN\" is the CSC v1 form)";
+        if (bk->seal) m += "; the seal's PIN is required through CSC, even where the appliance holds a sealed one";
+        return refuse(invalid_request(m));
+      }
+      if (bk->seal && opts.seal_pin) {
+        // The seal's PIN is sealed: the PIN given is checked against it here and never sent to the
+        // token, so no guess reaches (or locks) the seal's token. Guesses are limited here instead.
+        std::lock_guard lk(sad_mu);
+        if (csc_seal_pin_mismatches >= kMaxSealPinMismatches)
+          return refuse(csc_error(403, "access_denied",
+                                  "The seal's PIN was given wrong " + std::to_string(csc_seal_pin_mismatches) +
+                                      " times through CSC: the seal is refused through CSC until hocbad restarts"));
+        if (!same_pin(std::string_view(*given), *opts.seal_pin)) {
+          ++csc_seal_pin_mismatches;
+          spdlog::warn("CSC_SEAL_PIN_MISMATCH user={} mismatches={}", c.caller->username, csc_seal_pin_mismatches);
+          return refuse(invalid_request("The PIN is invalid: it is not the seal's PIN (" + std::to_string(csc_seal_pin_mismatches) + " of " +
+                                        std::to_string(kMaxSealPinMismatches) + " wrong PINs before the seal is refused through CSC)"),
+                        "pin_incorrect");
         }
+        csc_seal_pin_mismatches = 0;
       }
       std::string sad = new_sad();
       std::string sad_key = sha256_hex(sad);
-      {
-        std::lock_guard lk(sad_mu);
-        std::size_t mine = std::count_if(sads.begin(), sads.end(), [&](const auto& kv) { return kv.second.user_id == c.caller->user_id; });
-        if (mine >= kMaxSadsPerUser)
-          return invalid_request("Too many open authorizations (" + std::to_string(mine) + "): use or let them expire first");
-      }
-      json::array tags;
-      for (auto& h : *hashes) tags.push_back(json::string(hash_tag(h.bytes)));
-      json::object d{{"credential", credential_id(bk->id)}, {"key_id", bk->id},        {"num_signatures", n},
-                     {"hashes", tags},                      {"sad", sad_key.substr(0, 16)}, {"expires_in", kSadLifetime.count()},
-                     {"api", "csc/v" + std::to_string(v.major)}};
-      if (auto a = audit(*c.caller, "csc.authorize", d); !a) return csc_from_error(a.error());
+      d["sad"] = sad_key.substr(0, 16);
+      d["expires_in"] = kSadLifetime.count();
       Sad entry;
       entry.user_id = c.caller->user_id;
       entry.key_id = bk->id;
       for (auto& h : *hashes) entry.hashes.insert(h.b64);
       entry.expires = clock::now() + kSadLifetime;
-      entry.pin = std::move(pin);
+      entry.pin = std::make_shared<Secret>(std::string_view(*given));
+      // The cap is checked and the SAD inserted under one lock: concurrent requests cannot all pass
+      // the check before any of them inserts.
+      std::size_t mine = 0;
       {
         std::lock_guard lk(sad_mu);
-        sads[sad_key] = std::move(entry);
+        mine = std::count_if(sads.begin(), sads.end(), [&](const auto& kv) { return kv.second.user_id == c.caller->user_id; });
+        if (mine < kMaxSadsPerUser) sads[sad_key] = std::move(entry);
+      }
+      if (mine >= kMaxSadsPerUser) {
+        d.erase("sad");
+        d.erase("expires_in");
+        return refuse(invalid_request("Too many open authorizations (" + std::to_string(mine) + "): use or let them expire first"));
+      }
+      d["result"] = "ok";
+      if (auto a = audit(*c.caller, "csc.authorize", d); !a) {
+        std::lock_guard lk(sad_mu);
+        sads.erase(sad_key);  // not in the legal trail: not usable either
+        return csc_from_error(a.error());
       }
       spdlog::info("CSC_AUTHORIZE user={} credential={} hashes={} sad={}", c.caller->username, credential_id(bk->id), n, sad_key.substr(0, 16));
       return ok_json(json::object{{"SAD", sad}, {"expiresIn", kSadLifetime.count()}});
     });
 
-    route("signatures/signHash", kSigners, "sign authorized hashes", [this, credential, audit](Ctx& c, const Version& v) {
+    route("signatures/signHash", signers, "sign authorized hashes", [this, credential, audit](Ctx& c, const Version& v) {
       auto o = body_object(c.req);
       if (!o) return invalid_request("The request body is not a JSON object");
+      // Every answer from here on is audited, refusals too ("result": "refused" and the reason), with
+      // every hash in full.
       std::string cred = str_field(*o, "credentialID");
-      auto bk = credential(*c.caller, cred);
-      if (!bk) return csc_from_error(bk.error());
       std::string sad = str_field(*o, "SAD");
-      if (sad.empty()) return invalid_request("Missing (or invalid type) string parameter SAD");
+      std::string sad_key = sha256_hex(sad);
+      json::object d{{"credential", cred.substr(0, kMaxAuditedCredentialId)}, {"api", "csc/v" + std::to_string(v.major)}};
+      if (!sad.empty()) d["sad"] = sad_key.substr(0, 16);
+      auto refuse = [&](HttpResponse r, const char* result = "refused") {
+        d["result"] = result;
+        d["reason"] = error_description(r);
+        (void)audit(*c.caller, "csc.sign_hash", d);
+        spdlog::info("CSC_SIGN_HASH_REFUSED user={} credential={} result={}", c.caller->username, cred.substr(0, kMaxAuditedCredentialId), result);
+        return r;
+      };
+      auto bk = credential(*c.caller, cred);
+      if (!bk) return refuse(csc_from_error(bk.error()));
+      d["key_id"] = bk->id;
+      if (bk->seal) d["seal"] = true;
       auto hashes = read_hashes(*o, v);
-      if (!hashes) return csc_from_error(hashes.error());
+      if (!hashes) return refuse(csc_from_error(hashes.error()));
+      json::array full;
+      for (auto& h : *hashes) full.push_back(json::string(hash_hex(h.bytes)));
+      d["hashes"] = std::move(full);
+      if (sad.empty()) return refuse(invalid_request("Missing (or invalid type) string parameter SAD"));
       std::string hash_oid = str_field(*o, v.hash_algo);
       if (hash_oid.empty() && o->contains(v.other_hash_algo))
-        return invalid_request(std::string("Invalid parameter ") + v.other_hash_algo + ": " + v.prefix + " takes \"" + v.hash_algo + "\"");
+        return refuse(invalid_request(std::string("Invalid parameter ") + v.other_hash_algo + ": " + v.prefix + " takes \"" + v.hash_algo + "\""));
+      d["sign_algo"] = str_field(*o, "signAlgo").substr(0, 64);
       auto spec = sign_spec(str_field(*o, "signAlgo"), hash_oid, str_field(*o, "signAlgoParams"), v);
-      if (!spec) return csc_from_error(spec.error());
+      if (!spec) return refuse(csc_from_error(spec.error()));
+      d["hash"] = hsm::hash_name(spec->hash);
       if (v.major == 2 && o->contains("operationMode") && str_field(*o, "operationMode") != "S")
-        return invalid_request("Invalid parameter operationMode: only synchronous signing (\"S\") is supported");
+        return refuse(invalid_request("Invalid parameter operationMode: only synchronous signing (\"S\") is supported"));
       for (auto& h : *hashes)
         if (h.bytes.size() != hsm::hash_size(spec->hash))
-          return invalid_request("Invalid digest value length: " + std::string(hsm::hash_name(spec->hash)) + " digests have " +
-                                 std::to_string(hsm::hash_size(spec->hash)) + " bytes");
+          return refuse(invalid_request("Invalid digest value length: " + std::string(hsm::hash_name(spec->hash)) + " digests have " +
+                                        std::to_string(hsm::hash_size(spec->hash)) + " bytes"));
       auto ref = key_ref(*bk);
-      if (!ref) return csc_from_error(ref.error());
+      if (!ref) return refuse(csc_from_error(ref.error()), errc_name(ref.error().code));
       if (!certificate_current(ref->certificate))
-        return invalid_request("The credential is disabled: its certificate is expired or not yet valid");
-      if (ref->algorithm != spec->key) return invalid_request("Invalid parameter signAlgo: the credential's key is not of that type");
+        return refuse(invalid_request("The credential is disabled: its certificate is expired or not yet valid"));
+      if (ref->algorithm != spec->key) return refuse(invalid_request("Invalid parameter signAlgo: the credential's key is not of that type"));
 
       // The SAD: the caller's, for this credential, not expired, and every hash in it (each once).
-      std::string sad_key = sha256_hex(sad);
-      json::array tags;
-      for (auto& h : *hashes) tags.push_back(json::string(hash_tag(h.bytes)));
-      json::object d{{"credential", credential_id(bk->id)}, {"key_id", bk->id},
-                     {"sad", sad_key.substr(0, 16)},      {"hashes", tags},
-                     {"sign_algo", str_field(*o, "signAlgo")}, {"hash", hsm::hash_name(spec->hash)},
-                     {"api", "csc/v" + std::to_string(v.major)}};
       std::shared_ptr<Secret> pin;
       std::string refused;
       {
@@ -791,12 +882,7 @@ void App::Impl::add_csc_routes() {
           }
         }
       }
-      if (!refused.empty()) {
-        d["result"] = "refused";
-        d["reason"] = refused;
-        (void)audit(*c.caller, "csc.sign_hash", d);
-        return invalid_request(refused);
-      }
+      if (!refused.empty()) return refuse(invalid_request(refused));
 
       hsm::SignRequest req;
       req.mechanism = spec->mechanism;

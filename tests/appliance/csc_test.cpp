@@ -8,10 +8,15 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <atomic>
+#include <map>
 #include <boost/json.hpp>
 #include <memory>
+#include <thread>
+#include <tuple>
 
 #include "appliance.h"
+#include "hocba/hsm/hsm.h"
 
 namespace hocba::test {
 namespace {
@@ -223,8 +228,15 @@ void expect_error(const api::HttpExchange& r, int status, const std::string& wha
   EXPECT_NE(std::string(v.at("error_description").as_string()).find(what), std::string::npos) << r.body;
 }
 
+// A school that allows the seal through CSC (csc.allow_seal; off by default).
+ApplianceOptions seal_allowed() {
+  ApplianceOptions o;
+  o.config_toml = "[csc]\nallow_seal = true\n";
+  return o;
+}
+
 TEST(Csc, ClientsOfBothVersionsSignAndTheSignaturesVerify) {
-  Appliance a;
+  Appliance a(seal_allowed());
   School sc(a);
   std::string root = a.dir() + "/softhsm/pki/root.pem";
 
@@ -241,12 +253,12 @@ TEST(Csc, ClientsOfBothVersionsSignAndTheSignaturesVerify) {
   EXPECT_TRUE(contains(i2.at("signAlgorithms").at("algos").as_array(), kRsaPss));
 
   // auth/login with HTTP Basic; a wrong password is a CSC error (and counted by the throttling).
-  expect_error(sc.basic_login("v2", "gvcn.3a", "wrong-password"), 401, "wrong username or password", "invalid_grant");
+  expect_error(sc.basic_login("v2", "gvcn.3a", "wrong-password"), 401, "wrong username", "invalid_grant");
   expect_error(a.call("POST", "/csc/v2/auth/login", "", "{}"), 401, "Basic");
   std::string teacher1 = sc.login("v1", "gvcn.3a"), teacher2 = sc.login("v2", "gvcn.3a");
   std::string principal = sc.login("v2", "ht");
 
-  // credentials/list: one's own keys; the principal also sees the seal.
+  // credentials/list: one's own keys; the principal also sees the seal (the school allows it here).
   auto l1 = sc.ok("v1", "credentials/list", teacher1);
   ASSERT_EQ(l1.at("credentialIDs").as_array().size(), 1u) << json::serialize(l1);
   EXPECT_EQ(l1.at("credentialIDs").at(0).as_string(), School::cred(sc.teacher_key));
@@ -338,7 +350,7 @@ TEST(Csc, ClientsOfBothVersionsSignAndTheSignaturesVerify) {
 }
 
 TEST(Csc, ASadSignsOnlyItsOwnHashesOnceForItsOwnerAndCredential) {
-  Appliance a;
+  Appliance a(seal_allowed());  // so that the principal has two credentials
   School sc(a);
   std::string teacher = sc.login("v2", "gvcn.3a"), teacher1 = sc.login("v1", "gvcn.3a"), principal = sc.login("v2", "ht");
   std::string pin = a.pin("GVCN-3A");
@@ -500,6 +512,263 @@ TEST(Csc, OnlySignersUseCredentialsAndAnonymousOnlyInfoAndLogin) {
     EXPECT_EQ(sc.post(ver, "auth/revoke", t).status, 204);
     EXPECT_EQ(sc.post(ver, "credentials/list", t).status, 401);
   }
+}
+
+// The token's own view of its PIN (SoftHSM2 reports count-low after a wrong PIN).
+json::object token_status(Appliance& a, const std::string& admin, const std::string& label) {
+  auto tokens_json = a.json("GET", "/api/v1/tokens", admin);  // kept alive for the loop
+  for (auto& t : tokens_json.at("tokens").as_array())
+    if (t.at("label").as_string() == label) return t.as_object();
+  throw std::runtime_error("no token " + label);
+}
+
+// A school whose seal's PIN is sealed (the test tokens' seal PIN in a file), with more in `extra`.
+ApplianceOptions sealed_seal(TempDir& pins, const std::string& extra = "") {
+  write_text(pins.file("seal.pin"), "333333\n");
+  ApplianceOptions o;
+  o.config_toml = "[seal]\npin_file = \"" + pins.file("seal.pin") + "\"\n" + extra;
+  return o;
+}
+
+TEST(Csc, ATeachersOwnKeySignsButTheSealNeedsTheSchoolsConsent) {
+  // The defaults (csc.allow_seal = false), and a sealed seal PIN the appliance could have used.
+  TempDir pins;
+  Appliance a(sealed_seal(pins));
+  School sc(a);
+  ASSERT_EQ(a.pin("CON-DAU"), "333333");
+
+  // A teacher's own key: yes, as with their own token.
+  std::string teacher = sc.login("v2", "gvcn.3a");
+  std::string h = digest(EVP_sha256(), "học bạ 3A — em Hà");
+  auto info = sc.ok("v2", "credentials/info", teacher, {{"credentialID", School::cred(sc.teacher_key)}});
+  std::string sad = sc.authorize("v2", teacher, sc.teacher_key, {h}, a.pin("GVCN-3A"));
+  auto sigs = sc.sign("v2", teacher, sc.teacher_key, sad, {h}, kRsa, kSha256);
+  EXPECT_TRUE(verifies(s(info.at("cert").at("certificates").at(0)), Scheme::pkcs1, EVP_sha256(), h, sigs.at(0)));
+
+  // The seal: not listed, not described, not authorized (with its PIN or without), not signed with.
+  for (std::string ver : {"v1", "v2"}) {
+    std::string principal = sc.login(ver, "ht");
+    auto l = sc.ok(ver, "credentials/list", principal);
+    auto& ids = l.at("credentialIDs").as_array();
+    EXPECT_FALSE(contains(ids, School::cred(sc.seal_key))) << ver << ": " << json::serialize(l);
+    EXPECT_TRUE(contains(ids, School::cred(sc.principal_key))) << ver << ": " << json::serialize(l);
+    expect_error(sc.post(ver, "credentials/info", principal, {{"credentialID", School::cred(sc.seal_key)}}), 400, "csc.allow_seal");
+    expect_error(sc.post(ver, "credentials/authorize", principal, School::authorize_body(ver, sc.seal_key, {h}, "")), 400, "csc.allow_seal");
+    expect_error(sc.post(ver, "credentials/authorize", principal, School::authorize_body(ver, sc.seal_key, {h}, "333333")), 400,
+                 "csc.allow_seal");
+    expect_error(sc.post(ver, "signatures/signHash", principal, School::sign_body(ver, sc.seal_key, "bm90LWEtc2Fk", {h}, kEcdsaSha256, kSha256)),
+                 400, "csc.allow_seal");
+  }
+  auto lv2 = sc.ok("v2", "credentials/list", sc.login("v2", "ht"), {{"credentialInfo", true}});
+  EXPECT_EQ(lv2.at("credentialInfos").as_array().size(), 1u) << json::serialize(lv2);
+  // The seal's token was never asked anything, and the refusals are in the audit log.
+  EXPECT_FALSE(token_status(a, sc.admin, "CON-DAU").at("pin_count_low").as_bool());
+  int refused_seal = 0;
+  auto entries_json = a.json("GET", "/api/v1/audit?limit=1000", sc.admin);  // kept alive for the loop
+  for (auto& e : entries_json.at("entries").as_array()) {
+    auto& d = e.at("detail");
+    if (e.at("action").as_string() == "csc.authorize" && d.is_object() && d.as_object().contains("result") &&
+        d.at("result").as_string() == "refused" && d.at("credential").as_string() == School::cred(sc.seal_key))
+      ++refused_seal;
+  }
+  EXPECT_EQ(refused_seal, 4);
+}
+
+TEST(Csc, TheSealThroughCscTakesItsPinFromTheRequestNeverTheSealedOne) {
+  TempDir pins;
+  Appliance a(sealed_seal(pins, "[csc]\nallow_seal = true\n"));
+  School sc(a);
+  std::string principal = sc.login("v2", "ht"), principal1 = sc.login("v1", "ht");
+  std::string h = digest(EVP_sha256(), "đóng dấu 3A");
+
+  // Listed, and its PIN is required (not "optional" because the appliance holds one).
+  EXPECT_TRUE(contains(sc.ok("v2", "credentials/list", principal).at("credentialIDs").as_array(), School::cred(sc.seal_key)));
+  auto info1 = sc.ok("v1", "credentials/info", principal1, {{"credentialID", School::cred(sc.seal_key)}});
+  EXPECT_EQ(info1.at("PIN").at("presence").as_string(), "true") << json::serialize(info1);
+  std::string seal_cert = s(info1.at("cert").at("certificates").at(0));
+
+  // No PIN in the request: refused, in both versions (the sealed PIN is not used in its place).
+  expect_error(sc.post("v2", "credentials/authorize", principal, School::authorize_body("v2", sc.seal_key, {h}, "")), 400, "seal's PIN is required");
+  {
+    json::object b = School::authorize_body("v1", sc.seal_key, {h}, "");
+    b.erase("PIN");
+    expect_error(sc.post("v1", "credentials/authorize", principal1, b), 400, "Missing");
+  }
+  // A wrong PIN: refused at once, checked against the sealed one; the seal's token is not asked.
+  expect_error(sc.post("v2", "credentials/authorize", principal, School::authorize_body("v2", sc.seal_key, {h}, "000000")), 400,
+               "The PIN is invalid");
+  EXPECT_FALSE(token_status(a, sc.admin, "CON-DAU").at("pin_count_low").as_bool());
+
+  // The right PIN: the seal signs, and the signature verifies.
+  std::string sad = sc.authorize("v2", principal, sc.seal_key, {h}, "333333");
+  auto sig = sc.sign("v2", principal, sc.seal_key, sad, {h}, kEcdsaSha256, kSha256);
+  EXPECT_TRUE(verifies(seal_cert, Scheme::ecdsa, EVP_sha256(), h, sig.at(0)));
+
+  // Guesses are limited: after three wrong PINs in a row, even the right one is refused (until restart).
+  for (std::string guess : {"000001", "000002", "000003"})
+    expect_error(sc.post("v1", "credentials/authorize", principal1, School::authorize_body("v1", sc.seal_key, {h}, guess)), 400,
+                 "The PIN is invalid");
+  expect_error(sc.post("v2", "credentials/authorize", principal, School::authorize_body("v2", sc.seal_key, {h}, "333333")), 403,
+               "until hocbad restarts", "access_denied");
+  auto tok = token_status(a, sc.admin, "CON-DAU");
+  EXPECT_FALSE(tok.at("pin_count_low").as_bool());
+  EXPECT_FALSE(tok.at("pin_locked").as_bool());
+  // The principal's own key is not affected.
+  std::string p = sc.authorize("v2", principal, sc.principal_key, {h}, a.pin("HIEU-TRUONG"));
+  EXPECT_EQ(sc.sign("v2", principal, sc.principal_key, p, {h}, kRsa, kSha256).size(), 1u);
+  auto audit = a.call("GET", "/api/v1/audit?limit=1000", sc.admin).body;
+  EXPECT_EQ(audit.find("333333"), std::string::npos);
+  EXPECT_EQ(audit.find("000002"), std::string::npos);
+}
+
+TEST(Csc, TurnedOffItAnswersNotFoundToEveryone) {
+  ApplianceOptions o;
+  o.config_toml = "[csc]\nenabled = false\n";
+  Appliance a(o);
+  School sc(a);
+  std::string h = digest(EVP_sha256(), "một");
+  // Web sessions work as Bearer tokens on CSC routes too: they get no further.
+  std::string teacher = a.login("gvcn.3a"), principal = a.login("ht");
+  for (std::string ver : {"v1", "v2"}) {
+    expect_error(sc.post(ver, "info", ""), 404, "turned off");
+    expect_error(sc.basic_login(ver, "gvcn.3a", "password-gvcn.3a"), 404, "turned off");
+    for (auto& token : {teacher, principal}) {
+      expect_error(sc.post(ver, "credentials/list", token), 404, "turned off");
+      expect_error(sc.post(ver, "credentials/info", token, {{"credentialID", School::cred(sc.teacher_key)}}), 404, "turned off");
+      expect_error(sc.post(ver, "credentials/authorize", token, School::authorize_body(ver, sc.teacher_key, {h}, a.pin("GVCN-3A"))), 404,
+                   "turned off");
+      expect_error(sc.post(ver, "signatures/signHash", token, School::sign_body(ver, sc.teacher_key, "bm90LWEtc2Fk", {h}, kRsa, kSha256)), 404,
+                   "turned off");
+    }
+    expect_error(sc.post(ver, "auth/revoke", teacher), 404, "turned off");
+  }
+  EXPECT_EQ(a.call("GET", "/api/v1/me", teacher).status, 200);  // the session was not revoked
+}
+
+// The CSC routes of an App built in-process with `cfg` (method + pattern -> roles).
+std::map<std::string, std::vector<std::string>> csc_routes(config::Config cfg) {
+  TempDir tmp;
+  auto store = api::Store::open(tmp.file("state"));
+  if (!store) throw std::runtime_error("Store::open: " + store.error().message);
+  hsm::Hsm hsm;
+  api::Metrics metrics;
+  api::AppOptions o;
+  o.cfg = std::move(cfg);
+  o.state_dir = tmp.file("state");
+  o.level = "B-B";
+  api::App app(std::move(o), *store, hsm, nullptr, metrics);
+  std::map<std::string, std::vector<std::string>> out;
+  for (auto& r : app.routes())
+    if (r.pattern.starts_with("/csc/")) out[r.method + " " + r.pattern] = r.roles;
+  return out;
+}
+
+TEST(Csc, TheRoutesStayInTheTableWhatEverTheSchoolChooses) {
+  auto defaults = csc_routes(config::default_config());
+  std::string keys;
+  for (auto& [k, r] : defaults) keys += k + "\n";
+  ASSERT_EQ(defaults.size(), 14u) << keys;  // 7 methods, 2 versions
+  EXPECT_EQ(defaults.at("POST /csc/v2/signatures/signHash"), (std::vector<std::string>{"homeroom_teacher", "subject_teacher", "principal"}));
+  config::Config off = config::default_config();
+  off.csc.enabled = false;
+  off.csc.roles = {"principal"};
+  auto changed = csc_routes(off);
+  ASSERT_EQ(changed.size(), defaults.size());  // CSC off: still served (as 404s), so docs/openapi.yaml holds
+  for (auto& [key, roles] : defaults) {
+    ASSERT_TRUE(changed.count(key)) << key;
+    bool signing = key.find("/credentials/") != std::string::npos || key.find("/signatures/") != std::string::npos;
+    EXPECT_EQ(changed.at(key), signing ? std::vector<std::string>{"principal"} : roles) << key;
+  }
+}
+
+TEST(Csc, OnlyTheRolesTheSchoolNamesSignThroughCsc) {
+  ApplianceOptions o;
+  o.config_toml = "[csc]\nroles = [\"principal\"]\n";
+  Appliance a(o);
+  School sc(a);
+  std::string h = digest(EVP_sha256(), "một");
+  for (std::string ver : {"v1", "v2"}) {
+    for (std::string user : {"gvcn.3a", "gv.toan"}) {
+      std::string token = sc.login(ver, user);  // logging in is not signing
+      expect_error(sc.post(ver, "credentials/list", token), 403, "may not", "access_denied");
+      expect_error(sc.post(ver, "credentials/authorize", token, School::authorize_body(ver, sc.teacher_key, {h}, a.pin("GVCN-3A"))), 403,
+                   "may not", "access_denied");
+      expect_error(sc.post(ver, "signatures/signHash", token, School::sign_body(ver, sc.teacher_key, "bm90LWEtc2Fk", {h}, kRsa, kSha256)), 403,
+                   "may not", "access_denied");
+    }
+    std::string principal = sc.login(ver, "ht");
+    EXPECT_EQ(sc.ok(ver, "credentials/list", principal).at("credentialIDs").as_array().size(), 1u);
+    std::string sad = sc.authorize(ver, principal, sc.principal_key, {h}, a.pin("HIEU-TRUONG"));
+    EXPECT_EQ(sc.sign(ver, principal, sc.principal_key, sad, {h}, kRsa, kSha256).size(), 1u);
+  }
+}
+
+TEST(Csc, TheAuditLogKeepsEveryHashInFull) {
+  Appliance a;
+  School sc(a);
+  std::string teacher = sc.login("v2", "gvcn.3a");
+  std::string h1 = digest(EVP_sha256(), "em Hà"), h2 = digest(EVP_sha512(), "em Lan"), h3 = digest(EVP_sha256(), "em Minh");
+  auto hex = [](const std::string& raw) {
+    static const char* d = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : raw) out += d[c >> 4], out += d[c & 15];
+    return out;
+  };
+  std::string sad = sc.authorize("v2", teacher, sc.teacher_key, {h1}, a.pin("GVCN-3A"));
+  sc.sign("v2", teacher, sc.teacher_key, sad, {h1}, kRsa, kSha256);
+  std::string sad2 = sc.authorize("v2", teacher, sc.teacher_key, {h2}, a.pin("GVCN-3A"), kSha512);
+  // Refusals: a hash the SAD does not cover; numSignatures that does not match.
+  expect_error(sc.post("v2", "signatures/signHash", teacher, School::sign_body("v2", sc.teacher_key, sad2, {h3}, kRsa, kSha256)), 400,
+               "not authorized by the SAD");
+  json::object b = School::authorize_body("v2", sc.teacher_key, {h3}, a.pin("GVCN-3A"));
+  b["numSignatures"] = 2;
+  expect_error(sc.post("v2", "credentials/authorize", teacher, b), 400, "numSignatures");
+
+  // (action, result, the one hash) of each CSC entry.
+  std::vector<std::tuple<std::string, std::string, std::string>> seen;
+  auto entries_json = a.json("GET", "/api/v1/audit?limit=1000", sc.admin);  // kept alive for the loop
+  for (auto& e : entries_json.at("entries").as_array()) {
+    std::string action(e.at("action").as_string());
+    if (!action.starts_with("csc.")) continue;
+    auto& d = e.at("detail").as_object();
+    ASSERT_EQ(d.at("hashes").as_array().size(), 1u) << json::serialize(d);
+    seen.emplace_back(action, std::string(d.at("result").as_string()), std::string(d.at("hashes").at(0).as_string()));
+  }
+  std::vector<std::tuple<std::string, std::string, std::string>> want = {
+      {"csc.authorize", "ok", hex(h1)},          {"csc.sign_hash", "ok", hex(h1)},          {"csc.authorize", "ok", hex(h2)},
+      {"csc.sign_hash", "refused", hex(h3)},     {"csc.authorize", "refused", hex(h3)}};
+  EXPECT_EQ(seen, want);
+  EXPECT_EQ(hex(h2).size(), 128u);  // SHA-512: all 64 bytes
+}
+
+TEST(Csc, SixteenOpenAuthorizationsPerUserEvenWhenAskedForAtOnce) {
+  ApplianceOptions o;
+  o.config_toml = "[server]\nthreads = 16\n";  // as many requests at once as the server takes
+  Appliance a(o);
+  School sc(a);
+  std::string teacher = sc.login("v2", "gvcn.3a");
+  constexpr int kRequests = 48;
+  std::vector<int> status(kRequests);
+  std::vector<std::thread> threads;
+  std::atomic<bool> go{false};
+  for (int i = 0; i < kRequests; ++i)
+    threads.emplace_back([&, i] {
+      while (!go) std::this_thread::yield();
+      json::object b = School::authorize_body("v2", sc.teacher_key, {digest(EVP_sha256(), "record " + std::to_string(i))}, a.pin("GVCN-3A"));
+      status[i] = sc.post("v2", "credentials/authorize", teacher, b).status;
+    });
+  go = true;
+  for (auto& t : threads) t.join();
+  int ok = 0, refused = 0;
+  for (int st : status) {
+    ok += st == 200;
+    refused += st == 400;
+  }
+  EXPECT_EQ(ok, 16);
+  EXPECT_EQ(refused, kRequests - 16);
+  // The 17th, asked for alone, says why.
+  expect_error(sc.post("v2", "credentials/authorize", teacher, School::authorize_body("v2", sc.teacher_key, {digest(EVP_sha256(), "x")}, a.pin("GVCN-3A"))),
+               400, "Too many open authorizations");
 }
 
 }  // namespace
