@@ -177,8 +177,7 @@ Result<PendingSignature> PendingSignature::parse(std::span<const std::uint8_t> i
   CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &q, static_cast<long>(p.cms.size())), CMS_ContentInfo_free);
   Bytes signed_data(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(off));
   signed_data.insert(signed_data.end(), f.begin() + static_cast<std::ptrdiff_t>(off + len), f.end());
-  BioPtr content(BIO_new_mem_buf(signed_data.data(), static_cast<int>(signed_data.size())), BIO_free);
-  if (!cms || CMS_verify(cms.get(), nullptr, nullptr, content.get(), nullptr, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
+  if (!cms || cms_verify_detached(cms.get(), signed_data, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
     std::string why = drain_openssl_errors();
     return damaged("its signature does not verify over its document (" + why + ")");
   }

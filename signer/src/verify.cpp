@@ -374,11 +374,10 @@ Result<VerifyReport> verify_pdf(std::span<const std::uint8_t> file, const std::v
 
     // Integrity: the message digest over the byte ranges, and the signature over the attributes.
     Bytes signed_data = signed_bytes_of(s);
-    BioPtr content(BIO_new_mem_buf(signed_data.data(), static_cast<int>(signed_data.size())), BIO_free);
     ERR_clear_error();
     if (!signer) {
       r.integrity_detail = "the signer's certificate is not in the CMS";
-    } else if (CMS_verify(cms.get(), nullptr, nullptr, content.get(), nullptr, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) == 1) {
+    } else if (cms_verify_detached(cms.get(), signed_data, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) == 1) {
       r.intact = true;
     } else {
       std::string why = drain_openssl_errors();
