@@ -365,7 +365,8 @@ void App::Impl::add_workflow_routes() {
       auto pdfb = pdf::render_record(cf.info, *s, render_options());
       Status w = pdfb ? make_dirs(std::filesystem::path(abs(rel)).parent_path().string()) : Status(pdfb.error());
       if (w) w = write_file_atomic(abs(rel), *pdfb, 0640);
-      (void)store.transaction([&](Tx& tx) -> Status {
+      // Structured bindings copied into the lambda: clang before 16 cannot capture them (the fuzz build).
+      (void)store.transaction([&, s = s, rid = rid](Tx& tx) -> Status {
         if (w) {
           if (auto e = tx.exec("UPDATE records SET pdf_sha256 = ? WHERE id = ?", {sha256_hex(*pdfb), rid}); !e)
             return e.error();
