@@ -98,8 +98,14 @@ struct App::Impl {
   int csc_seal_pin_mismatches = 0;  // (guarded by sad_mu) wrong seal PINs through CSC, when the seal's PIN is sealed
 
   std::mutex jobs_mu;
-  std::map<std::int64_t, std::unique_ptr<RunningJob>> jobs;
+  std::map<std::int64_t, std::unique_ptr<RunningJob>> jobs;  // runs not yet ended
   std::atomic<bool> stopping{false};
+  // Job threads that ended, handed to the reaper thread, which joins them (all guarded by jobs_mu).
+  std::vector<std::unique_ptr<RunningJob>> ended_jobs;
+  std::condition_variable ended_cv;
+  std::thread job_reaper;  // started with the first job
+  bool reaper_stop = false;
+  std::int64_t job_threads = 0;  // started and not yet joined (the gauge hocba_job_threads)
 
   Impl(AppOptions o, Store& s, hsm::Hsm& h, signer::TimestampClient* t, Metrics& m)
       : opts(std::move(o)), store(s), hsm(h), tsa(t), metrics(m) {}
@@ -133,6 +139,9 @@ struct App::Impl {
   void forget_key_ref(std::int64_t key_id);
   std::mutex key_refs_mu;
   std::map<std::int64_t, hsm::KeyRef> key_refs;
+  // A seal request (field con_dau) that gives a PIN or confirm_pin_risk while the seal's PIN is
+  // sealed: why it is refused (nobody may send guesses of the seal's PIN to its token); "" if fine.
+  std::string sealed_seal_refusal(const std::string& field, const Secret& pin, const json::object* body) const;
   // May `caller` sign `field` on records of class `class_id`? "" if yes, else why not.
   std::string may_sign(const Caller& caller, const std::string& field, std::int64_t class_id);
   // Signs one record's next step (field) with `key`: reads its current PDF, signs on the token,
@@ -175,6 +184,8 @@ struct App::Impl {
   // false when the job's thread is still running (nothing started).
   bool start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pin, const Caller& owner, bool confirm_pin_risk = false);
   void run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owner, bool confirm_pin_risk);
+  void job_ended(RunningJob& rj);  // the job's thread, last: hands itself to the reaper
+  void reap_jobs();                // the reaper thread: joins ended job threads as they end
   Status pause_interrupted_jobs();
   void remove_stale_temp_files();
   void stop_jobs();

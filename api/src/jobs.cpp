@@ -40,13 +40,20 @@ std::string job_state(Store& store, std::int64_t id) {
 
 // `code` names the reason for programs (the web UI shows it in Vietnamese): an Errc name
 // ("pin_incorrect", "token_not_present", ...), "paused", "stopped", "restarted", "cancelled", "" when done.
+// `from`: when not empty, the state the job must still be in (else nothing changes and the answer is
+// Errc::invalid_argument): a decision taken on a state read earlier does not overwrite a newer one.
 Status set_job_state(Store& store, std::int64_t id, const std::string& state, const std::string& reason, const std::string& code,
-                     const std::string& actor, const std::string& action) {
+                     const std::string& actor, const std::string& action, const std::string& from = "") {
   return store.transaction([&](Tx& tx) -> Status {
-    if (auto e = tx.exec("UPDATE jobs SET state = ?, reason = ?, reason_code = ?, updated_at = ? WHERE id = ?",
-                         {state, reason, code, now_iso(), id});
-        !e)
-      return e.error();
+    std::string sql = "UPDATE jobs SET state = ?, reason = ?, reason_code = ?, updated_at = ? WHERE id = ?";
+    std::vector<DbValue> params{state, reason, code, now_iso(), id};
+    if (!from.empty()) {
+      sql += " AND state = ?";
+      params.push_back(from);
+    }
+    if (auto e = tx.exec(sql, params); !e) return e.error();
+    if (!from.empty() && tx.changes() == 0)
+      return make_error(Errc::invalid_argument, "job " + std::to_string(id) + " is no longer " + from + "; look at it again");
     if (!action.empty())
       if (auto a = tx.audit(actor, action,
                             json::serialize(json::object{{"job_id", id}, {"state", state}, {"reason", reason}, {"reason_code", code}}));
@@ -100,31 +107,71 @@ json::object App::Impl::job_json(std::int64_t id) {
 
 bool App::Impl::start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pin, const Caller& owner, bool confirm_pin_risk) {
   std::lock_guard lk(jobs_mu);
+  if (stopping) return false;  // stop_jobs has taken (or is taking) the threads to join
   auto& slot = jobs[job_id];
-  if (slot && slot->thread.joinable()) {
+  if (slot) {
     if (!slot->finished) return false;  // already running
-    slot->thread.join();
+    // Its last run is ending (state saved, thread about to hand itself over): the reaper joins it.
+    ended_jobs.push_back(std::move(slot));
+    ended_cv.notify_one();
   }
+  if (!job_reaper.joinable()) job_reaper = std::thread([this] { reap_jobs(); });
   slot = std::make_unique<RunningJob>();
   slot->id = job_id;
   RunningJob* rj = slot.get();
-  rj->thread = std::thread([this, rj, pin, owner, confirm_pin_risk] { run_job(*rj, pin, owner, confirm_pin_risk); });
+  // The PIN is moved into run_job, which wipes it (drops the last reference) as soon as the job stops.
+  rj->thread = std::thread([this, rj, pin = std::move(pin), owner, confirm_pin_risk]() mutable {
+    run_job(*rj, std::move(pin), owner, confirm_pin_risk);
+    job_ended(*rj);
+  });
+  ++job_threads;
+  metrics.gauge_set("hocba_job_threads", {}, static_cast<double>(job_threads));
   return true;
+}
+
+void App::Impl::job_ended(RunningJob& rj) {
+  std::lock_guard lk(jobs_mu);
+  auto it = jobs.find(rj.id);
+  // Not there (or another run in its place): stop_jobs or start_job_thread has taken it already.
+  if (it == jobs.end() || it->second.get() != &rj) return;
+  ended_jobs.push_back(std::move(it->second));
+  jobs.erase(it);
+  ended_cv.notify_one();
+}
+
+void App::Impl::reap_jobs() {
+  std::unique_lock lk(jobs_mu);
+  for (;;) {
+    ended_cv.wait(lk, [&] { return reaper_stop || !ended_jobs.empty(); });
+    while (!ended_jobs.empty()) {
+      std::unique_ptr<RunningJob> rj = std::move(ended_jobs.back());
+      ended_jobs.pop_back();
+      lk.unlock();
+      if (rj->thread.joinable()) rj->thread.join();  // it has handed itself over: only returning is left
+      rj.reset();
+      lk.lock();
+      --job_threads;
+      metrics.gauge_set("hocba_job_threads", {}, static_cast<double>(job_threads));
+    }
+    if (reaper_stop) return;
+  }
 }
 
 void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owner, bool confirm_pin_risk) {
   const std::int64_t id = rj.id;
   auto finish = [&](const std::string& state, const std::string& reason, const std::string& action, const std::string& code) {
+    // The job's own metric series goes with it (before the state is saved: a resumed run's series
+    // is never removed by this one).
+    metrics.remove("hocba_queue_depth", {{"job", std::to_string(id)}});
     {
       // Marked finished before the state is saved: a resume that sees the saved state can start a
-      // new thread (start_job_thread joins this one).
+      // new thread (start_job_thread hands this one to the reaper).
       std::lock_guard lk(jobs_mu);
       rj.finished = true;
     }
     if (auto st = set_job_state(store, id, state, reason, code, "system", action); !st)
       spdlog::error("JOB_STATE_NOT_SAVED job={} state={} error={}", id, state, st.error().message);
     spdlog::info("JOB_END job={} state={} reason={}", id, state, reason);
-    metrics.gauge_set("hocba_queue_depth", {{"job", std::to_string(id)}}, 0);
     pin.reset();  // the PIN is wiped as soon as the job stops using it
   };
   auto jr = store.query("SELECT field, key_id, class_id FROM jobs WHERE id = ?", {id});
@@ -306,19 +353,36 @@ Status App::Impl::pause_interrupted_jobs() {
 }
 
 void App::Impl::stop_jobs() {
-  stopping = true;
   // Joined without holding jobs_mu: a job that is ending takes it to mark itself finished.
   std::map<std::int64_t, std::unique_ptr<RunningJob>> ending;
+  std::thread reaper;
   {
     std::lock_guard lk(jobs_mu);
+    stopping = true;
     ending.swap(jobs);
+    reaper_stop = true;  // it joins what has ended, then returns
+    ended_cv.notify_all();
+    reaper = std::move(job_reaper);
   }
   for (auto& [id, rj] : ending)
     if (rj->thread.joinable()) rj->thread.join();
+  if (reaper.joinable()) reaper.join();
+  std::vector<std::unique_ptr<RunningJob>> left;
+  {
+    std::lock_guard lk(jobs_mu);
+    left.swap(ended_jobs);
+  }
+  for (auto& rj : left)
+    if (rj->thread.joinable()) rj->thread.join();
+  std::lock_guard lk(jobs_mu);
+  job_threads = 0;
+  metrics.gauge_set("hocba_job_threads", {}, 0);
 }
 
 void App::Impl::add_job_routes() {
   const std::vector<std::string> signers = {"principal", "homeroom_teacher"};
+  metrics.describe("hocba_job_threads", "gauge", "Batch job threads started and not yet joined");
+  metrics.gauge_set("hocba_job_threads", {}, 0);
 
   add("POST", "/api/v1/jobs", signers, "start a batch job: sign a class or the whole school with one PIN", [this](Ctx& c) {
     auto o = parse_object(c.req.body);
@@ -339,18 +403,25 @@ void App::Impl::add_job_routes() {
     auto key = key_for(*c.caller, field, int_field(*o, "key_id"));
     if (!key) return from_error(key.error());
     auto pin = std::make_shared<Secret>(take_secret(*o, "pin"));
+    if (std::string why = sealed_seal_refusal(field, *pin, &*o); !why.empty()) return bad_request(why);
     if (pin->empty()) {
       if (field == "con_dau" && opts.seal_pin) pin.reset();
       else return bad_request("the token's PIN is required");
     }
     std::int64_t job_id = 0, total = 0;
     Status st = store.transaction([&](Tx& tx) -> Status {
-      // One job at a time per field and class: a second would only skip what the first signs.
-      auto dup = tx.query("SELECT id FROM jobs WHERE field = ? AND state IN ('running','paused','failed') AND (class_id IS ? OR class_id IS NULL OR ? IS NULL)",
-                          {field, class_id ? DbValue(class_id) : DbValue(), class_id ? DbValue(class_id) : DbValue()});
+      // One job at a time per field and class: a second would only skip what the first signs. A
+      // failed or paused job still holds its records (its owner may resume it) until it is cancelled.
+      auto dup = tx.query(
+          "SELECT j.id, j.state, u.username FROM jobs j JOIN users u ON u.id = j.created_by WHERE j.field = ? AND "
+          "j.state IN ('running','paused','failed') AND (j.class_id IS ? OR j.class_id IS NULL OR ? IS NULL)",
+          {field, class_id ? DbValue(class_id) : DbValue(), class_id ? DbValue(class_id) : DbValue()});
       if (!dup) return dup.error();
-      if (!dup->empty())
-        return make_error(Errc::invalid_argument, "job " + as_text(dup->front()[0]) + " already signs these records; resume or cancel it");
+      if (!dup->empty()) {
+        const DbRow& j = dup->front();
+        std::string who = as_text(j[2]) == c.caller->username ? "resume or cancel it" : "its owner " + as_text(j[2]) + " or the admin may cancel it";
+        return make_error(Errc::invalid_argument, "job " + as_text(j[0]) + " (" + as_text(j[1]) + ") already signs these records; " + who);
+      }
       std::string sql = "SELECT id FROM records WHERE state IN ('draft','signing') AND steps_done = ?";
       std::vector<DbValue> params{step};
       if (class_id) {
@@ -421,7 +492,9 @@ void App::Impl::add_job_routes() {
     if (what == "pause" || what == "cancel") {
       if (c.caller->role != Role::admin)
         if (auto e = own_job(c, id, true)) return *e;
-      if (state != "running" && !(what == "cancel" && state == "paused")) return conflict("the job is " + state);
+      // A failed job (wrong PIN, owner disabled or moved, key rebound) is cancelled like a paused one:
+      // that frees its records for a new job.
+      if (state != "running" && !(what == "cancel" && (state == "paused" || state == "failed"))) return conflict("the job is " + state);
       bool running = false;
       {
         std::lock_guard lk(jobs_mu);
@@ -432,11 +505,11 @@ void App::Impl::add_job_routes() {
         }
       }
       if (!running) {
-        // Not running in this process: just record the decision.
+        // Not running in this process: just record the decision, if the job is still as it was read.
         if (auto st = set_job_state(store, id, what == "pause" ? "paused" : "cancelled", what + "d by " + c.caller->username,
-                                    what == "pause" ? "paused" : "cancelled", c.caller->actor(), "job." + what);
+                                    what == "pause" ? "paused" : "cancelled", c.caller->actor(), "job." + what, state);
             !st)
-          return from_error(st.error());
+          return st.error().code == Errc::invalid_argument ? conflict(st.error().message) : from_error(st.error());
       } else {
         (void)store.append_audit(c.caller->actor(), "job." + what + "_request", json::serialize(json::object{{"job_id", id}}));
       }
@@ -449,6 +522,7 @@ void App::Impl::add_job_routes() {
     auto jr = store.query("SELECT field, class_id, key_id FROM jobs WHERE id = ?", {id});
     if (!jr || jr->empty()) return not_found("job");
     std::string field = as_text(jr->front()[0]);
+    if (std::string why = sealed_seal_refusal(field, *pin, o ? &*o : nullptr); !why.empty()) return bad_request(why);
     // The caller may still sign this, with this key (roles, classes and keys may have changed).
     if (std::string why = may_sign(*c.caller, field, as_int(jr->front()[1])); !why.empty()) return forbidden(why);
     auto key = key_for(*c.caller, field, as_int(jr->front()[2]));

@@ -167,6 +167,12 @@ void Metrics::observe(std::string_view name, const Labels& labels, double second
   ++s.count;
 }
 
+void Metrics::remove(std::string_view name, const Labels& labels) {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->families.find(name);
+  if (it != impl_->families.end()) it->second.series.erase(labels);
+}
+
 void Metrics::describe(std::string_view name, std::string_view type, std::string_view help) {
   Type t;
   if (type == "counter") t = Type::counter;

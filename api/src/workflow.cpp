@@ -135,6 +135,16 @@ Result<BoundKey> App::Impl::key_for(const Caller& caller, const std::string& fie
   return make_error(Errc::forbidden, "key " + std::to_string(wanted) + (seal ? " is not the seal's" : " is not yours"));
 }
 
+std::string App::Impl::sealed_seal_refusal(const std::string& field, const Secret& pin, const json::object* body) const {
+  if (field != "con_dau" || !opts.seal_pin) return "";
+  bool confirm = false;
+  if (body)
+    if (auto it = body->find("confirm_pin_risk"); it != body->end() && it->value().is_bool()) confirm = it->value().as_bool();
+  if (pin.empty() && !confirm) return "";
+  return std::string("the seal's PIN is sealed on this appliance (seal.pin_file or seal.pin_credential): send no ") +
+         (pin.empty() ? "confirm_pin_risk" : "PIN") + " for the seal; only the sealed PIN is ever tried on its token";
+}
+
 std::string App::Impl::may_sign(const Caller& caller, const std::string& field, std::int64_t class_id) {
   if (field == "gvcn") {
     if (caller.role != Role::homeroom_teacher) return "only the class's homeroom teacher signs as giáo viên chủ nhiệm";
@@ -535,6 +545,7 @@ void App::Impl::add_workflow_routes() {
     if (std::string why = may_sign(*c.caller, field, class_id); !why.empty()) return forbidden(why);
     auto key = key_for(*c.caller, field, int_field(*o, "key_id"));
     if (!key) return from_error(key.error());
+    if (std::string why = sealed_seal_refusal(field, *pin, &*o); !why.empty()) return bad_request(why);
     if (pin->empty() && field == "con_dau" && opts.seal_pin) pin.reset();
     if (pin && pin->empty()) return bad_request("the token's PIN is required");
     Reservation held(*this, id);

@@ -1036,7 +1036,8 @@
         });
         resume.append(h('div', { class: 'card sign-card' }, h('h2', {}, 'Tiếp tục lượt ký'), form));
       }
-      if (j.state === 'paused' && mineToControl)
+      // A paused or failed job holds its records until it is resumed or cancelled (by its owner or the admin).
+      if ((j.state === 'paused' || j.state === 'failed') && mineToControl)
         controls.append(h('button', { type: 'button', id: 'job-cancel', class: 'danger', onclick: () => control(j.id, 'cancel') }, 'Hủy lượt ký'));
       fill(
         failures,

@@ -66,6 +66,24 @@ TEST(Metrics, ExactText) {
   EXPECT_EQ(m.render(), kSmallRegistryText);
 }
 
+TEST(Metrics, ARemovedSeriesIsGoneAndAnEmptyFamilyIsNotRendered) {
+  Metrics m;
+  m.describe("hocba_queue_depth", "gauge", "Records waiting in running batch jobs");
+  m.gauge_set("hocba_queue_depth", {{"job", "1"}}, 3);
+  m.gauge_set("hocba_queue_depth", {{"job", "2"}}, 5);
+  m.remove("hocba_queue_depth", {{"job", "1"}});
+  EXPECT_EQ(m.render(),
+            "# HELP hocba_queue_depth Records waiting in running batch jobs\n"
+            "# TYPE hocba_queue_depth gauge\n"
+            "hocba_queue_depth{job=\"2\"} 5\n");
+  m.remove("hocba_queue_depth", {{"job", "1"}});  // again: nothing happens
+  m.remove("hocba_no_such_metric", {{"job", "2"}});
+  m.remove("hocba_queue_depth", {{"job", "2"}});
+  EXPECT_EQ(m.render(), "");
+  m.gauge_set("hocba_queue_depth", {{"job", "3"}}, 1);  // the family keeps its type and help
+  EXPECT_NE(m.render().find("# HELP hocba_queue_depth Records waiting"), std::string::npos);
+}
+
 TEST(Metrics, SeriesOrderAndBucketEdges) {
   Metrics m;
   m.counter_add("b_total", {{"x", "2"}});

@@ -39,6 +39,9 @@ class Metrics {
   void gauge_add(std::string_view name, const Labels& labels, double v);
   // Records one observation (a duration in seconds) in a histogram with kDefaultBuckets.
   void observe(std::string_view name, const Labels& labels, double seconds);
+  // Removes one series (a batch job's, when the job ends), so that it is no longer rendered; nothing
+  // happens if it does not exist. A family left without series is not rendered either.
+  void remove(std::string_view name, const Labels& labels);
   // Sets the type ("counter", "gauge" or "histogram") and the help text of a family. Describing a
   // family again replaces the help text; the type must stay the same.
   void describe(std::string_view name, std::string_view type, std::string_view help);
