@@ -154,54 +154,93 @@ void App::Impl::add_routes() {
   add_web_routes();
 }
 
-HttpResponse App::Impl::dispatch(HttpRequest& req, std::string& route) {
-  auto parts = split_path(req.path);
-  bool path_matched = false;
+const Route* App::Impl::match(const std::string& method, const std::string& path, std::map<std::string, std::string>* params,
+                              bool* path_matched, std::string* pattern) const {
+  auto parts = split_path(path);
   for (auto& r : routes) {
     if (r.parts.size() != parts.size()) continue;
-    std::map<std::string, std::string> params;
-    bool match = true;
-    for (std::size_t i = 0; i < parts.size() && match; ++i) {
+    std::map<std::string, std::string> found;
+    bool ok = true;
+    for (std::size_t i = 0; i < parts.size() && ok; ++i) {
       const std::string& p = r.parts[i];
-      if (p.size() > 2 && p.front() == '{' && p.back() == '}') params[p.substr(1, p.size() - 2)] = parts[i];
-      else match = p == parts[i];
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}') found[p.substr(1, p.size() - 2)] = parts[i];
+      else ok = p == parts[i];
     }
-    if (!match) continue;
-    if (!path_matched) route = r.info.pattern;
-    path_matched = true;
-    if (r.info.method != req.method && !(r.info.method == "GET" && req.method == "HEAD")) continue;
-    req.params = std::move(params);
-    Ctx ctx{req, std::nullopt};
-    bool anonymous = std::find(r.info.roles.begin(), r.info.roles.end(), "anonymous") != r.info.roles.end();
-    // The CSC API answers in its own (OAuth-style) error format.
-    bool csc = req.path.rfind("/csc/", 0) == 0;
-    auto refuse = [&](int status, const char* code, const char* csc_code, const std::string& message) {
-      if (!csc) return HttpResponse::error(status, code, message);
-      return ok_json(json::object{{"error", csc_code}, {"error_description", message}}, status);
-    };
-    if (!anonymous) {
-      ctx.caller = authenticate(req);
-      if (!ctx.caller) {
-        HttpResponse res = refuse(401, "unauthenticated", "invalid_token", "log in first (session expired or missing)");
-        res.headers.emplace_back("WWW-Authenticate", "Bearer");
-        return res;
-      }
-      if (std::find(r.info.roles.begin(), r.info.roles.end(), role_name(ctx.caller->role)) == r.info.roles.end())
-        return refuse(403, "forbidden", "access_denied", std::string("a ") + role_name(ctx.caller->role) + " may not " + r.info.summary);
-      // State changes through a browser session must come from our own pages (SameSite=Strict
-      // cookies already stop most cross-site requests; this stops the rest).
-      if (req.method != "GET" && req.method != "HEAD" && req.header("authorization").empty()) {
-        std::string origin = req.header("origin");
-        if (!origin.empty() && origin != "https://" + req.header("host"))
-          return refuse(403, "forbidden", "access_denied", "cross-site request refused");
-      }
-    } else {
-      ctx.caller = authenticate(req);  // optional
-    }
-    return r.fn(ctx);
+    if (!ok) continue;
+    if (pattern && !*path_matched) *pattern = r.info.pattern;
+    if (path_matched) *path_matched = true;
+    if (r.info.method != method && !(r.info.method == "GET" && method == "HEAD")) continue;
+    if (params) *params = std::move(found);
+    return &r;
   }
-  if (path_matched) return HttpResponse::error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
-  return not_found("page " + req.path);
+  return nullptr;
+}
+
+std::size_t App::Impl::body_limit(const std::string& method, const std::string& path) const {
+  std::size_t json_limit = static_cast<std::size_t>(opts.cfg.server.max_json_kb) << 10;
+  bool any = false;
+  const Route* r = match(method, path, nullptr, &any, nullptr);
+  return r && r->info.max_body ? r->info.max_body : json_limit;
+}
+
+namespace {
+
+// "application/json", "application/json; charset=utf-8" (case-insensitive): yes.
+bool is_json_media_type(std::string ct) {
+  for (auto& ch : ct) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  auto semi = ct.find(';');
+  std::string type = ct.substr(0, semi);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.erase(type.begin());
+  return type == "application/json";
+}
+
+}  // namespace
+
+HttpResponse App::Impl::dispatch(HttpRequest& req, std::string& route) {
+  bool path_matched = false;
+  std::map<std::string, std::string> params;
+  const Route* r = match(req.method, req.path, &params, &path_matched, &route);
+  if (!r) {
+    if (path_matched) return HttpResponse::error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
+    return not_found("page " + req.path);
+  }
+  req.params = std::move(params);
+  Ctx ctx{req, std::nullopt};
+  bool anonymous = std::find(r->info.roles.begin(), r->info.roles.end(), "anonymous") != r->info.roles.end();
+  // The CSC API answers in its own (OAuth-style) error format.
+  bool csc = req.path.rfind("/csc/", 0) == 0;
+  auto refuse = [&](int status, const char* code, const char* csc_code, const std::string& message) {
+    if (!csc) return HttpResponse::error(status, code, message);
+    return ok_json(json::object{{"error", csc_code}, {"error_description", message}}, status);
+  };
+  bool changes = req.method != "GET" && req.method != "HEAD";
+  if (changes) {
+    // Bodies are JSON, said so: a cross-site HTML form (urlencoded, multipart, text/plain) cannot
+    // send that without the browser asking first, which we never allow.
+    if (!req.body.empty() && !is_json_media_type(req.header("content-type")))
+      return refuse(415, "unsupported_media_type", "invalid_request", "the request body must be JSON (Content-Type: application/json)");
+    // State changes through a browser (a session cookie, or logging in) must come from our own pages
+    // (SameSite=Strict cookies already stop most cross-site requests; this stops the rest).
+    if (req.header("authorization").empty()) {
+      std::string origin = req.header("origin");
+      if (!origin.empty() && origin != "https://" + req.header("host"))
+        return refuse(403, "forbidden", "access_denied", "cross-site request refused");
+    }
+  }
+  if (!anonymous) {
+    ctx.caller = authenticate(req);
+    if (!ctx.caller) {
+      HttpResponse res = refuse(401, "unauthenticated", "invalid_token", "log in first (session expired or missing)");
+      res.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return res;
+    }
+    if (std::find(r->info.roles.begin(), r->info.roles.end(), role_name(ctx.caller->role)) == r->info.roles.end())
+      return refuse(403, "forbidden", "access_denied", std::string("a ") + role_name(ctx.caller->role) + " may not " + r->info.summary);
+  } else {
+    ctx.caller = authenticate(req);  // optional
+  }
+  return r->fn(ctx);
 }
 
 // --- sessions ------------------------------------------------------------------------------------------
@@ -215,12 +254,17 @@ std::optional<Caller> App::Impl::caller_by_id(std::int64_t user_id) {
   return Caller{as_int(r[0]), as_text(r[1]), as_text(r[2]), *role, false};
 }
 
-std::optional<Caller> App::Impl::authenticate(const HttpRequest& req) {
-  std::string token;
+std::string session_token(const HttpRequest& req) {
   std::string auth = req.header("authorization");
+  std::string token;
   if (auth.size() > 7 && (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) token = auth.substr(7);
-  else token = req.cookie("hocba_session");
+  else if (auth.empty()) token = req.cookie("hocba_session");
   wipe(auth);  // it may be HTTP Basic, with a password (the CSC login)
+  return token;
+}
+
+std::optional<Caller> App::Impl::authenticate(const HttpRequest& req) {
+  std::string token = session_token(req);
   if (token.size() < 20 || token.size() > 200) return std::nullopt;
   auto rows = store.query("SELECT user_id FROM sessions WHERE token_hash = ? AND expires_unix > ?",
                           {sha256_hex(token), static_cast<std::int64_t>(std::time(nullptr))});
@@ -248,86 +292,102 @@ Result<std::string> App::Impl::new_session(const Caller& c, const std::string& a
   return token;
 }
 
+LoginThrottle::Limits App::Impl::throttle_limits(const config::Config& cfg) {
+  LoginThrottle::Limits l;
+  l.max_failures = static_cast<int>(cfg.auth.max_failures);
+  l.lockout = std::chrono::seconds(cfg.auth.lockout_s);
+  l.address_max_failures = static_cast<int>(cfg.auth.address_max_failures);
+  l.account_delay_max = std::chrono::seconds(cfg.auth.account_delay_max_s);
+  return l;
+}
+
+namespace {
+
+HttpResponse throttle_refusal(const LoginThrottle::Refusal& r, Metrics& metrics) {
+  std::string secs = std::to_string(r.retry_after.count());
+  HttpResponse res;
+  switch (r.kind) {
+    case LoginThrottle::Refusal::Kind::address:
+      metrics.counter_add("hocba_logins_total", {{"result", "throttled"}});
+      res = HttpResponse::error(429, "too_many_attempts", "too many failed logins from this address; try again in " + secs + " s");
+      break;
+    case LoginThrottle::Refusal::Kind::locked_out:
+      metrics.counter_add("hocba_logins_total", {{"result", "locked_out"}});
+      res = HttpResponse::error(429, "locked_out", "too many wrong passwords for this account from this address; try again in " +
+                                                       secs + " s");
+      break;
+    case LoginThrottle::Refusal::Kind::slow_down:
+      metrics.counter_add("hocba_logins_total", {{"result", "slowed_down"}});
+      res = HttpResponse::error(429, "slow_down", "many failed logins for this account; try again in " + secs + " s");
+      break;
+  }
+  res.headers.emplace_back("Retry-After", secs);
+  return res;
+}
+
+}  // namespace
+
 std::variant<Caller, HttpResponse> App::Impl::login(const std::string& username, const Secret& password, const std::string& totp,
                                                     const std::string& address, const std::string& via) {
-  using clock = std::chrono::steady_clock;
-  auto now = clock::now();
-  const auto& a = opts.cfg.auth;
-  {
-    std::lock_guard lk(auth_mu);
-    auto& addr = address_failures[address];
-    std::erase_if(addr.recent, [&](auto t) { return now - t > std::chrono::minutes(15); });
-    if (static_cast<long long>(addr.recent.size()) >= a.address_max_failures) {
-      metrics.counter_add("hocba_logins_total", {{"result", "throttled"}});
-      return HttpResponse::error(429, "too_many_attempts", "too many failed logins from this address; wait 15 minutes");
-    }
-    auto& f = account_failures[username];
-    if (f.locked_until > now || f.count + f.inflight >= a.max_failures) {
-      auto secs = std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(f.locked_until - now).count() + 1);
-      metrics.counter_add("hocba_logins_total", {{"result", "locked_out"}});
-      HttpResponse r = HttpResponse::error(429, "locked_out", "too many wrong passwords for this account; try again in " +
-                                                                   std::to_string(secs) + " s");
-      r.headers.emplace_back("Retry-After", std::to_string(secs));
-      return r;
-    }
-    ++f.inflight;
-  }
+  // Refused before any state is kept for it (the throttling maps are keyed by name).
+  if (username.size() > kMaxUsernameBytes) return bad_request("a username has at most 64 bytes");
+  if (password.size() > kMaxPasswordBytes) return bad_request("a password has at most 1024 bytes");
+  if (auto refusal = throttle.begin(username, address)) return throttle_refusal(*refusal, metrics);
   bool ok = store.check_password(username, password);
-  {
-    std::lock_guard lk(auth_mu);
-    --account_failures[username].inflight;
-  }
   std::optional<Caller> c;
-  std::string why = "wrong username or password";
   if (ok) {
-    auto rows = store.query("SELECT id, totp_secret, totp_last_step FROM users WHERE username = ?", {username});
+    auto rows = store.query("SELECT id, totp_secret FROM users WHERE username = ?", {username});
     if (rows && !rows->empty()) {
       const DbRow& r = rows->front();
       c = caller_by_id(as_int(r[0]));
       if (c && !is_null(r[1])) {
+        // The step is consumed in one statement: of two logins with the same code, one wins.
         auto step = totp_check(as_text(r[1]), totp, std::time(nullptr));
-        if (!step || *step <= as_int(r[2])) {
-          c.reset();
-          why = totp.empty() ? "this account needs its one-time code (TOTP)" : "wrong or already used one-time code";
-        } else {
-          std::int64_t user_id = as_int(r[0]);
-          std::int64_t used = *step;
-          (void)store.transaction([&](Tx& tx) -> Status {
-            if (auto e = tx.exec("UPDATE users SET totp_last_step = ? WHERE id = ?", {used, user_id}); !e) return e.error();
+        bool consumed = false;
+        if (step) {
+          std::int64_t user_id = as_int(r[0]), used = *step;
+          Status st = store.transaction([&](Tx& tx) -> Status {
+            if (auto e = tx.exec("UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+                                 {used, user_id, used});
+                !e)
+              return e.error();
+            consumed = tx.changes() == 1;
             return {};
           });
+          consumed = consumed && st.ok();
         }
+        if (!consumed) c.reset();
       }
     }
   }
+  throttle.end(username, address, c.has_value());
   if (!c) {
-    {
-      std::lock_guard lk(auth_mu);
-      address_failures[address].recent.push_back(now);
-      auto& f = account_failures[username];
-      if (++f.count >= a.max_failures) {
-        f.locked_until = now + std::chrono::seconds(a.lockout_s << std::min(f.lockouts, 10));
-        ++f.lockouts;
-        f.count = 0;
-      }
-    }
-    // An unknown name may be a password typed in the wrong box: the audit keeps only its hash.
+    // One answer for a wrong name, a wrong password and a wrong or missing one-time code: nothing is
+    // told about the password before the code is checked. An unknown name may be a password typed
+    // into the wrong box: neither the audit nor the log keeps anything derived from it.
     auto known = store.query("SELECT 1 FROM users WHERE username = ?", {username});
-    std::string who = known && !known->empty() ? username : "unknown:" + sha256_hex(username).substr(0, 16);
-    json::object d{{"username", who}, {"address", address}, {"via", via}, {"reason", why}};
+    std::string who = known && !known->empty() ? username : "(unknown user)";
+    json::object d{{"username", who}, {"address", address}, {"via", via}};
     (void)store.append_audit("anonymous", "login.fail", json::serialize(d));
     metrics.counter_add("hocba_logins_total", {{"result", "failed"}});
     spdlog::info("LOGIN_FAILED user={} address={} via={}", who, address, via);
-    return HttpResponse::error(401, "login_failed", why);
-  }
-  {
-    std::lock_guard lk(auth_mu);
-    account_failures.erase(username);
+    return HttpResponse::error(401, "login_failed", "wrong username, password or one-time code (TOTP)");
   }
   json::object d{{"address", address}, {"via", via}};
   (void)store.append_audit(c->actor(), "login", json::serialize(d));
   metrics.counter_add("hocba_logins_total", {{"result", "ok"}});
   return *c;
+}
+
+std::optional<HttpResponse> App::Impl::recheck_password(const Caller& caller, const Secret& password, const std::string& address) {
+  if (password.empty() || password.size() > kMaxPasswordBytes) return forbidden("the password is wrong");
+  if (auto refusal = throttle.begin(caller.username, address)) return throttle_refusal(*refusal, metrics);
+  bool ok = store.check_password(caller.username, password);
+  throttle.end(caller.username, address, ok);
+  if (ok) return std::nullopt;
+  (void)store.append_audit(caller.actor(), "password.recheck_fail", json::serialize(json::object{{"address", address}}));
+  spdlog::info("PASSWORD_RECHECK_FAILED user={} address={}", caller.username, address);
+  return forbidden("the password is wrong");
 }
 
 // --- accounts, keys, audit, health -------------------------------------------------------------------
@@ -369,9 +429,7 @@ void App::Impl::add_account_routes() {
   });
 
   add("POST", "/api/v1/auth/logout", kAllRoles, "log out", [this](Ctx& c) {
-    std::string token = c.req.cookie("hocba_session");
-    std::string auth = c.req.header("authorization");
-    if (auth.size() > 7) token = auth.substr(7);
+    std::string token = session_token(c.req);
     (void)store.transaction([&](Tx& tx) -> Status {
       if (auto r = tx.exec("DELETE FROM sessions WHERE token_hash = ?", {sha256_hex(token)}); !r) return r.error();
       if (auto a = tx.audit(c.caller->actor(), "logout"); !a) return a.error();
@@ -403,7 +461,8 @@ void App::Impl::add_account_routes() {
     if (!o) return bad_request("expected {\"old_password\", \"new_password\"}");
     Secret old_s = take_secret(*o, "old_password"), new_s = take_secret(*o, "new_password");
     if (new_s.size() < 8) return bad_request("the new password needs at least 8 characters");
-    if (!store.check_password(c.caller->username, old_s)) return forbidden("the old password is wrong");
+    if (new_s.size() > kMaxPasswordBytes) return bad_request("a password has at most 1024 bytes");
+    if (auto refused = recheck_password(*c.caller, old_s, c.req.remote_address)) return *refused;
     char hash[crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str(hash, new_s.c_str(), new_s.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
       return HttpResponse::error(500, "internal", "cannot hash the password");
@@ -419,7 +478,10 @@ void App::Impl::add_account_routes() {
 
   add("POST", "/api/v1/me/totp", kAllRoles, "turn on two-factor login (TOTP)", [this](Ctx& c) {
     auto o = parse_object(c.req.body);
-    if (!o) return bad_request("expected {} to get a secret, or {\"secret\", \"code\"} to confirm it");
+    if (!o) return bad_request("expected {\"password\"} to get a secret, or {\"password\", \"secret\", \"code\"} to confirm it");
+    // Two-factor login is set (or replaced) only by whoever knows the password, not by a stolen session.
+    Secret password = take_secret(*o, "password");
+    if (auto refused = recheck_password(*c.caller, password, c.req.remote_address)) return *refused;
     std::string secret = str_field(*o, "secret"), code = str_field(*o, "code");
     if (secret.empty()) {
       std::string s = totp_new_secret();
@@ -633,6 +695,8 @@ HttpResponse App::handle(HttpRequest& req) {
   spdlog::debug("HTTP_REQUEST method={} path={} status={} ms={:.1f}", req.method, req.path, res.status, secs * 1000);
   return res;
 }
+
+std::size_t App::body_limit(const std::string& method, const std::string& path) const { return impl_->body_limit(method, path); }
 
 std::vector<RouteInfo> App::routes() const {
   std::vector<RouteInfo> out;

@@ -17,6 +17,7 @@
 #include "hocba/hsm/hsm.h"
 #include "hocba/pdf/render.h"
 #include "hocba/signer/key.h"
+#include "throttle.h"
 
 namespace hocba::api {
 
@@ -75,16 +76,8 @@ struct App::Impl {
   std::mutex busy_mu;
   std::set<std::int64_t> busy_records;
 
-  // Login throttling (in memory): failures per account and per client address.
-  struct Failures {
-    int count = 0;
-    int inflight = 0;  // password checks under way (counted before the slow check, so a burst cannot race it)
-    int lockouts = 0;
-    std::chrono::steady_clock::time_point locked_until{};
-    std::vector<std::chrono::steady_clock::time_point> recent;  // per address: within 15 minutes
-  };
-  std::mutex auth_mu;
-  std::map<std::string, Failures> account_failures, address_failures;
+  // Login throttling (in memory, bounded): per (account, address), per account and per address.
+  LoginThrottle throttle;
 
   // CSC signature activation data: SAD -> what it allows.
   struct Sad {
@@ -108,7 +101,8 @@ struct App::Impl {
   std::int64_t job_threads = 0;  // started and not yet joined (the gauge hocba_job_threads)
 
   Impl(AppOptions o, Store& s, hsm::Hsm& h, signer::TimestampClient* t, Metrics& m)
-      : opts(std::move(o)), store(s), hsm(h), tsa(t), metrics(m) {}
+      : opts(std::move(o)), store(s), hsm(h), tsa(t), metrics(m), throttle(throttle_limits(opts.cfg)) {}
+  static LoginThrottle::Limits throttle_limits(const config::Config& cfg);
 
   // --- app.cpp -------------------------------------------------------------------------------------
   void add(std::string method, std::string pattern, std::vector<std::string> roles, std::string summary, RouteFn fn);
@@ -120,12 +114,20 @@ struct App::Impl {
   void add_web_routes();       // web.cpp
   // Sets `route` to the matched route's pattern (left as it is when no path matches).
   HttpResponse dispatch(HttpRequest& req, std::string& route);
+  // The route for `method` on `path` (null if none); `params` gets its path parameters, `path_matched`
+  // whether any route has this path, `pattern` the first such route's pattern. Each may be null.
+  const Route* match(const std::string& method, const std::string& path, std::map<std::string, std::string>* params,
+                     bool* path_matched, std::string* pattern) const;
+  std::size_t body_limit(const std::string& method, const std::string& path) const;
   std::optional<Caller> authenticate(const HttpRequest& req);
   std::optional<Caller> caller_by_id(std::int64_t user_id);
   // Checks a password (and TOTP code when the account has one) with throttling. On success returns
   // the caller; on failure an error response (401 or 429) and the failure is audited.
   std::variant<Caller, HttpResponse> login(const std::string& username, const Secret& password, const std::string& totp,
                                            const std::string& address, const std::string& via);
+  // Checks `caller`'s own password again (changing it, turning TOTP on) under the login throttling;
+  // an empty optional when it is right, else the refusal (403 or 429).
+  std::optional<HttpResponse> recheck_password(const Caller& caller, const Secret& password, const std::string& address);
   Result<std::string> new_session(const Caller& c, const std::string& address);  // the opaque token
 
   // --- workflow.cpp --------------------------------------------------------------------------------
@@ -192,7 +194,13 @@ struct App::Impl {
   json::object job_json(std::int64_t job_id);
 };
 
+constexpr std::size_t kMaxUsernameBytes = 64;
+constexpr std::size_t kMaxPasswordBytes = 1024;
+
 // Helpers shared by the route files.
+// The session token of a request: "Authorization: Bearer …", else (no Authorization header at all)
+// the hocba_session cookie; "" if none.
+std::string session_token(const HttpRequest& req);
 std::optional<json::object> parse_object(const std::string& body);
 std::string str_field(const json::object& o, std::string_view key);
 // Moves a secret (PIN, password) out of a parsed body and zeroes it there.

@@ -3,6 +3,7 @@
 // certificate if there is none, and serves the API until SIGTERM (docs/appliance.md).
 //
 //   hocbad [--config FILE] [--state-dir DIR] [--listen ADDR:PORT] [--check-config]
+#include <sys/resource.h>
 #include <signal.h>
 #include <sodium.h>
 #include <sys/socket.h>
@@ -133,6 +134,24 @@ std::string config_digest(const config::Config& c) {
   char hex[sizeof h * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, h, sizeof h);
   return hex;
+}
+
+// The connection cap the file descriptors allow: the soft RLIMIT_NOFILE is raised to the hard one, and
+// 256 descriptors are kept for the store, the records, the tokens and the logs.
+std::size_t connection_cap(std::size_t wanted) {
+  constexpr rlim_t kReserve = 256;
+  struct rlimit rl {};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return wanted;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlim_t before = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) rl.rlim_cur = before;
+  }
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= wanted + kReserve) return wanted;
+  std::size_t cap = rl.rlim_cur > kReserve + 8 ? static_cast<std::size_t>(rl.rlim_cur - kReserve) : 8;
+  spdlog::warn("SERVER_CONNECTIONS_CAPPED wanted={} cap={} nofile={} hint=raise_LimitNOFILE", wanted, cap,
+               static_cast<unsigned long long>(rl.rlim_cur));
+  return cap;
 }
 
 int run(int argc, char** argv) {
@@ -282,10 +301,14 @@ int run(int argc, char** argv) {
   so.key_path = tls->key_path;
   so.io_threads = static_cast<std::size_t>(std::min<long long>(cfg->server.threads, 4));
   so.handler_threads = static_cast<std::size_t>(cfg->server.threads) * 4;
-  so.max_body_bytes = static_cast<std::size_t>(cfg->server.max_body_mb) << 20;
+  so.max_body_bytes = static_cast<std::size_t>(cfg->server.max_json_kb) << 10;
+  so.body_limit = [&app](const std::string& method, const std::string& path) { return app.body_limit(method, path); };
   so.read_timeout = std::chrono::seconds(cfg->server.read_timeout_s);
   so.handshake_timeout = std::chrono::seconds(cfg->server.handshake_timeout_s);
-  so.idle_timeout = so.read_timeout;  // waiting for (the rest of) a request header
+  so.header_timeout = std::chrono::seconds(cfg->server.header_timeout_s);
+  so.idle_timeout = std::chrono::seconds(std::max<long long>(cfg->server.header_timeout_s, 30));
+  so.max_connections_per_address = static_cast<std::size_t>(cfg->server.max_connections_per_address);
+  so.max_connections = connection_cap(static_cast<std::size_t>(cfg->server.max_connections));
   api::Server server(so, [&app](api::HttpRequest& r) { return app.handle(r); });
   auto port = server.start();
   if (!port) {

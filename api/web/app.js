@@ -98,9 +98,11 @@
     integrity: 'Tệp học bạ không khớp với dữ liệu đã lưu. Hãy báo quản trị khôi phục từ bản sao lưu.',
     too_large: 'Dữ liệu quá lớn.',
     bad_pdf: 'Tệp PDF của học bạ bị hỏng.',
-    login_failed: 'Sai tên đăng nhập hoặc mật khẩu.',
-    too_many_attempts: 'Có quá nhiều lần đăng nhập sai từ máy này. Hãy chờ 15 phút rồi thử lại.',
-    locked_out: 'Tài khoản tạm khóa do nhập sai mật khẩu nhiều lần.',
+    login_failed: 'Sai tên đăng nhập, mật khẩu hoặc mã xác thực.',
+    too_many_attempts: 'Có quá nhiều lần đăng nhập sai từ máy này. Hãy chờ một lúc rồi thử lại.',
+    locked_out: 'Máy này tạm không đăng nhập được vào tài khoản này do nhập sai mật khẩu nhiều lần. Hãy chờ rồi thử lại.',
+    slow_down: 'Tài khoản này vừa bị thử mật khẩu sai nhiều lần. Hãy chờ vài giây rồi thử lại.',
+    unsupported_media_type: 'Yêu cầu không đúng định dạng.',
     method_not_allowed: 'Thao tác không được hỗ trợ.',
     network: 'Không kết nối được với máy chủ. Hãy kiểm tra mạng rồi thử lại.',
     io: 'Lỗi đọc ghi dữ liệu trên máy chủ.',
@@ -110,8 +112,6 @@
 
   // The server's English messages that say more than their code (jobs also give reason_code).
   const MESSAGE_RULES = [
-    [/one-time code \(TOTP\)/, 'totp_needed', 'Tài khoản này cần mã xác thực (TOTP) từ ứng dụng trên điện thoại.'],
-    [/wrong or already used one-time code/, 'totp_wrong', 'Mã xác thực không đúng hoặc đã được dùng. Hãy nhập mã mới.'],
     [/rejected the PIN|does not match token/, 'pin_incorrect'],
     [/already rejected by token/, 'pin_rejected_before'],
     [/without explicit confirmation/, 'pin_needs_confirm'],
@@ -433,8 +433,9 @@
     const user = h('input', { name: 'username', id: 'login-username', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false' });
     const pass = h('input', { name: 'password', id: 'login-password', type: 'password', autocomplete: 'current-password' });
     const totp = h('input', { name: 'totp', id: 'login-totp', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '8' });
-    const totpRow = field('Mã xác thực (TOTP)', totp, 'Mã 6 chữ số trong ứng dụng xác thực trên điện thoại.');
-    totpRow.hidden = true;
+    // Always shown: the server does not say whether an account needs a code before the password and
+    // the code are both right.
+    const totpRow = field('Mã xác thực (nếu có)', totp, 'Chỉ khi tài khoản đã bật xác thực hai lớp: mã 6 chữ số trong ứng dụng trên điện thoại.');
     const msg = h('div', { class: 'msgs' });
     if (state.notice) {
       msg.appendChild(messageBox(state.notice.kind, state.notice.text));
@@ -461,7 +462,7 @@
         return;
       }
       const body = { username: user.value.trim(), password: pass.value };
-      if (!totpRow.hidden && totp.value.trim()) body.totp = totp.value.trim();
+      if (totp.value.trim()) body.totp = totp.value.trim();
       button.disabled = true;
       try {
         await api('POST', '/auth/login', body);
@@ -470,15 +471,9 @@
         state.me = await api('GET', '/me');
         render();
       } catch (e) {
-        const x = explain(e);
-        if (x.code === 'totp_needed' || x.code === 'totp_wrong') {
-          totpRow.hidden = false;
-          totp.value = '';
-          totp.focus();
-        } else {
-          pass.value = '';
-          pass.focus();
-        }
+        pass.value = '';
+        totp.value = '';
+        pass.focus();
         msg.appendChild(errorBox(e));
       } finally {
         button.disabled = false;

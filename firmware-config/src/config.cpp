@@ -53,13 +53,27 @@ const std::vector<KeySpec>& keys() {
       {"server.host_names", KeyType::string_list, Strings{}, {}, 0, 0,
        "Names and addresses the self-signed certificate is made for (besides localhost and 127.0.0.1)", ""},
       {"server.threads", KeyType::integer, 4LL, {}, 1, 64, "Threads serving HTTPS requests", ""},
-      {"server.max_body_mb", KeyType::integer, 32LL, {}, 1, 1024, "Largest request body accepted, in MiB", ""},
+      {"server.max_body_mb", KeyType::integer, 32LL, {}, 1, 1024,
+       "Largest request body of a class import (the only large upload), in MiB", ""},
+      {"server.max_json_kb", KeyType::integer, 64LL, {}, 1, 16384,
+       "Largest request body of every other route, in KiB", ""},
+      {"server.max_connections", KeyType::integer, 512LL, {}, 8, 60000,
+       "Connections served at once; more wait in the kernel's queue (the unit's LimitNOFILE is sized for it)", ""},
+      {"server.max_connections_per_address", KeyType::integer, 64LL, {}, 1, 60000,
+       "Connections from one client address at once; more are closed at once", ""},
+      {"server.header_timeout_s", KeyType::integer, 10LL, {}, 1, 120,
+       "Seconds a client may take to send a request's header once connected or between requests", ""},
       {"server.read_timeout_s", KeyType::integer, 30LL, {}, 1, 600, "Seconds a client may take to send a request", ""},
-      {"server.handshake_timeout_s", KeyType::integer, 10LL, {}, 1, 120, "Seconds a client may take for the TLS handshake",
+      {"server.handshake_timeout_s", KeyType::integer, 5LL, {}, 1, 120, "Seconds a client may take for the TLS handshake",
        ""},
       {"server.session_hours", KeyType::integer, 12LL, {}, 1, 720, "Hours a login session lasts", ""},
-      {"auth.max_failures", KeyType::integer, 5LL, {}, 1, 100, "Wrong passwords in a row before an account is locked out", ""},
-      {"auth.lockout_s", KeyType::integer, 300LL, {}, 1, 86400, "Seconds an account stays locked out (doubling each time)",
+      {"auth.max_failures", KeyType::integer, 5LL, {}, 1, 100,
+       "Wrong passwords in a row for one account from one address before that address is locked out of it", ""},
+      {"auth.lockout_s", KeyType::integer, 300LL, {}, 1, 86400,
+       "Seconds an address stays locked out of an account (doubling each time, at most 24 hours)", ""},
+      {"auth.account_delay_max_s", KeyType::integer, 60LL, {}, 1, 600,
+       "Longest wait between login attempts on one account after many failures from anywhere (it never locks the owner "
+       "out for longer)",
        ""},
       {"auth.address_max_failures", KeyType::integer, 20LL, {}, 1, 10000,
        "Failed logins from one address within 15 minutes before it is refused", ""},
@@ -68,6 +82,12 @@ const std::vector<KeySpec>& keys() {
        "With no module set: create SoftHSM2 demo tokens and a test PKI in the state folder on first start", ""},
       {"workflow.steps", KeyType::string_list, Strings{"gvcn", "hieu_truong", "con_dau"}, {"gvcn", "hieu_truong", "con_dau"},
        0, 0, "Signatures a record needs, in order (homeroom teacher, principal, school seal)", ""},
+      {"csc.enabled", KeyType::boolean, true, {}, 0, 0,
+       "Serve the Cloud Signature Consortium API (/csc/v1, /csc/v2) for remote-signing clients", ""},
+      {"csc.roles", KeyType::string_list, Strings{"homeroom_teacher", "subject_teacher", "principal"},
+       {"principal", "homeroom_teacher", "subject_teacher"}, 0, 0, "Roles that may sign with their own keys through the CSC API", ""},
+      {"csc.allow_seal", KeyType::boolean, false, {}, 0, 0,
+       "The school seal may be used through the CSC API (by a principal, always with the seal's PIN, never a sealed one)", ""},
       {"seal.pin_file", KeyType::path, {}, {}, 0, 0, "A sealed PIN for the school seal's token, read from this file", ""},
       {"seal.pin_credential", KeyType::string, {}, {}, 0, 0,
        "A sealed PIN for the seal's token from this systemd credential ($CREDENTIALS_DIRECTORY/NAME)", ""},
@@ -114,12 +134,20 @@ bool set(Config& c, std::string_view k, const Value& v) {
   else if (k == "server.host_names") c.server.host_names = std::get<Strings>(v);
   else if (k == "server.threads") c.server.threads = num();
   else if (k == "server.max_body_mb") c.server.max_body_mb = num();
+  else if (k == "server.max_json_kb") c.server.max_json_kb = num();
+  else if (k == "server.max_connections") c.server.max_connections = num();
+  else if (k == "server.max_connections_per_address") c.server.max_connections_per_address = num();
+  else if (k == "server.header_timeout_s") c.server.header_timeout_s = num();
   else if (k == "server.read_timeout_s") c.server.read_timeout_s = num();
   else if (k == "server.handshake_timeout_s") c.server.handshake_timeout_s = num();
   else if (k == "server.session_hours") c.server.session_hours = num();
   else if (k == "auth.max_failures") c.auth.max_failures = num();
   else if (k == "auth.lockout_s") c.auth.lockout_s = num();
   else if (k == "auth.address_max_failures") c.auth.address_max_failures = num();
+  else if (k == "auth.account_delay_max_s") c.auth.account_delay_max_s = num();
+  else if (k == "csc.enabled") c.csc.enabled = std::get<bool>(v);
+  else if (k == "csc.roles") c.csc.roles = std::get<Strings>(v);
+  else if (k == "csc.allow_seal") c.csc.allow_seal = std::get<bool>(v);
   else if (k == "hsm.modules") c.hsm.modules = std::get<Strings>(v);
   else if (k == "hsm.demo_tokens") c.hsm.demo_tokens = std::get<bool>(v);
   else if (k == "workflow.steps") c.workflow.steps = std::get<Strings>(v);
@@ -385,12 +413,20 @@ Value get(const Config& c, std::string_view k) {
   if (k == "server.host_names") return c.server.host_names;
   if (k == "server.threads") return c.server.threads;
   if (k == "server.max_body_mb") return c.server.max_body_mb;
+  if (k == "server.max_json_kb") return c.server.max_json_kb;
+  if (k == "server.max_connections") return c.server.max_connections;
+  if (k == "server.max_connections_per_address") return c.server.max_connections_per_address;
+  if (k == "server.header_timeout_s") return c.server.header_timeout_s;
   if (k == "server.read_timeout_s") return c.server.read_timeout_s;
   if (k == "server.handshake_timeout_s") return c.server.handshake_timeout_s;
   if (k == "server.session_hours") return c.server.session_hours;
   if (k == "auth.max_failures") return c.auth.max_failures;
   if (k == "auth.lockout_s") return c.auth.lockout_s;
   if (k == "auth.address_max_failures") return c.auth.address_max_failures;
+  if (k == "auth.account_delay_max_s") return c.auth.account_delay_max_s;
+  if (k == "csc.enabled") return c.csc.enabled;
+  if (k == "csc.roles") return c.csc.roles;
+  if (k == "csc.allow_seal") return c.csc.allow_seal;
   if (k == "hsm.modules") return c.hsm.modules;
   if (k == "hsm.demo_tokens") return c.hsm.demo_tokens;
   if (k == "workflow.steps") return c.workflow.steps;

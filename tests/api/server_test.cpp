@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -86,6 +87,7 @@ TEST(Server, ClosesAClientThatStopsSendingAfterTheReadTimeout) {
   api::ServerOptions o;
   o.read_timeout = std::chrono::seconds(1);
   o.idle_timeout = std::chrono::seconds(1);
+  o.header_timeout = std::chrono::seconds(1);
   o.handshake_timeout = std::chrono::seconds(1);
   Fixture f(o);
   // A client that connects and never says anything (not even a TLS hello).
@@ -126,6 +128,84 @@ TEST(Server, StopLetsTheRequestBeingHandledFinish) {
   EXPECT_EQ(out, "finished");
   // Nothing listens any more.
   EXPECT_NE(f.curl(f.base + "/x").find("Failed to connect"), std::string::npos);
+}
+
+// A TCP connection from `source` that never says anything (not even a TLS hello); -1 on failure.
+int idle_connection(int port, const char* source = "127.0.0.1") {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  inet_pton(AF_INET, source, &src.sin_addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int port_of(const Fixture& f) { return std::stoi(f.base.substr(f.base.rfind(':') + 1)); }
+
+TEST(Server, EachRouteHasItsOwnBodyLimitKnownBeforeTheBody) {
+  if (!have_tool("curl")) GTEST_SKIP() << "curl is needed";
+  api::ServerOptions o;
+  o.body_limit = [](const std::string&, const std::string& path) -> std::size_t { return path == "/import" ? 100000 : 100; };
+  Fixture f(o);
+  write_text(f.dir.file("body"), std::string(5000, 'x'));
+  auto post = [&](const std::string& path, const std::string& more = "") {
+    return f.curl("-o /dev/null -w '%{http_code}' " + more + " --data-binary @" + f.dir.file("body") + " " + f.base + path);
+  };
+  EXPECT_EQ(post("/small"), "413");
+  EXPECT_EQ(post("/small", "-H 'Transfer-Encoding: chunked'"), "413");
+  EXPECT_EQ(post("/small?x=/import"), "413");  // the path decides, not the query
+  EXPECT_EQ(post("/import"), "200");
+  EXPECT_EQ(post("/import", "-H 'Transfer-Encoding: chunked'"), "200");
+  EXPECT_EQ(f.handled.load(), 2);
+}
+
+TEST(Server, ConnectionsFromOneAddressAreCappedAndOthersServed) {
+  if (!have_tool("curl")) GTEST_SKIP() << "curl is needed";
+  api::ServerOptions o;
+  o.max_connections_per_address = 4;
+  Fixture f(o);
+  std::vector<int> fds;
+  for (int i = 0; i < 12; ++i) fds.push_back(idle_connection(port_of(f), "127.0.0.2"));
+  if (std::count(fds.begin(), fds.end(), -1) > 0) {
+    for (int fd : fds) ::close(fd);
+    GTEST_SKIP() << "cannot connect from 127.0.0.2";
+  }
+  for (int i = 0; i < 50 && f.server->stats().refused_per_address < 8; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(f.server->stats().refused_per_address, 8u);
+  EXPECT_EQ(f.server->stats().connections, 4u);
+  // Another address is served at once.
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(f.curl(f.base + "/x"), "GET /x 0");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.0);
+  for (int fd : fds) ::close(fd);
+}
+
+TEST(Server, AtTheTotalCapTheOldestIdleConnectionMakesRoom) {
+  if (!have_tool("curl")) GTEST_SKIP() << "curl is needed";
+  api::ServerOptions o;
+  o.max_connections = 8;
+  o.handshake_timeout = std::chrono::seconds(30);  // they would hold their slots for 30 s
+  Fixture f(o);
+  std::vector<int> fds;
+  for (int i = 0; i < 8; ++i) fds.push_back(idle_connection(port_of(f)));
+  for (int i = 0; i < 50 && f.server->stats().connections < 8; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(f.curl(f.base + "/x"), "GET /x 0");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.0);
+  EXPECT_GE(f.server->stats().evicted_idle, 1u);
+  EXPECT_LE(f.server->stats().connections, 8u);
+  for (int fd : fds) ::close(fd);
 }
 
 }  // namespace

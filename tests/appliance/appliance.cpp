@@ -54,9 +54,9 @@ std::string Appliance::pin(const std::string& token) const {
 std::string Appliance::url(const std::string& path) const { return "https://127.0.0.1:" + std::to_string(port()) + path; }
 
 void Appliance::start() {
-  std::vector<std::string> argv;
+  std::vector<std::string> argv = opts_.wrapper;
   if (opts_.own_demo_tokens || !opts_.extra_env.empty()) {
-    argv = {"/usr/bin/env"};
+    argv.push_back("/usr/bin/env");
     if (opts_.own_demo_tokens) argv.push_back("-u"), argv.push_back("SOFTHSM2_CONF");
     for (auto& e : opts_.extra_env) argv.push_back(e);
   }

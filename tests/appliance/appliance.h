@@ -17,6 +17,7 @@ struct ApplianceOptions {
   std::string config_toml;          // written to STATE/../hocbad.toml and passed with --config when not empty
   bool own_demo_tokens = false;     // true: hocbad provisions its demo tokens itself (SOFTHSM2_CONF unset)
   std::vector<std::string> extra_env;  // NAME=VALUE for hocbad
+  std::vector<std::string> wrapper;    // put before hocbad's command line, e.g. {"prlimit", "--nofile=1024", "--"}
 };
 
 // The routes of an App built in-process (no token module, default configuration): the same table
@@ -34,6 +35,7 @@ class Appliance {
   std::string pin(const std::string& token) const;       // its content
   int port() const { return server_ ? server_->port() : 0; }
   std::string url(const std::string& path) const;
+  std::string log_path() const { return tmp_.file("hocbad.log"); }  // hocbad's stdout and stderr
 
   void start();               // (again, after stop/kill)
   int stop(int timeout_s = 60);  // SIGTERM; the exit status

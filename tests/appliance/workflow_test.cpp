@@ -445,11 +445,15 @@ TEST(Appliance, SessionsAreHttpOnlySecureStrictCookiesAndTotpIsOptional) {
   EXPECT_EQ(a.call("POST", "/api/v1/auth/logout", "", "", {{"Cookie", c}, {"Origin", "https://evil.example"}}).status, 403);
 
   // TOTP: ask for a secret, confirm it with a code, then logins need a fresh code.
-  auto secret = std::string(a.json("POST", "/api/v1/me/totp", token, "{}").at("secret").as_string());
+  // (Each step needs the account's password.)
+  auto secret = std::string(a.json("POST", "/api/v1/me/totp", token, "{\"password\":\"password-ht\"}").at("secret").as_string());
   std::int64_t now = std::time(nullptr);
-  EXPECT_EQ(a.call("POST", "/api/v1/me/totp", token, json::serialize(json::object{{"secret", secret}, {"code", "000000"}})).status, 400);
+  EXPECT_EQ(a.call("POST", "/api/v1/me/totp", token,
+                   json::serialize(json::object{{"password", "password-ht"}, {"secret", secret}, {"code", "000000"}})).status,
+            400);
   ASSERT_EQ(a.call("POST", "/api/v1/me/totp", token,
-                   json::serialize(json::object{{"secret", secret}, {"code", api::totp_code(secret, now - 30)}})).status,
+                   json::serialize(json::object{{"password", "password-ht"}, {"secret", secret}, {"code", api::totp_code(secret, now - 30)}}))
+                .status,
             200);
   r = a.call("POST", "/api/v1/auth/login", "", "{\"username\":\"ht\",\"password\":\"password-ht\"}");
   EXPECT_EQ(r.status, 401);

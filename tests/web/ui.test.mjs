@@ -394,7 +394,7 @@ try {
     await uiLogin(tp, 'gvcn.3a', 'not-the-password');
     await tp.waitForSelector('#login-form .msg.error');
     const text = await tp.textContent('#login-form .msg.error');
-    assert(text.includes('Sai tên đăng nhập hoặc mật khẩu.'), `message: ${text}`);
+    assert(text.includes('Sai tên đăng nhập, mật khẩu hoặc mã xác thực.'), `message: ${text}`);
     equal(await tp.inputValue('#login-password'), '', 'the password field is cleared');
     await checkVietnamese(tp, 'login');
     await fitsPhone(tp, 'login');

@@ -38,6 +38,7 @@ struct RouteInfo {
   std::string pattern;  // "/api/v1/records/{id}/sign"
   std::vector<std::string> roles;  // roles allowed; "anonymous" when no login is needed
   std::string summary;
+  std::size_t max_body = 0;  // largest body in bytes; 0: server.max_json_kb
 };
 
 class App {
@@ -57,6 +58,10 @@ class App {
   void stop();
 
   std::vector<RouteInfo> routes() const;
+  // The largest body accepted for `method` on `path` (decoded, without the query): the route's own
+  // limit (the class import: server.max_body_mb), else server.max_json_kb. The listener asks it once
+  // the header is read, before any of the body.
+  std::size_t body_limit(const std::string& method, const std::string& path) const;
 
  private:
   struct Impl;

@@ -5,6 +5,7 @@
 #pragma once
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,12 +19,28 @@ struct ServerOptions {
   std::string cert_path, key_path;        // PEM
   std::size_t io_threads = 2;             // reading and writing
   std::size_t handler_threads = 16;       // running handlers (they may wait for a token)
-  std::size_t max_body_bytes = std::size_t(32) << 20;
+  std::size_t max_body_bytes = std::size_t(32) << 20;  // when body_limit is not set
+  // The largest body for a request, asked once its header is read (method, decoded path).
+  std::function<std::size_t(const std::string& method, const std::string& path)> body_limit;
   std::size_t max_header_bytes = 16 * 1024;
-  std::chrono::seconds handshake_timeout{10};
-  std::chrono::seconds read_timeout{30};   // for a whole request, once its first byte came
-  std::chrono::seconds idle_timeout{60};   // keep-alive: between requests
+  // Connections at once. At the cap, the oldest connection that has not started a request yet is
+  // closed to make room; when every one is busy, new ones wait in the kernel's queue.
+  std::size_t max_connections = 512;
+  std::size_t max_connections_per_address = 64;  // more from one address are closed at once
+  std::chrono::seconds handshake_timeout{5};
+  std::chrono::seconds header_timeout{10};  // a new connection's first request header
+  std::chrono::seconds read_timeout{30};    // the rest of a request, once its header came
+  std::chrono::seconds idle_timeout{30};    // keep-alive: between requests
   std::chrono::seconds write_timeout{120};
+  std::chrono::seconds log_interval{10};    // refused connections and accept errors: one log line per interval
+};
+
+// What the listener counts (for tests and /metrics).
+struct ServerStats {
+  std::size_t connections = 0;               // open now
+  std::size_t refused_per_address = 0;       // closed at once: over the per-address cap
+  std::size_t evicted_idle = 0;              // closed to make room at the total cap
+  std::size_t accept_errors = 0;
 };
 
 class Server {
@@ -40,6 +57,7 @@ class Server {
   // "Connection: close"), closes idle connections, and joins every thread. Idempotent.
   void stop();
   int port() const;
+  ServerStats stats() const;
 
  private:
   struct Impl;

@@ -61,7 +61,11 @@ struct Config {
     std::optional<std::string> tls_cert, tls_key;  // default: state_dir/tls/{cert,key}.pem
     std::vector<std::string> host_names; // put in the self-signed certificate
     long long threads = 0;
-    long long max_body_mb = 0;
+    long long max_body_mb = 0;           // class import
+    long long max_json_kb = 0;           // every other route
+    long long max_connections = 0;
+    long long max_connections_per_address = 0;
+    long long header_timeout_s = 0;
     long long read_timeout_s = 0;
     long long handshake_timeout_s = 0;
     long long session_hours = 0;
@@ -70,6 +74,7 @@ struct Config {
     long long max_failures = 0;          // per account, before a lock-out
     long long lockout_s = 0;
     long long address_max_failures = 0;  // per client address, in 15 minutes
+    long long account_delay_max_s = 0;   // per account, across addresses: the longest slow-down
   } auth;
   struct HsmKeys {
     std::vector<std::string> modules;    // PKCS#11 modules; empty: SoftHSM2
@@ -78,6 +83,11 @@ struct Config {
   struct Workflow {
     std::vector<std::string> steps;      // signature fields in signing order
   } workflow;
+  struct Csc {
+    bool enabled = true;
+    std::vector<std::string> roles;      // roles that may use the CSC API with their own keys
+    bool allow_seal = false;             // the seal through CSC (principal, with its PIN only)
+  } csc;
   struct Seal {
     std::optional<std::string> pin_file;        // a sealed PIN for the seal token (file)
     std::optional<std::string> pin_credential;  // ... or a systemd credential's name
