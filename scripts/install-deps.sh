@@ -48,12 +48,13 @@ fi
 install libssl-dev openssl libp11-dev libp11-kit-dev libpodofo-dev libspdlog-dev libsodium-dev \
         libtomlplusplus-dev libsqlite3-dev libgtest-dev libgmock-dev libfontconfig-dev libfreetype-dev \
         softhsm2 opensc poppler-utils qpdf fonts-liberation2 ca-certificates \
-        libgs-common python3-asn1crypto python3-yaml systemd sqlite3 curl oathtool python3-prometheus-client
+        libgs-common python3-asn1crypto python3-yaml systemd sqlite3 curl oathtool python3-prometheus-client wrk
 # libgs-common: the sRGB ICC profile of rendered records' PDF/A OutputIntent;
 # python3-asn1crypto: tests/tools/check_pades_cms.py, an independent strict reading of our CMS;
 # python3-yaml: the OpenAPI document check (tests/appliance/openapi_test.cpp); oathtool and
 # python3-prometheus-client: independent checks of our TOTP codes and /metrics text;
-# systemd: systemd-analyze and systemd-sysusers check the unit files (tests/systemd); sqlite3: backups
+# systemd: systemd-analyze and systemd-sysusers check the unit files (tests/systemd); sqlite3: backups;
+# wrk: bench/hocbad-load.sh (hocbad under 200 connections)
 
 # The fuzz targets (fuzz/, scripts/fuzz.sh, run briefly by scripts/test.sh): clang 14, and libFuzzer with
 # the ASan/UBSan runtimes (libclang_rt.fuzzer-x86_64.a), which Debian 12 ships in libclang-rt-14-dev.
