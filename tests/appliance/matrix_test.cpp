@@ -197,7 +197,9 @@ Call make_call(World& w, const api::RouteInfo& route, const std::string& caller)
   else if (key == "POST /api/v1/me/password") {
     c.body = json::serialize(json::object{{"old_password", "password-" + user}, {"new_password", "password-" + user}});
     c.fresh_token = true;  // a new password ends every session of the account
-  } else if (key == "POST /api/v1/users")
+  } else if (key == "POST /api/v1/me/totp")
+    c.body = json::serialize(json::object{{"password", "password-" + user}});  // the first step: a new secret
+  else if (key == "POST /api/v1/users")
     c.body = R"({"username":"new.user","display_name":"Người mới","role":"viewer","password":"password-new.user"})";
   else if (key == "PATCH /api/v1/users/{id}") c.body = R"({"display_name":"Tài khoản dự phòng"})";
   else if (key == "POST /api/v1/keys") c.body = R"({"uri":"pkcs11:token=CON-DAU;object=con-dau-p384","username":"spare"})";
