@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <ctime>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "test_env.h"
 
@@ -298,4 +300,130 @@ TEST_F(TsaCli, ConfigFileGivesTheTsaAndItsTimeouts) {
   ASSERT_EQ(f.status, 0) << f.out;
   EXPECT_NE(f.out.find("PAdES B-T"), std::string::npos) << f.out;
   EXPECT_FALSE(exists(out + ".pending"));
+}
+
+// ---- Faults: a full disk, a TSA that hangs or answers garbage. Each is one clear line, and nothing
+// is lost: IN is unchanged, OUT is either complete or absent (no temporary file), and a signature
+// made before the failure is kept in OUT.pending until `hocba finish` completes it.
+
+namespace {
+
+// The entries of a folder (names), but the tmpfs filler.
+std::vector<std::string> listing(const std::string& dir) {
+  std::vector<std::string> out;
+  for (auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().filename() != ".filler") out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_F(TsaCli, ASignedPdfThatDoesNotFitOnTheDiskIsOneLineAndLeavesNothing) {
+  std::string why;
+  auto fs = test::TmpFs::mount(dir_.file("disk"), 512, &why);
+  if (!fs) GTEST_SKIP() << why;
+  std::string in = fs->file("in.pdf"), out = fs->file("o.pdf");
+  std::filesystem::copy_file(cairo(), in);
+  std::string before = sha256_hex(test::read_text(in));
+  fs->fill(4096);  // the signed PDF (the input, ~20 KiB of signature room) cannot fit
+  auto r = hocba("sign --in " + q(in) + " --out " + q(out) + teacher());
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_EQ(count(r.out, "\n"), 1) << "one line: " << r.out;
+  EXPECT_EQ(r.out.rfind("hocba: cannot write " + out + ": No space left on device", 0), 0u) << r.out;
+  EXPECT_EQ(listing(fs->path()), std::vector<std::string>{"in.pdf"}) << "no OUT, no temporary file";
+  EXPECT_EQ(sha256_hex(test::read_text(in)), before);
+
+  // With room again the same command signs.
+  fs->unfill();
+  auto ok = hocba("sign --in " + q(in) + " --out " + q(out) + teacher());
+  ASSERT_EQ(ok.status, 0) << ok.out;
+  EXPECT_EQ(hocba("verify " + q(out) + " --trust " + q(root())).status, 0);
+  EXPECT_EQ(sha256_hex(test::read_text(in)), before);
+}
+
+TEST_F(TsaCli, FinishingOntoAFullDiskKeepsThePendingSignature) {
+  std::string why;
+  auto fs = test::TmpFs::mount(dir_.file("disk"), 512, &why);
+  if (!fs) GTEST_SKIP() << why;
+  std::string down = "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
+  std::string out = dir_.file("o.pdf"), pending = out + ".pending";
+  ASSERT_EQ(hocba("sign --tsa " + down + " --tsa-retries 0 --in " + q(cairo()) + " --out " + q(out) + teacher()).status, 1);
+  ASSERT_TRUE(exists(pending));
+  std::string kept = test::read_text(pending);
+
+  auto tsa = start_tsa();
+  std::string full_out = fs->file("o.pdf");
+  fs->fill(4096);
+  auto f = hocba("finish " + q(pending) + " --out " + q(full_out) + " --tsa " + tsa->url());
+  EXPECT_EQ(f.status, 1) << f.out;
+  EXPECT_EQ(count(f.out, "\n"), 1) << f.out;
+  EXPECT_NE(f.out.find("cannot write " + full_out + ": No space left on device"), std::string::npos) << f.out;
+  EXPECT_TRUE(listing(fs->path()).empty());
+  ASSERT_TRUE(exists(pending)) << "the signature is not lost";
+  EXPECT_EQ(test::read_text(pending), kept);
+
+  fs->unfill();
+  auto g = hocba("finish " + q(pending) + " --out " + q(full_out) + " --tsa " + tsa->url());
+  ASSERT_EQ(g.status, 0) << g.out;
+  EXPECT_FALSE(exists(pending));
+  auto v = hocba("verify " + q(full_out) + " --trust " + q(root()) + " --json");
+  EXPECT_EQ(v.status, 0) << v.out;
+  EXPECT_NE(v.out.find("\"level\":\"B-T\""), std::string::npos) << v.out;
+}
+
+TEST_F(TsaCli, AHangingTsaTimesOutAndTheSignatureIsKept) {
+  auto hung = start_tsa({"--hang"});
+  std::string out = dir_.file("o.pdf"), pending = out + ".pending";
+  auto t0 = Clock::now();
+  auto r = hocba("sign --tsa " + hung->url() + " --tsa-timeout 2 --tsa-retries 1 --in " + q(cairo()) + " --out " + q(out) + teacher());
+  auto took = Clock::now() - t0;
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_EQ(count(r.out, "\n"), 1) << r.out;
+  EXPECT_EQ(r.out.rfind("hocba: the timestamp authority at " + hung->url() + " did not answer within 2 s (2 tries)", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("the signature is kept in " + pending), std::string::npos) << r.out;
+  EXPECT_GE(took, std::chrono::seconds(4)) << "each try waited its 2 s";
+  EXPECT_LT(took, std::chrono::seconds(9)) << "2 tries of 2 s and 0.5 s of backoff, not a wait for ever";
+  EXPECT_FALSE(exists(out));
+  ASSERT_TRUE(exists(pending));
+  std::string log = test::read_text(dir_.file("tsa.log"));
+  EXPECT_EQ(count(log, ": hanging"), 2) << log;
+
+  auto tsa = start_tsa();
+  auto f = hocba("finish " + q(pending) + " --out " + q(out) + " --tsa " + tsa->url());
+  ASSERT_EQ(f.status, 0) << f.out;
+  auto v = hocba("verify " + q(out) + " --trust " + q(root()) + " --json");
+  EXPECT_EQ(v.status, 0) << v.out;
+  EXPECT_NE(v.out.find("\"level\":\"B-T\""), std::string::npos) << v.out;
+}
+
+TEST_F(TsaCli, ATsaAnsweringGarbageIsAClearErrorAndTheSignatureIsKept) {
+  struct Case {
+    const char* mode;
+    const char* says;  // in the one line, after the URL
+  } cases[] = {{"random", "gave no timestamp (1 try): HTTP exchange with 127.0.0.1:"},
+               {"html", "gave no usable timestamp (1 try): the answer is not an RFC 3161 TimeStampResp"},
+               {"truncated", "gave no usable timestamp (1 try): the answer is not an RFC 3161 TimeStampResp"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.mode);
+    auto bad = start_tsa({"--garbage", c.mode});
+    std::string out = dir_.file(std::string(c.mode) + ".pdf"), pending = out + ".pending";
+    auto t0 = Clock::now();
+    auto r = hocba("sign --tsa " + bad->url() + " --tsa-timeout 5 --tsa-retries 0 --in " + q(cairo()) + " --out " + q(out) + teacher());
+    EXPECT_LT(Clock::now() - t0, std::chrono::seconds(5)) << "garbage is refused at once, not waited on";
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_EQ(count(r.out, "\n"), 1) << r.out;
+    EXPECT_EQ(r.out.rfind("hocba: the timestamp authority at " + bad->url() + " " + c.says, 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("the signature is kept in " + pending), std::string::npos) << r.out;
+    EXPECT_FALSE(exists(out));
+    EXPECT_TRUE(exists(pending));
+  }
+  // Each kept signature is finished with a working TSA.
+  auto tsa = start_tsa();
+  for (const auto& c : cases) {
+    std::string out = dir_.file(std::string(c.mode) + ".pdf");
+    auto f = hocba("finish " + q(out + ".pending") + " --out " + q(out) + " --tsa " + tsa->url());
+    EXPECT_EQ(f.status, 0) << c.mode << ": " << f.out;
+    EXPECT_EQ(hocba("verify " + q(out) + " --trust " + q(root())).status, 0) << c.mode;
+  }
 }

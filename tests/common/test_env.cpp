@@ -6,11 +6,16 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include <cstdio>
@@ -199,6 +204,73 @@ std::string read_text(const std::string& path) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+std::unique_ptr<TmpFs> TmpFs::mount(const std::string& mount_point, std::size_t size_kib, std::string* why) {
+  std::unique_ptr<TmpFs> t(new TmpFs());
+  t->path_ = mount_point;
+  if (::mkdir(mount_point.c_str(), 0700) == 0) {
+    t->made_dir_ = true;
+  } else if (errno != EEXIST) {
+    if (why) *why = "cannot create " + mount_point + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  std::string opts = "size=" + std::to_string(size_kib) + "k,mode=0700";
+  if (::mount("tmpfs", mount_point.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) != 0) {
+    if (why) *why = "cannot mount a tmpfs on " + mount_point + " (" + std::strerror(errno) + "): run the test as root to check a full disk";
+    if (t->made_dir_) ::rmdir(mount_point.c_str());
+    t->made_dir_ = false;
+    t->path_.clear();
+    return nullptr;
+  }
+  return t;
+}
+
+TmpFs::~TmpFs() {
+  if (path_.empty()) return;
+  ::umount2(path_.c_str(), MNT_DETACH);
+  if (made_dir_) ::rmdir(path_.c_str());
+}
+
+std::size_t TmpFs::free_bytes() const {
+  struct statvfs v{};
+  if (::statvfs(path_.c_str(), &v) != 0) return 0;
+  return static_cast<std::size_t>(v.f_bavail) * v.f_frsize;
+}
+
+void TmpFs::fill(std::size_t leave_bytes) {
+  std::string filler = file(".filler");
+  int fd = ::open(filler.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot create " + filler + ": " + std::strerror(errno));
+  std::vector<char> chunk(4096, 'x');
+  off_t written = 0;
+  for (;;) {
+    ssize_t n = ::write(fd, chunk.data(), chunk.size());
+    if (n > 0) {
+      written += n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != ENOSPC) {
+      int e = errno;
+      ::close(fd);
+      throw std::runtime_error("cannot fill " + path_ + ": " + std::strerror(e));
+    }
+    break;  // full
+  }
+  off_t keep = written > static_cast<off_t>(leave_bytes) ? written - static_cast<off_t>(leave_bytes) : 0;
+  keep -= keep % 4096;
+  if (::ftruncate(fd, keep) != 0) {
+    int e = errno;
+    ::close(fd);
+    throw std::runtime_error("cannot shrink " + filler + ": " + std::strerror(e));
+  }
+  ::close(fd);
+}
+
+void TmpFs::unfill() {
+  if (::unlink(file(".filler").c_str()) != 0 && errno != ENOENT)
+    throw std::runtime_error("cannot remove the filler of " + path_ + ": " + std::strerror(errno));
 }
 
 }  // namespace hocba::test

@@ -2,6 +2,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -76,5 +77,29 @@ void make_tsa_certificate(const std::string& prefix, const std::string& ca_pem, 
 int closed_port();
 void write_text(const std::string& path, const std::string& text);
 std::string read_text(const std::string& path);
+
+// A small tmpfs mounted on `mount_point` (created if missing) for disk-full tests: mount(2) needs
+// root (CAP_SYS_ADMIN). mount() returns nullptr and the reason in `why` when it is not permitted,
+// for GTEST_SKIP. The destructor unmounts it (lazily, should a process still hold a file) and
+// removes the folder if it created it.
+class TmpFs {
+ public:
+  static std::unique_ptr<TmpFs> mount(const std::string& mount_point, std::size_t size_kib, std::string* why);
+  ~TmpFs();
+  TmpFs(const TmpFs&) = delete;
+  TmpFs& operator=(const TmpFs&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  // Fills it with the file ".filler" until at most `leave_bytes` (rounded down to pages) are free;
+  // unfill() removes the filler. Both throw std::runtime_error on failure.
+  void fill(std::size_t leave_bytes);
+  void unfill();
+  std::size_t free_bytes() const;
+
+ private:
+  TmpFs() = default;
+  std::string path_;
+  bool made_dir_ = false;
+};
 
 }  // namespace hocba::test

@@ -3,7 +3,9 @@
 //
 //   hocba-test-tsa --key K.pem --cert C.pem [--chain CA.pem]... [--port 0] [--delay-ms N]
 //                  [--fixed-time UNIX] [--fail N] [--policy OID] [--serve-dir DIR]
+//                  [--hang | --garbage random|html|truncated]
 //   hocba-test-tsa --serve-dir DIR [--port 0]
+//   hocba-test-tsa --hang | --garbage random|html|truncated [--port 0]
 //
 // Listens on 127.0.0.1 only and prints the port as the first line on stdout. Answers POSTs of
 // application/timestamp-query with OpenSSL's TS_RESP_create_response (SHA-256 signature, ESSCertIDv2,
@@ -13,9 +15,16 @@
 // at that moment (CRLs for revocation tests; a plain name, no '/' and no leading '.'), 404 if there
 // is none; without --key and --cert it is only that file server. One thread per connection; the
 // signing itself is serialized.
+// Broken responders (for the TSA and for OCSP or CRL URLs alike; any method, any path):
+// --hang accepts connections and never reads nor answers; --garbage random answers 2 KiB of random
+// bytes that are not HTTP; --garbage html answers HTTP 200 with a text/html page; --garbage truncated
+// answers HTTP 200 with the right content type (application/timestamp-reply, or
+// application/ocsp-response for an OCSP request, application/pkix-crl for a GET) and DER cut short: a
+// real timestamp response cut in half when it has a key, else a SEQUENCE announcing 4 KiB that holds 64 bytes.
 // Logs one line per request on stderr. Stops on SIGTERM/SIGINT (default actions).
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ts.h>
 
 #include <atomic>
@@ -44,6 +53,8 @@ struct Config {
   long delay_ms = 0;
   long long fixed_time = -1;
   long fail = 0;
+  bool hang = false;
+  std::string garbage;  // "", "random", "html", "truncated"
 };
 
 [[noreturn]] void die(const std::string& msg) {
@@ -74,8 +85,13 @@ Config parse(int argc, char** argv) {
     else if (a == "--fail") c.fail = std::stol(value());
     else if (a == "--policy") c.policy = value();
     else if (a == "--serve-dir") c.serve_dir = value();
+    else if (a == "--hang") c.hang = true;
+    else if (a == "--garbage") c.garbage = value();
     else die("unknown option " + a);
   }
+  if (!c.garbage.empty() && c.garbage != "random" && c.garbage != "html" && c.garbage != "truncated")
+    die("--garbage must be random, html or truncated");
+  if (c.hang || !c.garbage.empty()) return c;
   if ((c.key.empty() || c.cert.empty()) && c.serve_dir.empty()) die("usage: hocba-test-tsa --key K.pem --cert C.pem [--chain CA.pem]... [--port 0] "
                                            "[--delay-ms N] [--fixed-time UNIX] [--fail N] [--policy OID] [--serve-dir DIR]");
   return c;
@@ -146,7 +162,82 @@ TS_RESP_CTX* make_ctx(const Config& c) {
 std::mutex g_sign_mu;
 std::atomic<long> g_requests{0};
 
+// A real answer of the TSA to `body`, DER (empty if none).
+std::vector<std::uint8_t> timestamp_reply(TS_RESP_CTX* ctx, const std::vector<std::uint8_t>& body) {
+  std::lock_guard lock(g_sign_mu);
+  std::vector<std::uint8_t> out;
+  BIO* in = BIO_new_mem_buf(body.data(), static_cast<int>(body.size()));
+  TS_RESP* resp = TS_RESP_create_response(ctx, in);
+  BIO_free(in);
+  int len = resp ? i2d_TS_RESP(resp, nullptr) : 0;
+  if (len > 0) {
+    out.resize(static_cast<std::size_t>(len));
+    unsigned char* p = out.data();
+    i2d_TS_RESP(resp, &p);
+  }
+  TS_RESP_free(resp);
+  ERR_clear_error();
+  return out;
+}
+
+// --hang: holds the connection open, reading nothing and answering nothing, until the process ends.
+void hang(tcp::socket sock) {
+  long n = ++g_requests;
+  std::fprintf(stderr, "hocba-test-tsa: connection %ld: hanging\n", n);
+  for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+  (void)sock;
+}
+
+void serve_garbage(tcp::socket sock, TS_RESP_CTX* ctx, const Config& c) {
+  beast::error_code ec;
+  beast::flat_buffer buf;
+  http::request_parser<http::vector_body<std::uint8_t>> parser;
+  parser.body_limit(1 << 20);
+  http::read(sock, buf, parser, ec);
+  if (ec) return;
+  auto req = parser.release();
+  long n = ++g_requests;
+  if (c.garbage == "random") {
+    std::vector<std::uint8_t> junk(2048);
+    RAND_bytes(junk.data(), static_cast<int>(junk.size()));
+    junk[0] = 0x00;  // never "HTTP"
+    asio::write(sock, asio::buffer(junk), ec);
+    std::fprintf(stderr, "hocba-test-tsa: request %ld: %zu random bytes\n", n, junk.size());
+    sock.shutdown(tcp::socket::shutdown_both, ec);
+    return;
+  }
+  http::response<http::vector_body<std::uint8_t>> res{http::status::ok, req.version()};
+  res.set(http::field::server, "hocba-test-tsa");
+  res.keep_alive(false);
+  if (c.garbage == "html") {
+    std::string page = "<!doctype html><html><body><h1>Welcome to the captive portal</h1></body></html>\n";
+    res.body().assign(page.begin(), page.end());
+    res.set(http::field::content_type, "text/html; charset=utf-8");
+  } else {  // truncated
+    std::string ct(req[http::field::content_type]);
+    std::vector<std::uint8_t> der;
+    if (ct == "application/timestamp-query" && ctx) der = timestamp_reply(ctx, req.body());
+    if (der.size() >= 16) {
+      der.resize(der.size() / 2);
+    } else {
+      der = {0x30, 0x82, 0x10, 0x00};
+      der.resize(68, 0x04);
+    }
+    res.body() = std::move(der);
+    res.set(http::field::content_type, ct == "application/timestamp-query" ? "application/timestamp-reply"
+                                       : ct == "application/ocsp-request"  ? "application/ocsp-response"
+                                                                           : "application/pkix-crl");
+  }
+  res.prepare_payload();
+  std::fprintf(stderr, "hocba-test-tsa: request %ld: HTTP %u, %zu bytes of %s garbage\n", n, res.result_int(),
+               res.body().size(), c.garbage.c_str());
+  http::write(sock, res, ec);
+  sock.shutdown(tcp::socket::shutdown_both, ec);
+}
+
 void serve(tcp::socket sock, TS_RESP_CTX* ctx, const Config& c) {
+  if (c.hang) return hang(std::move(sock));
+  if (!c.garbage.empty()) return serve_garbage(std::move(sock), ctx, c);
   beast::error_code ec;
   beast::flat_buffer buf;
   http::request_parser<http::vector_body<std::uint8_t>> parser;
@@ -183,21 +274,9 @@ void serve(tcp::socket sock, TS_RESP_CTX* ctx, const Config& c) {
     res.result(http::status::unsupported_media_type);
   } else {
     if (c.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(c.delay_ms));
-    std::lock_guard lock(g_sign_mu);
-    BIO* in = BIO_new_mem_buf(req.body().data(), static_cast<int>(req.body().size()));
-    TS_RESP* resp = TS_RESP_create_response(ctx, in);
-    BIO_free(in);
-    int len = resp ? i2d_TS_RESP(resp, nullptr) : 0;
-    if (len > 0) {
-      res.body().resize(static_cast<std::size_t>(len));
-      unsigned char* p = res.body().data();
-      i2d_TS_RESP(resp, &p);
-      res.set(http::field::content_type, "application/timestamp-reply");
-    } else {
-      res.result(http::status::internal_server_error);
-    }
-    TS_RESP_free(resp);
-    ERR_clear_error();
+    res.body() = timestamp_reply(ctx, req.body());
+    if (!res.body().empty()) res.set(http::field::content_type, "application/timestamp-reply");
+    else res.result(http::status::internal_server_error);
   }
   res.prepare_payload();
   std::fprintf(stderr, "hocba-test-tsa: request %ld: HTTP %u, %zu bytes\n", n, res.result_int(), res.body().size());
@@ -209,7 +288,7 @@ void serve(tcp::socket sock, TS_RESP_CTX* ctx, const Config& c) {
 
 int main(int argc, char** argv) {
   Config c = parse(argc, argv);
-  TS_RESP_CTX* ctx = c.key.empty() ? nullptr : make_ctx(c);
+  TS_RESP_CTX* ctx = c.key.empty() || c.cert.empty() ? nullptr : make_ctx(c);
   try {
     asio::io_context ioc{1};
     tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), c.port));
