@@ -129,9 +129,7 @@ std::string common_name(const Bytes& cert) {
 
 std::chrono::system_clock::time_point not_after(const Bytes& cert) {
   auto x = x509_from_der(cert);
-  std::tm tm{};
-  if (!x || ASN1_TIME_to_tm(X509_get0_notAfter(x.get()), &tm) != 1) return {};
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return x ? asn1_time_point(X509_get0_notAfter(x.get())) : std::chrono::system_clock::time_point{};
 }
 
 }  // namespace detail

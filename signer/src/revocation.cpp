@@ -33,11 +33,7 @@ using CrlPtr = std::unique_ptr<X509_CRL, decltype(&X509_CRL_free)>;
 
 constexpr auto kSkew = std::chrono::minutes(5);
 
-Clock::time_point to_time_point(const ASN1_TIME* t) {
-  std::tm tm{};
-  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return {};
-  return Clock::from_time_t(timegm(&tm));
-}
+Clock::time_point to_time_point(const ASN1_TIME* t) { return asn1_time_point(t); }
 
 std::string vn(Clock::time_point t) { return iso_time(t, 7 * 60); }
 

@@ -48,11 +48,7 @@ std::string obj_oid(const ASN1_OBJECT* o) {
   return buf;
 }
 
-std::chrono::system_clock::time_point to_time_point(const ASN1_GENERALIZEDTIME* t) {
-  std::tm tm{};
-  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return {};
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
+std::chrono::system_clock::time_point to_time_point(const ASN1_GENERALIZEDTIME* t) { return asn1_time_point(t); }
 
 // The TSA certificate: the one certificate in the token that the SignerInfo names.
 X509* token_signer(PKCS7* token) {

@@ -14,7 +14,9 @@
 #include "hocba/common/fileio.h"
 #include "hocba/signer/key.h"
 #include "hocba/signer/pades.h"
+#include "hocba/signer/revocation.h"
 #include "hocba/signer/verify.h"
+#include "ltv_internal.h"
 #include "test_env.h"
 
 namespace {
@@ -99,4 +101,26 @@ TEST(FuzzRegressions, APendingFileWithAnUnknownDigestIsRefusedAndLeaksNothing) {
   Bytes file = pending->serialize();
   EXPECT_FALSE(signer::PendingSignature::parse(file));
   EXPECT_LT(growth([&] { (void)signer::PendingSignature::parse(file); }), 10);
+}
+
+// fuzz_revocation: an OCSP response whose producedAt is in the year 2726 overflowed the conversion to
+// system_clock (nanoseconds reach 2262): signed overflow, caught by UBSan. The same conversion read
+// certificates' notAfter, where RFC 5280 itself gives 99991231235959Z ("no well-defined expiration").
+TEST(FuzzRegressions, TimesBeyond2262AreClampedNotOverflowed) {
+  test::TempDir tmp;
+  auto made = test::run("cd " + tmp.path() +
+                        " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k.pem -out c.pem"
+                        " -days 2900000 -subj '/CN=No well-defined expiration' -outform DER 2>&1");
+  ASSERT_EQ(made.status, 0) << made.out;
+  auto der = read_file(tmp.file("c.pem"));
+  ASSERT_TRUE(der);
+  // About the year 9966: later than system_clock can hold, so the latest time it can.
+  EXPECT_EQ(signer::detail::not_after(*der), std::chrono::system_clock::time_point::max());
+  EXPECT_GT(signer::detail::not_after(*der), std::chrono::system_clock::now());
+
+  // The fuzzer's input: the signature no longer matches, so an error (not a crash under UBSan).
+  Bytes ocsp = corpus_file("fuzz_revocation", "regress-produced-at-2726.ocsp");
+  Bytes signer_cert = read_file(std::string(HOCBA_SOURCE_DIR) + "/fuzz/data/signer.der").value();
+  Bytes root = read_file(std::string(HOCBA_SOURCE_DIR) + "/fuzz/data/root.der").value();
+  EXPECT_FALSE(signer::check_ocsp_response(ocsp, signer_cert, root, {}, std::nullopt));
 }
