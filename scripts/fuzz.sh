@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Long fuzz runs (docs/fuzzing.md):  scripts/fuzz.sh TARGET SECONDS [libFuzzer options...]
 #        scripts/fuzz.sh --list     the targets
-#        scripts/fuzz.sh --smoke [RUNS]   every target over its seed corpus, RUNS more inputs each (the
+#        scripts/fuzz.sh --smoke [RUNS]   every target for RUNS inputs from its seed corpus (the
 #                                   test command's short run; default 2000); any crash fails it
 # Builds the targets in build-fuzz/ (clang, -DHOCBA_FUZZ=ON: ASan + UBSan + libFuzzer) if needed,
 # copies the seed corpus fuzz/corpus/TARGET to a work folder (fuzz-work/TARGET/corpus, or
