@@ -2,7 +2,10 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <sstream>
+
+#include "hocba/common/fileio.h"
 
 #include "app_internal.h"
 #include "hocba/api/totp.h"
@@ -176,11 +179,24 @@ const Route* App::Impl::match(const std::string& method, const std::string& path
   return nullptr;
 }
 
-std::size_t App::Impl::body_limit(const std::string& method, const std::string& path) const {
-  std::size_t json_limit = static_cast<std::size_t>(opts.cfg.server.max_json_kb) << 10;
+HeadDecision App::Impl::on_header(const HttpRequest& head) {
+  HeadDecision d;
+  d.body_limit = static_cast<std::size_t>(opts.cfg.server.max_json_kb) << 10;
   bool any = false;
-  const Route* r = match(method, path, nullptr, &any, nullptr);
-  return r && r->info.max_body ? r->info.max_body : json_limit;
+  const Route* r = match(head.method, head.path, nullptr, &any, nullptr);
+  if (!r || r->info.max_body <= d.body_limit) return d;
+  // A large body only for someone the route is for: anyone else gets the route's refusal (401 or
+  // 403) before a byte of it is read, so that nobody can make the appliance hold 32 MiB uninvited.
+  auto caller = authenticate(head);
+  if (!caller || std::find(r->info.roles.begin(), r->info.roles.end(), role_name(caller->role)) == r->info.roles.end()) {
+    HttpRequest probe = head;
+    std::string route;
+    d.answer = dispatch(probe, route);  // refuses before any handler runs
+    for (auto& [name, value] : probe.headers) wipe(value);
+    return d;
+  }
+  d.body_limit = r->info.max_body;
+  return d;
 }
 
 namespace {
@@ -320,19 +336,84 @@ HttpResponse throttle_refusal(const LoginThrottle::Refusal& r, Metrics& metrics)
       metrics.counter_add("hocba_logins_total", {{"result", "slowed_down"}});
       res = HttpResponse::error(429, "slow_down", "many failed logins for this account; try again in " + secs + " s");
       break;
+    case LoginThrottle::Refusal::Kind::busy:
+      metrics.counter_add("hocba_logins_total", {{"result", "busy"}});
+      res = HttpResponse::error(429, "busy", "too many logins at once; try again in " + secs + " s");
+      break;
   }
   res.headers.emplace_back("Retry-After", secs);
   return res;
 }
 
+// A username as users are made (1 to 64 bytes, no control characters): anything else cannot be an
+// account, and is refused before the throttling keeps anything for it.
+bool plausible_username(const std::string& u) {
+  if (u.empty() || u.size() > kMaxUsernameBytes) return false;
+  return std::none_of(u.begin(), u.end(), [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; });
+}
+
+constexpr std::int64_t kDeviceDays = 180;
+
 }  // namespace
 
+// --- device cookies ------------------------------------------------------------------------------------
+// "1.EXPIRY.MAC": MAC = HMAC-SHA-256(device key, "hocba-device-1" NUL username NUL EXPIRY), hex. Given
+// at each successful login; a login that brings one for its username is from a known device.
+
+void App::Impl::load_device_key() {
+  std::string path = opts.state_dir + "/device.key";
+  auto bytes = read_file(path);
+  if (bytes && bytes->size() == device_key.size()) {
+    std::copy(bytes->begin(), bytes->end(), device_key.begin());
+    sodium_memzero(bytes->data(), bytes->size());
+    return;
+  }
+  crypto_auth_hmacsha256_keygen(device_key.data());
+  if (opts.state_dir.empty()) return;
+  Bytes out(device_key.begin(), device_key.end());
+  if (auto st = write_file_atomic(path, out, 0600); !st)
+    spdlog::warn("DEVICE_KEY_NOT_SAVED path={} error={} effect=device_cookies_end_at_restart", path, st.error().message);
+  sodium_memzero(out.data(), out.size());
+}
+
+std::string App::Impl::device_mac(const std::string& username, std::int64_t expiry) const {
+  std::string msg = std::string("hocba-device-1") + '\0' + username + '\0' + std::to_string(expiry);
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), device_key.data());
+  char hex[sizeof mac * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+  return hex;
+}
+
+std::string App::Impl::new_device_token(const std::string& username) const {
+  std::int64_t expiry = static_cast<std::int64_t>(std::time(nullptr)) + kDeviceDays * 86400;
+  return "1." + std::to_string(expiry) + "." + device_mac(username, expiry);
+}
+
+std::string App::Impl::device_id(const std::string& username, const std::string& token) const {
+  if (token.size() > 120 || token.rfind("1.", 0) != 0) return "";
+  auto dot = token.find('.', 2);
+  if (dot == std::string::npos || dot == 2 || dot > 22) return "";
+  std::int64_t expiry = 0;
+  for (std::size_t i = 2; i < dot; ++i) {
+    if (token[i] < '0' || token[i] > '9') return "";
+    expiry = expiry * 10 + (token[i] - '0');
+  }
+  if (expiry <= static_cast<std::int64_t>(std::time(nullptr))) return "";
+  std::string want = device_mac(username, expiry), got = token.substr(dot + 1);
+  if (got.size() != want.size() || sodium_memcmp(got.data(), want.data(), want.size()) != 0) return "";
+  return want.substr(0, 16);
+}
+
 std::variant<Caller, HttpResponse> App::Impl::login(const std::string& username, const Secret& password, const std::string& totp,
-                                                    const std::string& address, const std::string& via) {
+                                                    const std::string& address, const std::string& via,
+                                                    const std::string& device_token) {
   // Refused before any state is kept for it (the throttling maps are keyed by name).
-  if (username.size() > kMaxUsernameBytes) return bad_request("a username has at most 64 bytes");
+  if (!plausible_username(username)) return bad_request("a username has 1 to 64 bytes and no control characters");
   if (password.size() > kMaxPasswordBytes) return bad_request("a password has at most 1024 bytes");
-  if (auto refusal = throttle.begin(username, address)) return throttle_refusal(*refusal, metrics);
+  LoginThrottle::Who who{username, client_group(address), device_id(username, device_token), false};
+  if (auto refusal = throttle.begin(who)) return throttle_refusal(*refusal, metrics);
+  LoginThrottle::Attempt attempt(throttle, who);
   bool ok = store.check_password(username, password);
   std::optional<Caller> c;
   if (ok) {
@@ -360,17 +441,17 @@ std::variant<Caller, HttpResponse> App::Impl::login(const std::string& username,
       }
     }
   }
-  throttle.end(username, address, c.has_value());
+  attempt.finish(c.has_value());
   if (!c) {
     // One answer for a wrong name, a wrong password and a wrong or missing one-time code: nothing is
     // told about the password before the code is checked. An unknown name may be a password typed
     // into the wrong box: neither the audit nor the log keeps anything derived from it.
     auto known = store.query("SELECT 1 FROM users WHERE username = ?", {username});
-    std::string who = known && !known->empty() ? username : "(unknown user)";
-    json::object d{{"username", who}, {"address", address}, {"via", via}};
+    std::string who_name = known && !known->empty() ? username : "(unknown user)";
+    json::object d{{"username", who_name}, {"address", address}, {"via", via}};
     (void)store.append_audit("anonymous", "login.fail", json::serialize(d));
     metrics.counter_add("hocba_logins_total", {{"result", "failed"}});
-    spdlog::info("LOGIN_FAILED user={} address={} via={}", who, address, via);
+    spdlog::info("LOGIN_FAILED user={} address={} via={}", who_name, address, via);
     return HttpResponse::error(401, "login_failed", "wrong username, password or one-time code (TOTP)");
   }
   json::object d{{"address", address}, {"via", via}};
@@ -381,9 +462,12 @@ std::variant<Caller, HttpResponse> App::Impl::login(const std::string& username,
 
 std::optional<HttpResponse> App::Impl::recheck_password(const Caller& caller, const Secret& password, const std::string& address) {
   if (password.empty() || password.size() > kMaxPasswordBytes) return forbidden("the password is wrong");
-  if (auto refusal = throttle.begin(caller.username, address)) return throttle_refusal(*refusal, metrics);
+  // The account's own session: not slowed down by failures elsewhere; locked out per address.
+  LoginThrottle::Who who{caller.username, client_group(address), "", true};
+  if (auto refusal = throttle.begin(who)) return throttle_refusal(*refusal, metrics);
+  LoginThrottle::Attempt attempt(throttle, who);
   bool ok = store.check_password(caller.username, password);
-  throttle.end(caller.username, address, ok);
+  attempt.finish(ok);
   if (ok) return std::nullopt;
   (void)store.append_audit(caller.actor(), "password.recheck_fail", json::serialize(json::object{{"address", address}}));
   spdlog::info("PASSWORD_RECHECK_FAILED user={} address={}", caller.username, address);
@@ -412,7 +496,9 @@ void App::Impl::add_account_routes() {
     std::string user = str_field(*o, "username");
     Secret password = take_secret(*o, "password");
     if (user.empty() || password.empty()) return bad_request("username and password are required");
-    auto r = login(user, password, str_field(*o, "totp"), c.req.remote_address, "api");
+    std::string device = c.req.cookie("hocba_device");
+    if (device.empty()) device = str_field(*o, "device_token");
+    auto r = login(user, password, str_field(*o, "totp"), c.req.remote_address, "api", device);
     if (auto* res = std::get_if<HttpResponse>(&r)) return *res;
     const Caller& who = std::get<Caller>(r);
     auto token = new_session(who, c.req.remote_address);
@@ -421,10 +507,16 @@ void App::Impl::add_account_routes() {
                      {"expires_in", opts.cfg.server.session_hours * 3600},
                      {"user", json::object{{"id", who.user_id}, {"username", who.username}, {"display_name", who.display_name},
                                            {"role", role_name(who.role)}}}};
+    // A device cookie: next time this browser (or a client sending "device_token") is not slowed
+    // down by failed logins of the account elsewhere.
+    std::string device_token = new_device_token(who.username);
+    out["device_token"] = device_token;
     HttpResponse res = ok_json(out);
     res.headers.emplace_back("Set-Cookie", "hocba_session=" + *token + "; Path=/; Max-Age=" +
                                                std::to_string(opts.cfg.server.session_hours * 3600) +
                                                "; HttpOnly; Secure; SameSite=Strict");
+    res.headers.emplace_back("Set-Cookie", "hocba_device=" + device_token + "; Path=/api/v1/auth; Max-Age=" +
+                                               std::to_string(kDeviceDays * 86400) + "; HttpOnly; Secure; SameSite=Strict");
     return res;
   });
 
@@ -665,6 +757,7 @@ void App::Impl::add_account_routes() {
 
 App::App(AppOptions opts, Store& store, hsm::Hsm& hsm, signer::TimestampClient* tsa, Metrics& metrics)
     : impl_(std::make_unique<Impl>(std::move(opts), store, hsm, tsa, metrics)) {
+  impl_->load_device_key();
   impl_->add_routes();
   metrics.describe("hocba_http_requests_total", "counter", "HTTP requests by route and status");
   metrics.describe("hocba_http_request_seconds", "histogram", "HTTP request latency by route");
@@ -696,7 +789,7 @@ HttpResponse App::handle(HttpRequest& req) {
   return res;
 }
 
-std::size_t App::body_limit(const std::string& method, const std::string& path) const { return impl_->body_limit(method, path); }
+HeadDecision App::on_header(const HttpRequest& head) const { return impl_->on_header(head); }
 
 std::vector<RouteInfo> App::routes() const {
   std::vector<RouteInfo> out;

@@ -1,6 +1,7 @@
 // App's insides, shared by app.cpp (routing, accounts, sessions), workflow.cpp (classes, records,
 // signing, corrections), jobs.cpp (batch jobs), csc.cpp (the CSC API) and web.cpp (the web UI).
 #pragma once
+#include <array>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
@@ -118,13 +119,22 @@ struct App::Impl {
   // whether any route has this path, `pattern` the first such route's pattern. Each may be null.
   const Route* match(const std::string& method, const std::string& path, std::map<std::string, std::string>* params,
                      bool* path_matched, std::string* pattern) const;
-  std::size_t body_limit(const std::string& method, const std::string& path) const;
+  HeadDecision on_header(const HttpRequest& head);
   std::optional<Caller> authenticate(const HttpRequest& req);
   std::optional<Caller> caller_by_id(std::int64_t user_id);
   // Checks a password (and TOTP code when the account has one) with throttling. On success returns
   // the caller; on failure an error response (401 or 429) and the failure is audited.
+  // `device_token`: the device cookie the client brought, if any (see new_device_token).
   std::variant<Caller, HttpResponse> login(const std::string& username, const Secret& password, const std::string& totp,
-                                           const std::string& address, const std::string& via);
+                                           const std::string& address, const std::string& via,
+                                           const std::string& device_token = "");
+  // Device cookies (app.cpp): a key kept in state_dir/device.key; a token names the username and its
+  // expiry, MACed; device_id() is "" unless `token` is valid for `username`.
+  std::array<unsigned char, 32> device_key{};
+  void load_device_key();
+  std::string device_mac(const std::string& username, std::int64_t expiry) const;
+  std::string new_device_token(const std::string& username) const;
+  std::string device_id(const std::string& username, const std::string& token) const;
   // Checks `caller`'s own password again (changing it, turning TOTP on) under the login throttling;
   // an empty optional when it is right, else the refusal (403 or 429).
   std::optional<HttpResponse> recheck_password(const Caller& caller, const Secret& password, const std::string& address);

@@ -302,7 +302,7 @@ int run(int argc, char** argv) {
   so.io_threads = static_cast<std::size_t>(std::min<long long>(cfg->server.threads, 4));
   so.handler_threads = static_cast<std::size_t>(cfg->server.threads) * 4;
   so.max_body_bytes = static_cast<std::size_t>(cfg->server.max_json_kb) << 10;
-  so.body_limit = [&app](const std::string& method, const std::string& path) { return app.body_limit(method, path); };
+  so.on_header = [&app](const api::HttpRequest& head) { return app.on_header(head); };
   so.read_timeout = std::chrono::seconds(cfg->server.read_timeout_s);
   so.handshake_timeout = std::chrono::seconds(cfg->server.handshake_timeout_s);
   so.header_timeout = std::chrono::seconds(cfg->server.header_timeout_s);

@@ -1,6 +1,11 @@
 // Request and response helpers (http.h).
 #include "hocba/api/http.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
 #include <boost/json.hpp>
 #include <cctype>
 
@@ -99,6 +104,19 @@ void split_target(HttpRequest& req) {
     if (amp == std::string_view::npos) break;
     rest = rest.substr(amp + 1);
   }
+}
+
+std::string client_group(const std::string& address) {
+  in6_addr a6{};
+  if (inet_pton(AF_INET6, address.c_str(), &a6) != 1) return address;  // IPv4 (or not an address)
+  char buf[INET6_ADDRSTRLEN];
+  if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+    in_addr a4{};
+    std::memcpy(&a4, a6.s6_addr + 12, 4);
+    return inet_ntop(AF_INET, &a4, buf, sizeof buf) ? std::string(buf) : address;
+  }
+  std::memset(a6.s6_addr + 8, 0, 8);
+  return inet_ntop(AF_INET6, &a6, buf, sizeof buf) ? std::string(buf) + "/64" : address;
 }
 
 }  // namespace hocba::api

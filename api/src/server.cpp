@@ -89,6 +89,8 @@ class RateLimitedLog {
 
 class Session;
 
+constexpr std::chrono::seconds kStopWriteTimeout{10};
+
 // The listener and sessions share this: the handler, the options, the pool and the connection counts.
 struct Shared {
   ServerOptions opts;
@@ -107,6 +109,18 @@ struct Shared {
   std::atomic<std::size_t> refused_per_address{0}, evicted_idle{0}, accept_errors{0};
   RateLimitedLog refused_log, accept_log;
 };
+
+// A listener that stopped accepting at the cap accepts again (a connection ended or went idle).
+void resume_listener_if_paused(Shared& sh) {
+  std::function<void()> resume;
+  {
+    std::lock_guard lk(sh.conn_mu);
+    if (!sh.accept_paused) return;
+    sh.accept_paused = false;
+    resume = sh.resume_accept;
+  }
+  if (resume) resume();
+}
 
 HttpResponse call_handler(Shared& sh, HttpRequest& req) {
   try {
@@ -127,22 +141,17 @@ std::string kib_or_mib(std::size_t bytes) {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, ssl::context& ctx, std::shared_ptr<Shared> sh, std::string remote)
-      : stream_(std::move(socket), ctx), sh_(std::move(sh)), remote_(std::move(remote)) {}
+  Session(tcp::socket&& socket, ssl::context& ctx, std::shared_ptr<Shared> sh, std::string remote, std::string group)
+      : stream_(std::move(socket), ctx), sh_(std::move(sh)), remote_(std::move(remote)), group_(std::move(group)) {}
 
   // Gives the connection's slot back (counted by the listener when it accepted the connection).
   ~Session() {
-    std::function<void()> resume;
     {
       std::lock_guard lk(sh_->conn_mu);
       --sh_->active;
-      if (auto it = sh_->per_address.find(remote_); it != sh_->per_address.end() && --it->second == 0) sh_->per_address.erase(it);
-      if (sh_->accept_paused) {
-        sh_->accept_paused = false;
-        resume = sh_->resume_accept;
-      }
+      if (auto it = sh_->per_address.find(group_); it != sh_->per_address.end() && --it->second == 0) sh_->per_address.erase(it);
     }
-    if (resume) resume();
+    resume_listener_if_paused(*sh_);
   }
 
   void run() { asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::on_run, shared_from_this())); }
@@ -150,14 +159,20 @@ class Session : public std::enable_shared_from_this<Session> {
   // Not reading, handling or writing a request: in the handshake or waiting for a header.
   bool idle() const { return !busy_; }
 
-  // Called from the server's thread at stop: an idle connection is closed at once.
+  // Called from the server's thread at stop: an idle connection is closed at once; an answer being
+  // written gets at most kStopWriteTimeout more.
   void shutdown_if_idle() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) self->close();
+      else if (self->writing_) beast::get_lowest_layer(self->stream_).expires_after(kStopWriteTimeout);
+    });
+  }
+  // Closes the connection if it is still idle (to make room for a new one).
+  void evict_if_idle() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
       if (!self->busy_) self->close();
     });
   }
-  // Closes the connection if it is still idle (to make room for a new one).
-  void evict_if_idle() { shutdown_if_idle(); }
 
  private:
   void on_run() {
@@ -176,6 +191,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void read(std::chrono::seconds wait) {
     if (sh_->stopping) return do_shutdown();
     busy_ = false;
+    // Idle now: it can be evicted to make room, so a paused listener may accept again.
+    resume_listener_if_paused(*sh_);
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(sh_->opts.max_header_bytes));
     // No limit while the header is read (Beast would hold a Content-Length against it before we know
@@ -191,14 +208,18 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = true;
     // The route's own body limit, known before a byte of the body is read.
     body_limit_ = sh_->opts.max_body_bytes;
-    if (sh_->opts.body_limit) {
-      HttpRequest probe;
-      probe.target = std::string(parser_->get().target());
-      split_target(probe);
+    if (sh_->opts.on_header) {
+      HttpRequest head;
+      copy_head(parser_->get(), head);
+      HeadDecision d;
+      d.body_limit = body_limit_;
       try {
-        body_limit_ = sh_->opts.body_limit(std::string(parser_->get().method_string()), probe.path);
+        d = sh_->opts.on_header(head);
       } catch (...) {
       }
+      for (auto& [name, value] : head.headers) wipe(value);
+      body_limit_ = d.body_limit;
+      if (d.answer) return respond_now(std::move(*d.answer));
     }
     // Beast checks a Content-Length against the limit only while parsing the header: do it here.
     if (auto len = parser_->content_length(); len && *len > body_limit_) return on_read_error(http::error::body_limit);
@@ -252,23 +273,34 @@ class Session : public std::enable_shared_from_this<Session> {
     buffer_.shrink_to_fit();
   }
 
+  template <class Message>
+  void copy_head(const Message& msg, HttpRequest& req) const {
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    for (auto const& f : msg) {
+      std::string name(f.name_string());
+      for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      req.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    req.remote_address = remote_;
+    split_target(req);
+  }
+
   void on_read(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     auto& msg = parser_->get();
     auto req = std::make_shared<HttpRequest>();
-    req->method = std::string(msg.method_string());
-    req->target = std::string(msg.target());
-    for (auto const& f : msg) {
-      std::string name(f.name_string());
-      for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      req->headers.emplace_back(std::move(name), std::string(f.value()));
-    }
+    copy_head(msg, *req);
     req->body.assign(msg.body().data(), msg.body().size());  // one exact allocation, wiped after the handler
-    req->remote_address = remote_;
-    split_target(*req);
     keep_alive_ = msg.keep_alive() && !sh_->stopping;
     unsigned version = msg.version();
     forget_request();
+    if (sh_->stopping) {  // the handlers' pool may be joined already: answer here
+      wipe(req->body);
+      for (auto& [name, value] : req->headers) wipe(value);
+      keep_alive_ = false;
+      return write(HttpResponse::error(503, "unavailable", "the server is stopping; try again in a moment"), version);
+    }
     beast::get_lowest_layer(stream_).expires_never();
     // The handler runs on the handlers' pool; its answer comes back to this session's strand.
     asio::post(*sh_->handlers, [self = shared_from_this(), req, version] {
@@ -299,8 +331,12 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive_ && !sh_->stopping);
     res->prepare_payload();
-    beast::get_lowest_layer(stream_).expires_after(sh_->opts.write_timeout);
+    // Stopping: a client that does not read its answer holds the stop for 10 s at most.
+    beast::get_lowest_layer(stream_).expires_after(sh_->stopping ? std::min(sh_->opts.write_timeout, kStopWriteTimeout)
+                                                                 : sh_->opts.write_timeout);
+    writing_ = true;
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
       if (ec) return self->close();
       if (!res->keep_alive()) return self->linger_ ? self->linger() : self->do_shutdown();
       self->read(self->sh_->opts.idle_timeout);
@@ -321,12 +357,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::ssl_stream<beast::tcp_stream> stream_;
   std::shared_ptr<Shared> sh_;
-  std::string remote_;
+  std::string remote_, group_;  // the address, and the client it counts for (client_group)
   WipedBuffer buffer_;
   std::optional<WipedParser> parser_;
   std::size_t body_limit_ = 0;
   bool keep_alive_ = true;
   bool linger_ = false;
+  bool writing_ = false;  // on the session's strand only
   std::vector<char> linger_buf_;
   std::size_t lingered_ = 0;
   std::atomic<bool> busy_{false};  // reading a request (once its header started), handling it or writing its answer
@@ -338,7 +375,7 @@ struct Server::Impl {
   std::shared_ptr<Shared> sh = std::make_shared<Shared>();
   asio::io_context ioc;
   ssl::context ctx{ssl::context::tls_server};
-  std::optional<tcp::acceptor> acceptor;
+  std::optional<tcp::acceptor> acceptor;  // on a strand of ioc
   std::optional<asio::steady_timer> backoff;
   std::chrono::milliseconds backoff_delay{0};
   std::unique_ptr<asio::thread_pool> handlers;
@@ -368,18 +405,19 @@ struct Server::Impl {
     boost::system::error_code ec;
     auto ep = socket.remote_endpoint(ec);
     if (ec) return nullptr;  // already gone
-    std::string remote = ep.address().to_string();
+    std::string remote = ep.address().to_string(), group = client_group(remote);
     auto& o = sh->opts;
     std::shared_ptr<Session> victim;
     {
       std::lock_guard lk(sh->conn_mu);
-      std::size_t& mine = sh->per_address[remote];
+      std::size_t& mine = sh->per_address[group];
       if (mine >= o.max_connections_per_address) {
         ++sh->refused_per_address;
         std::size_t suppressed = 0;
         if (sh->refused_log.allow(o.log_interval, suppressed))
           spdlog::warn("HTTP_CONNECTION_REFUSED remote={} reason=per_address_cap cap={} suppressed={}", remote,
                        o.max_connections_per_address, suppressed);
+        if (mine == 0) sh->per_address.erase(group);
         socket.close(ec);
         return nullptr;
       }
@@ -400,7 +438,17 @@ struct Server::Impl {
         sh->accept_paused = true;
       }
     }
-    auto s = std::make_shared<Session>(std::move(socket), ctx, sh, remote);
+    std::shared_ptr<Session> s;
+    try {
+      s = std::make_shared<Session>(std::move(socket), ctx, sh, remote, group);
+    } catch (const std::exception& e) {  // SSL_new failed: give the slot back
+      spdlog::error("HTTP_SESSION_FAILED remote={} what={}", remote, e.what());
+      std::lock_guard lk(sh->conn_mu);
+      --sh->active;
+      if (auto it = sh->per_address.find(group); it != sh->per_address.end() && --it->second == 0) sh->per_address.erase(it);
+      if (pause) sh->accept_paused = false, pause = false;
+      return nullptr;
+    }
     {
       std::lock_guard lk(sh->conn_mu);
       sh->sessions.push_back(s);
@@ -488,7 +536,8 @@ Result<int> Server::start() {
     return make_error(Errc::invalid_argument, "the TLS key " + o.key_path + " does not match the certificate " + o.cert_path);
 
   tcp::endpoint ep(addr, static_cast<unsigned short>(port));
-  auto& acc = impl_->acceptor.emplace(impl_->ioc);
+  // The acceptor, its back-off timer and the stop all work on one strand.
+  auto& acc = impl_->acceptor.emplace(asio::make_strand(impl_->ioc));
   acc.open(ep.protocol(), ec);
   if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acc.bind(ep, ec);
@@ -499,9 +548,9 @@ Result<int> Server::start() {
   impl_->handlers = std::make_unique<asio::thread_pool>(std::max<std::size_t>(1, o.handler_threads));
   impl_->sh->handlers = impl_->handlers.get();
   impl_->work.emplace(impl_->ioc.get_executor());
-  impl_->backoff.emplace(impl_->ioc);
+  impl_->backoff.emplace(impl_->acceptor->get_executor());
   impl_->sh->resume_accept = [this] {
-    asio::post(impl_->ioc, [this] {
+    asio::post(impl_->acceptor->get_executor(), [this] {
       if (!impl_->sh->stopping && impl_->acceptor->is_open()) impl_->accept();
     });
   };
@@ -516,7 +565,7 @@ void Server::stop() {
   if (!impl_->started || impl_->stopped) return;
   impl_->stopped = true;
   impl_->sh->stopping = true;
-  asio::post(impl_->ioc, [this] {
+  asio::post(impl_->acceptor->get_executor(), [this] {
     boost::system::error_code ec;
     impl_->acceptor->close(ec);
     impl_->backoff->cancel();

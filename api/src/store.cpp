@@ -783,7 +783,7 @@ Result<std::int64_t> Store::add_user(const std::string& actor, const std::string
   {
     auto q = impl_->prepare("SELECT 1 FROM users WHERE username = ?");
     if (!q) return fail(q.error());
-    sqlite3_bind_text(q->get(), 1, username.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q->get(), 1, username.data(), static_cast<int>(username.size()), SQLITE_TRANSIENT);
     if (sqlite3_step(q->get()) == SQLITE_ROW) return fail(make_error(Errc::invalid_argument, "user \"" + username + "\" already exists"));
   }
   auto ins = impl_->prepare("INSERT INTO users(username, display_name, role, password_hash, created_at) VALUES(?,?,?,?,?)");
@@ -812,7 +812,7 @@ Result<std::string> Store::password_hash(const std::string& username) {
   std::lock_guard<std::mutex> g(impl_->mu);
   auto q = impl_->prepare("SELECT password_hash FROM users WHERE username = ?");
   if (!q) return q.error();
-  sqlite3_bind_text(q->get(), 1, username.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(q->get(), 1, username.data(), static_cast<int>(username.size()), SQLITE_TRANSIENT);
   if (sqlite3_step(q->get()) != SQLITE_ROW) return make_error(Errc::not_found, "no user \"" + username + "\"");
   return text_col(q->get(), 0);
 }
@@ -835,7 +835,7 @@ bool Store::check_password(const std::string& username, const Secret& password) 
     std::lock_guard<std::mutex> g(impl_->mu);
     auto q = impl_->prepare("SELECT password_hash FROM users WHERE username = ? AND disabled = 0");
     if (q) {
-      sqlite3_bind_text(q->get(), 1, username.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(q->get(), 1, username.data(), static_cast<int>(username.size()), SQLITE_TRANSIENT);
       if (sqlite3_step(q->get()) == SQLITE_ROW) {
         h = text_col(q->get(), 0);
         found = true;

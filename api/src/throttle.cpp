@@ -12,8 +12,6 @@ constexpr seconds kMaxLockout{24 * 3600};
 // An account's failures are forgotten after this long without one (and its pair entries too).
 constexpr seconds kForget{3600};
 
-std::string pair_key(const std::string& account, const std::string& address) { return account + '\0' + address; }
-
 seconds ceil_seconds(std::chrono::steady_clock::duration d) {
   auto s = std::chrono::ceil<seconds>(d);
   return std::max(s, seconds(1));
@@ -25,7 +23,13 @@ bool LoginThrottle::expired(const Pair& p, Clock::time_point now) const {
   return p.inflight == 0 && p.locked_until <= now && now - p.last > kForget;
 }
 bool LoginThrottle::expired(const Account& a, Clock::time_point now) const { return a.inflight == 0 && now - a.last > kForget; }
-bool LoginThrottle::expired(const Address& a, Clock::time_point now) const { return now - a.last > limits_.address_window; }
+bool LoginThrottle::expired(const Address& a, Clock::time_point now) const {
+  return a.inflight == 0 && now - a.last > limits_.address_window;
+}
+
+std::string LoginThrottle::pair_key(const Who& w) {
+  return w.device.empty() ? w.account + '\0' + w.address : w.account + '\0' + "device:" + w.device;
+}
 
 // The entry for `key`, made room for when the map is full: expired entries go first, then the least
 // recently used one that has no password check under way.
@@ -59,51 +63,65 @@ seconds LoginThrottle::account_delay(const Account& a) const {
   return std::min(seconds(1LL << doublings), limits_.account_delay_max);
 }
 
-std::optional<LoginThrottle::Refusal> LoginThrottle::begin(const std::string& account, const std::string& address,
-                                                          Clock::time_point now) {
+std::optional<LoginThrottle::Refusal> LoginThrottle::begin(const Who& who, Clock::time_point now) {
   std::lock_guard lk(mu_);
-  if (auto it = addresses_.find(address); it != addresses_.end()) {
-    auto& recent = it->second.recent;
-    while (!recent.empty() && now - recent.front() > limits_.address_window) recent.pop_front();
-    if (static_cast<int>(recent.size()) >= limits_.address_max_failures)
-      return Refusal{Refusal::Kind::address, ceil_seconds(recent.front() + limits_.address_window - now)};
+  if (checks_ >= limits_.max_checks) return Refusal{Refusal::Kind::busy, seconds(1)};
+  if (auto it = addresses_.find(who.address); it != addresses_.end()) {
+    auto& ad = it->second;
+    while (!ad.recent.empty() && now - ad.recent.front() > limits_.address_window) ad.recent.pop_front();
+    if (static_cast<int>(ad.recent.size()) + ad.inflight >= limits_.address_max_failures)
+      return Refusal{Refusal::Kind::address,
+                     ad.recent.empty() ? seconds(1) : ceil_seconds(ad.recent.front() + limits_.address_window - now)};
+    if (ad.inflight >= limits_.max_checks_per_address) return Refusal{Refusal::Kind::busy, seconds(1)};
   }
-  if (auto it = pairs_.find(pair_key(account, address)); it != pairs_.end()) {
+  std::string pk = pair_key(who);
+  if (auto it = pairs_.find(pk); it != pairs_.end()) {
     const Pair& p = it->second;
     if (p.locked_until > now) return Refusal{Refusal::Kind::locked_out, ceil_seconds(p.locked_until - now)};
     if (p.failures + p.inflight >= limits_.max_failures) return Refusal{Refusal::Kind::locked_out, seconds(1)};
   }
-  if (auto it = accounts_.find(account); it != accounts_.end()) {
-    const Account& a = it->second;
-    auto delay = account_delay(a);
-    if (delay.count() > 0 && now < a.last_failure + delay) return Refusal{Refusal::Kind::slow_down, ceil_seconds(a.last_failure + delay - now)};
-    // A burst from many addresses: no more checks at once than failures allowed before the slow-down.
-    if (a.inflight >= 2 * limits_.max_failures) return Refusal{Refusal::Kind::slow_down, seconds(1)};
+  if (auto it = accounts_.find(who.account); it != accounts_.end()) {
+    Account& a = it->second;
+    if (a.failures > 0 && now - a.last_failure > kForget) a.failures = 0;
+    if (who.device.empty() && !who.trusted) {
+      auto delay = account_delay(a);
+      if (delay.count() > 0 && now < a.last_failure + delay)
+        return Refusal{Refusal::Kind::slow_down, ceil_seconds(a.last_failure + delay - now)};
+      // A burst from many addresses: no more checks at once than failures allowed before the slow-down.
+      if (a.inflight >= 2 * limits_.max_failures) return Refusal{Refusal::Kind::slow_down, seconds(1)};
+    }
   }
-  auto& p = slot(pairs_, pair_key(account, address), now);
+  auto& p = slot(pairs_, pk, now);
   ++p.inflight;
   p.last = now;
-  auto& a = slot(accounts_, account, now);
+  auto& a = slot(accounts_, who.account, now);
   ++a.inflight;
   a.last = now;
+  auto& ad = slot(addresses_, who.address, now);
+  ++ad.inflight;
+  ad.last = now;
+  ++checks_;
   return std::nullopt;
 }
 
-void LoginThrottle::end(const std::string& account, const std::string& address, bool success, Clock::time_point now) {
+void LoginThrottle::end(const Who& who, bool success, Clock::time_point now) {
   std::lock_guard lk(mu_);
-  std::string pk = pair_key(account, address);
+  std::string pk = pair_key(who);
   // The entries may have been evicted meanwhile: then they start afresh (never a negative count).
   auto& p = slot(pairs_, pk, now);
-  auto& a = slot(accounts_, account, now);
+  auto& a = slot(accounts_, who.account, now);
+  auto& ad = slot(addresses_, who.address, now);
   p.inflight = std::max(0, p.inflight - 1);
   a.inflight = std::max(0, a.inflight - 1);
-  p.last = a.last = now;
+  ad.inflight = std::max(0, ad.inflight - 1);
+  checks_ = std::max(0, checks_ - 1);
+  p.last = a.last = ad.last = now;
   if (success) {
     p.failures = 0;
     p.lockouts = 0;
     a.failures = 0;
     if (p.inflight == 0) pairs_.erase(pk);
-    if (a.inflight == 0) accounts_.erase(account);
+    if (a.inflight == 0) accounts_.erase(who.account);
     return;
   }
   if (++p.failures >= limits_.max_failures) {
@@ -114,8 +132,6 @@ void LoginThrottle::end(const std::string& account, const std::string& address, 
   }
   ++a.failures;
   a.last_failure = now;
-  auto& ad = slot(addresses_, address, now);
-  ad.last = now;
   ad.recent.push_back(now);
   while (static_cast<int>(ad.recent.size()) > limits_.address_max_failures) ad.recent.pop_front();
 }

@@ -93,10 +93,33 @@ TEST(Login, NamesOverSixtyFourBytesAreRefusedBeforeAnythingIsKept) {
   // the handler refuses it too.
   r = p.login(std::string(1 << 20, 'b'), "whatever-password");
   EXPECT_EQ(r.status, 400) << r.body.substr(0, 200);
-  EXPECT_LE(p.app->body_limit("POST", "/api/v1/auth/login"), std::size_t(64) << 10);
-  EXPECT_GE(p.app->body_limit("POST", "/api/v1/classes"), std::size_t(1) << 20);
+  auto head = [&](const std::string& method, const std::string& path, const std::string& token) {
+    api::HttpRequest h;
+    h.method = method;
+    h.target = path;
+    if (!token.empty()) h.headers.emplace_back("authorization", "Bearer " + token);
+    api::split_target(h);
+    return p.app->on_header(h);
+  };
+  EXPECT_LE(head("POST", "/api/v1/auth/login", "").body_limit, std::size_t(64) << 10);
+  // The class import takes a large body, but only from someone who may import (the admin); anyone
+  // else is refused from the header.
+  EXPECT_EQ(head("POST", "/api/v1/classes", "").answer.value_or(api::HttpResponse{}).status, 401);
+  EXPECT_EQ(head("POST", "/api/v1/classes", p.token("teacher")).answer.value_or(api::HttpResponse{}).status, 403);
+  auto admin = head("POST", "/api/v1/classes", p.token("admin"));
+  EXPECT_FALSE(admin.answer.has_value());
+  EXPECT_GE(admin.body_limit, std::size_t(1) << 20);
   // Nothing about those names reached the audit log.
   EXPECT_EQ(p.audit_text().find("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), std::string::npos);
+}
+
+TEST(Login, NamesWithControlCharactersAreNotAccounts) {
+  InProcess p;
+  // "admin\0…": a new throttling key each time, while the store once compared only up to the NUL.
+  std::string name = std::string("admin") + '\0' + "x1";
+  auto r = p.login(name, "password-admin");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(p.login("admin\nfake", "password-admin").status, 400);
 }
 
 TEST(Login, FailuresFromAnotherAddressNeverLockTheOwnerOut) {
@@ -137,6 +160,51 @@ TEST(Login, ManyAddressesOnlySlowAnAccountDownForSeconds) {
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
+TEST(Login, AKnownDeviceIsNotSlowedDownByFailuresElsewhere) {
+  InProcess p([](config::Config& c) { c.auth.account_delay_max_s = 600; });
+  // The owner logged in once from this browser: it got a device cookie.
+  auto first = p.login("admin", "password-admin", "192.0.2.5");
+  ASSERT_EQ(first.status, 200);
+  std::string device;
+  for (auto& [k, v] : first.headers)
+    if (k == "Set-Cookie" && v.rfind("hocba_device=", 0) == 0) device = v.substr(13, v.find(';') - 13);
+  ASSERT_FALSE(device.empty()) << "no device cookie";
+  EXPECT_EQ(std::string(json::parse(first.body).at("device_token").as_string()), device);
+  // Failures from many addresses slow the account down...
+  for (int i = 0; i < 14; ++i) (void)p.login("admin", "guess", "198.51.100." + std::to_string(i + 1));
+  auto slowed = p.login("admin", "password-admin", "192.0.2.99");
+  EXPECT_EQ(slowed.status, 429) << slowed.body;
+  EXPECT_EQ(error_code(slowed), "slow_down");
+  // A device cookie cannot be forged...
+  json::object body{{"username", "admin"}, {"password", "password-admin"}};
+  std::string forged = device.substr(0, device.size() - 1) + (device.back() == '0' ? "1" : "0");
+  auto r = p.call("POST", "/api/v1/auth/login", json::serialize(body), "192.0.2.78", {{"cookie", "hocba_device=" + forged}});
+  EXPECT_EQ(r.status, 429) << r.body;
+  // ...nor used for another account...
+  json::object teacher{{"username", "teacher"}, {"password", "password-teacher"}};
+  for (int i = 0; i < 14; ++i) (void)p.login("teacher", "guess", "203.0.113." + std::to_string(i + 1));
+  r = p.call("POST", "/api/v1/auth/login", json::serialize(teacher), "192.0.2.79", {{"cookie", "hocba_device=" + device}});
+  EXPECT_EQ(r.status, 429) << r.body;
+  // ...but the owner's known browser is not slowed down, even at another address.
+  r = p.call("POST", "/api/v1/auth/login", json::serialize(body), "192.0.2.77", {{"cookie", "hocba_device=" + device}});
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST(Login, PasswordChecksAtOnceAreCappedPerAddress) {
+  api::LoginThrottle::Limits l;
+  api::LoginThrottle t(l);
+  auto now = api::LoginThrottle::Clock::now();
+  // Sixteen unknown names at once from one address (each a 64 MiB Argon2id check): two go ahead.
+  int started = 0;
+  for (int i = 0; i < 16; ++i)
+    if (!t.begin({"name" + std::to_string(i), "192.0.2.1", "", false}, now)) ++started;
+  EXPECT_EQ(started, l.max_checks_per_address);
+  // And at most max_checks in all, from any number of addresses.
+  for (int i = 0; i < 16; ++i)
+    if (!t.begin({"other" + std::to_string(i), "198.51.100." + std::to_string(i), "", false}, now)) ++started;
+  EXPECT_EQ(started, l.max_checks);
+}
+
 TEST(Login, ThrottlingStateIsBounded) {
   api::LoginThrottle::Limits l;
   l.max_entries = 100;
@@ -145,8 +213,8 @@ TEST(Login, ThrottlingStateIsBounded) {
   auto now = api::LoginThrottle::Clock::now();
   for (int i = 0; i < 5000; ++i) {
     std::string name = "unknown-" + std::to_string(i), addr = "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250);
-    ASSERT_FALSE(t.begin(name, addr, now).has_value());
-    t.end(name, addr, false, now);
+    ASSERT_FALSE(t.begin({name, addr, "", false}, now).has_value());
+    t.end({name, addr, "", false}, false, now);
   }
   EXPECT_LE(t.entries(), 300u);  // three maps of at most 100
 }
@@ -158,14 +226,15 @@ TEST(Login, ThrottlingCountsNeverGoNegative) {
   auto now = api::LoginThrottle::Clock::now();
   // A success ends while a second check is under way (the old code erased the entry, and the second
   // check's end made its count -1: one more guess than allowed ever after).
-  ASSERT_FALSE(t.begin("u", "a", now));
-  ASSERT_FALSE(t.begin("u", "a", now));
-  t.end("u", "a", true, now);
-  t.end("u", "a", false, now);
+  api::LoginThrottle::Who u{"u", "a", "", false};
+  ASSERT_FALSE(t.begin(u, now));
+  ASSERT_FALSE(t.begin(u, now));
+  t.end(u, true, now);
+  t.end(u, false, now);
   // One failure is on the books: one more attempt, and the pair is at its limit.
-  ASSERT_FALSE(t.begin("u", "a", now));
-  t.end("u", "a", false, now);
-  EXPECT_TRUE(t.begin("u", "a", now).has_value());
+  ASSERT_FALSE(t.begin(u, now));
+  t.end(u, false, now);
+  EXPECT_TRUE(t.begin(u, now).has_value());
 }
 
 TEST(Login, TheAnswerSaysNothingAboutThePasswordBeforeTheCodeIsChecked) {

@@ -156,7 +156,12 @@ int port_of(const Fixture& f) { return std::stoi(f.base.substr(f.base.rfind(':')
 TEST(Server, EachRouteHasItsOwnBodyLimitKnownBeforeTheBody) {
   if (!have_tool("curl")) GTEST_SKIP() << "curl is needed";
   api::ServerOptions o;
-  o.body_limit = [](const std::string&, const std::string& path) -> std::size_t { return path == "/import" ? 100000 : 100; };
+  o.on_header = [](const api::HttpRequest& head) {
+    api::HeadDecision d;
+    d.body_limit = head.path == "/import" ? 100000 : 100;
+    if (head.path == "/refuse") d.answer = api::HttpResponse::error(403, "forbidden", "not for you");
+    return d;
+  };
   Fixture f(o);
   write_text(f.dir.file("body"), std::string(5000, 'x'));
   auto post = [&](const std::string& path, const std::string& more = "") {
@@ -167,6 +172,7 @@ TEST(Server, EachRouteHasItsOwnBodyLimitKnownBeforeTheBody) {
   EXPECT_EQ(post("/small?x=/import"), "413");  // the path decides, not the query
   EXPECT_EQ(post("/import"), "200");
   EXPECT_EQ(post("/import", "-H 'Transfer-Encoding: chunked'"), "200");
+  EXPECT_EQ(post("/refuse"), "403");  // answered from the header, the body unread
   EXPECT_EQ(f.handled.load(), 2);
 }
 

@@ -58,10 +58,10 @@ class App {
   void stop();
 
   std::vector<RouteInfo> routes() const;
-  // The largest body accepted for `method` on `path` (decoded, without the query): the route's own
-  // limit (the class import: server.max_body_mb), else server.max_json_kb. The listener asks it once
-  // the header is read, before any of the body.
-  std::size_t body_limit(const std::string& method, const std::string& path) const;
+  // For the listener, once a request's header is read (no body yet): the largest body accepted, the
+  // route's own limit (the class import: server.max_body_mb) or server.max_json_kb; a caller who may
+  // not use a route with a large limit gets its 401 or 403 at once, before any of the body is read.
+  HeadDecision on_header(const HttpRequest& head) const;
 
  private:
   struct Impl;

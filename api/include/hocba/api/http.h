@@ -4,6 +4,7 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,9 +42,21 @@ struct HttpResponse {
 
 using Handler = std::function<HttpResponse(HttpRequest&)>;
 
+// What the listener does with a request once its header is read, before any of its body: read a
+// body of at most `body_limit` bytes (over it: 413), or answer `answer` at once (the body unread).
+struct HeadDecision {
+  std::size_t body_limit = 0;
+  std::optional<HttpResponse> answer;
+};
+using HeadHandler = std::function<HeadDecision(const HttpRequest& head)>;
+
 // "%41b+c" -> "Ab c" (plus as space only when `form`); invalid escapes are kept as they are.
 std::string percent_decode(std::string_view s, bool form = false);
 // Splits "path?query" and decodes both into `req` (path, query).
 void split_target(HttpRequest& req);
+// The client a remote address stands for, as the connection caps and the login throttling count
+// clients: an IPv4 address as it is (also when IPv4-mapped: "::ffff:192.0.2.1" -> "192.0.2.1"); an
+// IPv6 address by its /64 ("2001:db8:1:2::/64"), which one host can fill with addresses at will.
+std::string client_group(const std::string& address);
 
 }  // namespace hocba::api

@@ -20,13 +20,14 @@ struct ServerOptions {
   std::size_t io_threads = 2;             // reading and writing
   std::size_t handler_threads = 16;       // running handlers (they may wait for a token)
   std::size_t max_body_bytes = std::size_t(32) << 20;  // when body_limit is not set
-  // The largest body for a request, asked once its header is read (method, decoded path).
-  std::function<std::size_t(const std::string& method, const std::string& path)> body_limit;
+  // Asked once a request's header is read (`head` has the method, target, path, query, headers and
+  // remote address, no body): its body limit, or an answer at once. Unset: max_body_bytes.
+  HeadHandler on_header;
   std::size_t max_header_bytes = 16 * 1024;
   // Connections at once. At the cap, the oldest connection that has not started a request yet is
   // closed to make room; when every one is busy, new ones wait in the kernel's queue.
   std::size_t max_connections = 512;
-  std::size_t max_connections_per_address = 64;  // more from one address are closed at once
+  std::size_t max_connections_per_address = 64;  // more from one client (client_group) are closed at once
   std::chrono::seconds handshake_timeout{5};
   std::chrono::seconds header_timeout{10};  // a new connection's first request header
   std::chrono::seconds read_timeout{30};    // the rest of a request, once its header came
