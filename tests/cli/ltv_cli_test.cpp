@@ -501,3 +501,57 @@ TEST_F(LtvCli, UsageIsChecked) {
   EXPECT_EQ(f.status, 1);
   EXPECT_NE(f.out.find("holds no certificate file"), std::string::npos) << f.out;
 }
+
+// An OCSP responder that hangs or answers garbage (our test TSA's --hang / --garbage on the
+// responder's port): with the CRL server up, the CRL is used instead and the signature reaches
+// B-LT; with it down too, `require` refuses before signing, in one line that names what the
+// responder did, within the configured revocation timeout, and nothing is written.
+TEST_F(LtvCli, AnOcspResponderThatHangsOrAnswersGarbageFallsBackToTheCrlOrRefuses) {
+  delete ocsp_;
+  ocsp_ = nullptr;  // SetUp of the next test starts the real one again
+  std::string cfg = dir_.file("school.toml");
+  test::write_text(cfg, "[signing]\nrevocation_timeout_s = 2\n");
+  std::string port = std::to_string(ocsp_port_);
+  std::string responder = "OCSP http://127.0.0.1:" + port + "/";
+  struct Case {
+    std::vector<std::string> mode;
+    std::string says;  // after "OCSP http://…/: "
+  } cases[] = {{{"--hang"}, "http://127.0.0.1:" + port + "/ did not answer within 2 s"},
+               {{"--garbage", "random"}, "HTTP exchange with 127.0.0.1:" + port + " failed"},
+               {{"--garbage", "html"}, "the answer is not an OCSP response"},
+               {{"--garbage", "truncated"}, "the answer is not an OCSP response"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.mode.back());
+    std::vector<std::string> argv = {HOCBA_TEST_TSA, "--port", std::to_string(ocsp_port_)};
+    argv.insert(argv.end(), c.mode.begin(), c.mode.end());
+    test::ChildServer bad(argv, dir_.file("bad-ocsp.log"));
+    if (!files_) start_files(std::to_string(files_port_));
+
+    // The CRL server answers: the signature is made with the CRL.
+    std::string viacrl = dir_.file("crl.pdf");
+    std::filesystem::remove(viacrl);
+    auto t0 = std::chrono::steady_clock::now();
+    auto s = hocba("sign --config " + q(cfg) + " --level B-LT" + tsa() + " --in " + q(cairo()) + " --out " + q(viacrl) + gvcn() + trust());
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+    ASSERT_EQ(s.status, 0) << s.out;
+    auto j = verify(viacrl);
+    EXPECT_EQ(levels(j), std::vector<std::string>{"B-LT"}) << boost::json::serialize(j);
+    EXPECT_EQ(j["signatures"].as_array()[0].as_object()["revocation"].as_object()["source"].as_string(), "DSS CRL");
+
+    // Nothing usable answers: refused, in one line, before signing.
+    delete files_;
+    files_ = nullptr;
+    std::string out = dir_.file("o.pdf");
+    t0 = std::chrono::steady_clock::now();
+    auto r = hocba("sign --config " + q(cfg) + " --level B-LT" + tsa() + " --in " + q(cairo()) + " --out " + q(out) + gvcn() + trust());
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_EQ(count(r.out, "\n"), 1) << r.out;
+    EXPECT_EQ(r.out.rfind("hocba: cannot get the revocation status of CN=Võ Tuấn Cường", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find(responder + ": " + c.says), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("signing refused (revocation policy require"), std::string::npos) << r.out;
+    EXPECT_LT(took, std::chrono::seconds(20)) << "bounded by the 2 s revocation timeout per request";
+    EXPECT_FALSE(exists(out));
+    EXPECT_FALSE(exists(out + ".pending"));
+  }
+}
