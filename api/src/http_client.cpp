@@ -279,6 +279,8 @@ struct HttpClient::Impl {
       if (s == "tls") return make_error(Errc::unavailable, "TLS with " + where + " failed: " + ec.message());
       if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset)
         return make_error(Errc::unavailable, where + " closed the connection without an answer");
+      if (s == "read" && &ec.category() == &http::make_error_code(http::error::bad_version).category())
+        return make_error(Errc::unavailable, where + " answered something that is not HTTP/1.x (" + ec.message() + ")");
       return make_error(Errc::unavailable, "HTTP exchange with " + where + " failed (" + s + "): " + ec.message());
     }
     HttpExchange out;
