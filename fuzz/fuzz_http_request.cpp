@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "beast_request.h"
 #include "app_internal.h"
 #include "hocba/api/app.h"
 #include "hocba/api/basic_auth.h"
@@ -133,16 +134,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // As Session::on_read in api/src/server.cpp.
   auto& msg = parser.get();
   api::HttpRequest req;
-  req.method = std::string(msg.method_string());
-  req.target = std::string(msg.target());
-  for (auto const& f : msg) {
-    std::string name(f.name_string());
-    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    req.headers.emplace_back(std::move(name), std::string(f.value()));
-  }
+  api::request_head_from(msg, "192.0.2.7", req);
   req.body = std::move(msg.body());
-  req.remote_address = "192.0.2.7";
-  api::split_target(req);
 
   (void)req.header("authorization");
   (void)req.header("content-type");

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "beast_request.h"
 #include "hocba/common/secret.h"
 
 namespace hocba::api {
@@ -210,7 +211,7 @@ class Session : public std::enable_shared_from_this<Session> {
     body_limit_ = sh_->opts.max_body_bytes;
     if (sh_->opts.on_header) {
       HttpRequest head;
-      copy_head(parser_->get(), head);
+      request_head_from(parser_->get(), remote_, head);
       HeadDecision d;
       d.body_limit = body_limit_;
       try {
@@ -273,24 +274,11 @@ class Session : public std::enable_shared_from_this<Session> {
     buffer_.shrink_to_fit();
   }
 
-  template <class Message>
-  void copy_head(const Message& msg, HttpRequest& req) const {
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    for (auto const& f : msg) {
-      std::string name(f.name_string());
-      for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      req.headers.emplace_back(std::move(name), std::string(f.value()));
-    }
-    req.remote_address = remote_;
-    split_target(req);
-  }
-
   void on_read(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     auto& msg = parser_->get();
     auto req = std::make_shared<HttpRequest>();
-    copy_head(msg, *req);
+    request_head_from(msg, remote_, *req);
     req->body.assign(msg.body().data(), msg.body().size());  // one exact allocation, wiped after the handler
     keep_alive_ = msg.keep_alive() && !sh_->stopping;
     unsigned version = msg.version();
