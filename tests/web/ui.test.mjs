@@ -698,20 +698,20 @@ try {
     assert((await tp.textContent('#login-form .msg.info')).includes('Phiên làm việc đã hết hạn'), 'session expired message');
   });
 
-  await step('too many wrong passwords lock the account, in Vietnamese', async () => {
+  await step('too many wrong passwords lock this address out of the account, in Vietnamese', async () => {
     const { context, page } = await newPage(browser, 'stranger', { width: 390, height: 844 }, problems, true);
     await uiLogin(page, 'khach', 'sai-mat-khau');
     for (let i = 0; i < 6; i++) {
       await page.waitForSelector('#login-form .msg.error');
       const t = await page.textContent('#login-form .msg.error');
-      if (t.includes('Tài khoản tạm khóa')) break;
+      if (t.includes('tạm không đăng nhập được')) break;
       await page.fill('#login-password', 'sai-mat-khau');
       await page.click('#login-submit');
       await page.waitForFunction((before) => document.querySelector('#login-form .msg.error')?.textContent !== before || true, t);
       await page.waitForTimeout(150);
     }
     const t = await page.textContent('#login-form .msg.error');
-    assert(t.includes('Tài khoản tạm khóa do nhập sai mật khẩu nhiều lần'), `message: ${t}`);
+    assert(t.includes('Máy này tạm không đăng nhập được vào tài khoản này do nhập sai mật khẩu nhiều lần'), `message: ${t}`);
     await checkVietnamese(page, 'locked out');
     await context.close();
   });
