@@ -6,6 +6,8 @@
 // then for UTF-8 and control characters, then normalised to NFC (Boost.Locale, ICU backend).
 #include "hocba/pdf/record.h"
 
+#include "json_text.h"
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <boost/locale.hpp>
@@ -58,6 +60,7 @@ constexpr double kExcellentMinTest = 9.0;    // Hoàn thành xuất sắc
 constexpr double kGoodMinTest = 7.0;         // Hoàn thành tốt
 constexpr double kCompletedMinTest = 5.0;    // Hoàn thành
 constexpr std::size_t kQuoteMaxBytes = 120;  // values longer than this are described, not quoted
+constexpr std::size_t kSubjectMaxBytes = 100;  // a subject teacher's subject name
 
 // ---- text -------------------------------------------------------------------------------------
 
@@ -120,45 +123,9 @@ std::string to_nfc(std::string_view s) {
   return boost::locale::normalize(s.data(), s.data() + s.size(), boost::locale::norm_nfc, nfc_locale());
 }
 
-// JSON string literal of s; invalid UTF-8 becomes U+FFFD so the result is always valid UTF-8.
-void append_quoted(std::string& out, std::string_view s) {
-  static const char* hex = "0123456789abcdef";
-  out += '"';
-  for (std::size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    std::size_t n = utf8_seq(s, i);
-    if (n == 0) {
-      out += "\xef\xbf\xbd";
-      ++i;
-      continue;
-    }
-    if (n > 1) {
-      out.append(s.substr(i, n));
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\u00";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-    i += n;
-  }
-  out += '"';
-}
-
 std::string quoted(std::string_view s) {
   std::string out;
-  append_quoted(out, s);
+  detail::append_json_string(out, s);
   return out;
 }
 
@@ -237,7 +204,7 @@ void write_json(std::string& out, const json::value& v) {
       break;
     }
     case json::kind::string:
-      append_quoted(out, std::string_view(v.get_string().data(), v.get_string().size()));
+      detail::append_json_string(out, std::string_view(v.get_string().data(), v.get_string().size()));
       break;
     case json::kind::array: {
       out += '[';
@@ -256,7 +223,7 @@ void write_json(std::string& out, const json::value& v) {
       for (const auto& kv : v.get_object()) {
         if (!first) out += ',';
         first = false;
-        append_quoted(out, std::string_view(kv.key().data(), kv.key().size()));
+        detail::append_json_string(out, std::string_view(kv.key().data(), kv.key().size()));
         out += ':';
         write_json(out, kv.value());
       }
@@ -564,6 +531,62 @@ std::optional<Staff> read_staff(Reader& r, const json::object& o, const std::str
   if (name) st.name = *name;
   if (user) st.username = *user;
   return st;
+}
+
+// The appliance's account names (as api/'s user store accepts them): 1-64 of a-z 0-9 . _ -
+bool valid_username(const std::string& u) {
+  if (u.empty() || u.size() > 64) return false;
+  return std::all_of(u.begin(), u.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  });
+}
+
+// "class.subject_teachers": optional; at most limits.max_subject_teachers entries of {subject, name,
+// username}, one per subject. Read after the students: a subject that none of the class's (valid)
+// students has is a warning (probably misspelt; nobody would be asked to confirm it).
+void read_subject_teachers(Reader& r, const json::object& root, ClassFile& cf) {
+  const json::value* cv = Reader::find(root, "class");
+  if (!cv || !cv->is_object()) return;  // reported already
+  const json::object& c = cv->get_object();
+  ClassInfo& info = cf.info;
+  const std::vector<std::string> subjects = subjects_of(cf);
+  const json::array* a = r.array(c, "class", "subject_teachers", Need::optional);
+  if (!a) return;
+  const std::string path = "class.subject_teachers";
+  if (a->size() > r.limits().max_subject_teachers) {
+    r.error(path, std::to_string(a->size()) + " subject teachers are more than the " +
+                      std::to_string(r.limits().max_subject_teachers) + " allowed");
+    return;
+  }
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    std::string p = at(path, i);
+    const json::object* o = r.object_value((*a)[i], p);
+    if (!o) continue;
+    auto subject = r.text(*o, p, "subject", Need::nonempty);
+    auto name = r.text(*o, p, "name", Need::nonempty);
+    auto user = r.text(*o, p, "username", Need::nonempty);
+    bool ok = subject && name && user;
+    if (subject && subject->size() > kSubjectMaxBytes) {
+      r.error(at(p, "subject"), "a subject name of " + std::to_string(subject->size()) + " bytes is longer than the " +
+                                    std::to_string(kSubjectMaxBytes) + " allowed");
+      ok = false;
+    }
+    if (user && !valid_username(*user)) {
+      r.error(at(p, "username"), quoted(*user) + " is not an account name (1-64 of a-z, 0-9, '.', '_', '-')");
+      ok = false;
+    }
+    if (subject && ok) {
+      if (auto [it, fresh] = seen.emplace(*subject, i); !fresh) {
+        r.error(at(p, "subject"), quoted(*subject) + " already has a teacher in " + at(path, it->second));
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    if (std::find(subjects.begin(), subjects.end(), *subject) == subjects.end())
+      r.warn(at(p, "subject"), "no student of the class has the subject " + quoted(*subject));
+    info.subject_teachers.push_back(SubjectTeacher{*subject, Staff{*name, *user}});
+  }
 }
 
 // Reads the class; returns the level when it is valid.
@@ -955,7 +978,68 @@ Result<ClassFile> parse_class(std::string_view text, const ParseLimits& limits) 
       }
     }
   }
+  r.set_student("", "");
+  read_subject_teachers(r, o, out);
   return out;
 }
+
+const SubjectTeacher* subject_teacher(const ClassInfo& cls, const std::string& subject) {
+  for (const SubjectTeacher& t : cls.subject_teachers)
+    if (t.subject == subject) return &t;
+  return nullptr;
+}
+
+std::vector<std::string> subjects_of(const ClassFile& cf) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& s) {
+    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  };
+  for (const Student& st : cf.students) {
+    if (st.primary)
+      for (const auto& s : st.primary->subjects) add(s.subject);
+    if (st.secondary)
+      for (const auto& s : st.secondary->subjects) add(s.subject);
+  }
+  return out;
+}
+
+namespace detail {
+
+void append_json_string(std::string& out, std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t n = utf8_seq(s, i);
+    if (n == 0) {
+      out += "\xef\xbf\xbd";
+      ++i;
+      continue;
+    }
+    if (n > 1) {
+      out.append(s.substr(i, n));
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+    i += n;
+  }
+  out += '"';
+}
+
+}  // namespace detail
 
 }  // namespace hocba::pdf

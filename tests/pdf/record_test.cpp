@@ -495,3 +495,111 @@ TEST(Record, DocumentedExampleIsValid) {
   EXPECT_TRUE(r->warnings.empty()) << all(r->warnings);
   EXPECT_EQ(r->students.size(), 1u);
 }
+
+// ---- Subject teachers (class.subject_teachers) ----------------------------------------------------
+
+namespace {
+
+json::array teachers(std::initializer_list<std::pair<const char*, const char*>> subject_user) {
+  json::array a;
+  for (auto [subject, user] : subject_user) a.push_back(json::object{{"subject", subject}, {"name", "Nguyễn Văn A"}, {"username", user}});
+  return a;
+}
+
+}  // namespace
+
+TEST(Record, ClassFilesWithoutSubjectTeachersStayValid) {
+  for (const char* name : kSamples) {
+    auto c = parse_ok(sample(name));
+    EXPECT_TRUE(c.errors.empty()) << name << all(c.errors);
+    EXPECT_TRUE(c.info.subject_teachers.empty()) << name;
+  }
+}
+
+TEST(Record, SubjectTeachersAreRead) {
+  auto c = parse_ok(sample("thcs-8A-gvbm.json"));
+  EXPECT_TRUE(c.errors.empty()) << all(c.errors);
+  EXPECT_TRUE(c.warnings.empty()) << all(c.warnings);
+  ASSERT_EQ(c.info.subject_teachers.size(), 13u);
+  EXPECT_EQ(c.info.subject_teachers[1].subject, "Toán");
+  EXPECT_EQ(c.info.subject_teachers[1].teacher.name, "Phạm Văn Minh");
+  EXPECT_EQ(c.info.subject_teachers[1].teacher.username, "gv.toan");
+  const SubjectTeacher* t = subject_teacher(c.info, "Toán");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->teacher.username, "gv.toan");
+  EXPECT_EQ(subject_teacher(c.info, "Hóa học"), nullptr);
+  // Subject names are normalised like every other text: a decomposed "Toán" names the same subject.
+  json::value doc = sample("thcs-8A.json");
+  doc.at("class").as_object()["subject_teachers"] = teachers({{"To\u0061\u0301n", "gv.toan"}});
+  auto d = parse_ok(doc);
+  EXPECT_TRUE(d.warnings.empty()) << all(d.warnings);
+  ASSERT_EQ(d.info.subject_teachers.size(), 1u);
+  EXPECT_EQ(d.info.subject_teachers[0].subject, "Toán");
+}
+
+TEST(Record, BadSubjectTeachersAreRejectedWithTheirPath) {
+  json::value doc = sample("thcs-8A.json");
+  json::array a = teachers({{"Toán", "gv.toan"}, {"Toán", "gv.toan2"}, {"Ngữ văn", "GV Văn"}, {"", "gv.x"}});
+  a.push_back(json::object{{"subject", std::string(101, 'x')}, {"name", "B"}, {"username", "gv.b"}});
+  a.push_back(json::object{{"subject", "Tin học"}, {"username", "gv.tin"}});
+  a.push_back("Tin học");
+  doc.at("class").as_object()["subject_teachers"] = a;
+  auto c = parse_ok(doc);
+  std::string e = all(c.errors);
+  EXPECT_NE(e.find("class.subject_teachers[1].subject: \"Toán\" already has a teacher in class.subject_teachers[0]"), std::string::npos) << e;
+  EXPECT_NE(e.find("class.subject_teachers[2].username: \"GV Văn\" is not an account name"), std::string::npos) << e;
+  EXPECT_NE(e.find("class.subject_teachers[3].subject: must not be empty"), std::string::npos) << e;
+  EXPECT_NE(e.find("class.subject_teachers[4].subject: a subject name of 101 bytes is longer than the 100 allowed"), std::string::npos) << e;
+  EXPECT_NE(e.find("class.subject_teachers[5].name: missing"), std::string::npos) << e;
+  EXPECT_NE(e.find("class.subject_teachers[6]: \"Tin học\" is not an object"), std::string::npos) << e;
+  EXPECT_EQ(c.errors.size(), 6u) << e;
+  EXPECT_FALSE(c.class_ok());  // a class-level error: nothing is rendered from it
+  ASSERT_EQ(c.info.subject_teachers.size(), 1u);  // only the first Toán
+  EXPECT_EQ(c.info.subject_teachers[0].teacher.username, "gv.toan");
+
+  json::value wrong = sample("thcs-8A.json");
+  wrong.at("class").as_object()["subject_teachers"] = "gv.toan";
+  EXPECT_NE(all(parse_ok(wrong).errors).find("class.subject_teachers: \"gv.toan\" is not an array"), std::string::npos);
+}
+
+TEST(Record, TooManySubjectTeachers) {
+  json::value doc = sample("thcs-8A.json");
+  json::array a;
+  for (int i = 0; i < 65; ++i)
+    a.push_back(json::object{{"subject", "Môn " + std::to_string(i)}, {"name", "B"}, {"username", "gv.b"}});
+  doc.at("class").as_object()["subject_teachers"] = a;
+  auto c = parse_ok(doc);
+  EXPECT_EQ(all(c.errors), "class.subject_teachers: 65 subject teachers are more than the 64 allowed\n");
+  a.erase(a.begin());  // 64: allowed, each one a warning (no student has "Môn i")
+  doc.at("class").as_object()["subject_teachers"] = a;
+  auto d = parse_ok(doc);
+  EXPECT_TRUE(d.errors.empty()) << all(d.errors);
+  EXPECT_EQ(d.info.subject_teachers.size(), 64u);
+  EXPECT_EQ(d.warnings.size(), 64u);
+}
+
+TEST(Record, SubjectTeacherForAnUnknownSubjectIsAWarning) {
+  json::value doc = sample("thcs-8A.json");
+  doc.at("class").as_object()["subject_teachers"] = teachers({{"Toán", "gv.toan"}, {"Toan", "gv.toan"}});
+  auto c = parse_ok(doc);
+  EXPECT_TRUE(c.errors.empty()) << all(c.errors);
+  EXPECT_EQ(all(c.warnings), "class.subject_teachers[1].subject: no student of the class has the subject \"Toan\"\n");
+  EXPECT_EQ(c.info.subject_teachers.size(), 2u);
+}
+
+TEST(Record, SubjectsOfListsTheClassSubjectsInFormOrder) {
+  auto c = parse_ok(sample("thcs-8A.json"));
+  std::vector<std::string> s = subjects_of(c);
+  ASSERT_EQ(s.size(), 13u);
+  EXPECT_EQ(s.front(), "Ngữ văn");
+  EXPECT_EQ(s[1], "Toán");
+  EXPECT_EQ(s.back(), "Nội dung giáo dục của địa phương");
+  // A subject only a later student has comes after the first student's, where it first appears.
+  json::value doc = sample("primary-3A.json");
+  auto& subjects = student(doc, 2).at("primary").at("subjects").as_array();
+  subjects.push_back(json::object{{"subject", "Tiếng dân tộc"}, {"level", "T"}, {"comment", ""}});
+  auto p = parse_ok(doc);
+  std::vector<std::string> ps = subjects_of(p);
+  EXPECT_EQ(ps.back(), "Tiếng dân tộc");
+  EXPECT_EQ(std::count(ps.begin(), ps.end(), "Tiếng Việt"), 1);
+}

@@ -77,6 +77,13 @@ struct Student {
   std::size_t index = 0;    // position in "students"
 };
 
+// The teacher of one of the class's subjects (giáo viên bộ môn), who confirms its scores by signing the
+// subject's score sheet (score_sheet.h).
+struct SubjectTeacher {
+  std::string subject;  // as the students' subjects name it ("Toán")
+  Staff teacher;        // username: the appliance account that signs the sheet
+};
+
 struct ClassInfo {
   std::string school_name, school_code, district, province;
   Staff principal;
@@ -85,7 +92,11 @@ struct ClassInfo {
   std::string class_name;
   int grade = 0;
   Staff homeroom_teacher;
+  std::vector<SubjectTeacher> subject_teachers;  // optional "subject_teachers"; empty when absent
 };
+
+// The teacher named for `subject`, or nullptr.
+const SubjectTeacher* subject_teacher(const ClassInfo& cls, const std::string& subject);
 
 struct Problem {
   std::string path;          // "students[12].secondary.subjects[3].hk2"
@@ -105,10 +116,16 @@ struct ClassFile {
   bool class_ok() const;               // no class-level error (school, class, level, format)
 };
 
+// The distinct subject names of the class's students (those without errors), in the order of the form:
+// the first student's subjects in their order, then any subject only later students have, where it
+// first appears. The class-subjects a workflow asks subject teachers to confirm.
+std::vector<std::string> subjects_of(const ClassFile& cf);
+
 struct ParseLimits {
   std::size_t max_input_bytes = 64u << 20;  // whole file
   std::size_t max_text_bytes = 4096;        // any one string (a comment, a name)
   std::size_t max_students = 100;           // per class file
+  std::size_t max_subject_teachers = 64;    // entries of "subject_teachers"
 };
 
 // Fails (Errc::invalid_argument) only when the input is not JSON or not an object (the message gives the
