@@ -7,6 +7,7 @@
 #include <cctype>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace hocba::config {
 
@@ -80,8 +81,15 @@ const std::vector<KeySpec>& keys() {
       {"hsm.modules", KeyType::string_list, Strings{}, {}, 0, 0, "PKCS#11 modules hocbad loads; empty: SoftHSM2", ""},
       {"hsm.demo_tokens", KeyType::boolean, true, {}, 0, 0,
        "With no module set: create SoftHSM2 demo tokens and a test PKI in the state folder on first start", ""},
-      {"workflow.steps", KeyType::string_list, Strings{"gvcn", "hieu_truong", "con_dau"}, {"gvcn", "hieu_truong", "con_dau"},
-       0, 0, "Signatures a record needs, in order (homeroom teacher, principal, school seal)", ""},
+      // The chain per school level. The steps themselves ([workflow.steps.NAME] tables) are not keys of
+      // this table: the parser reads them as a special case (read_workflow), with the properties of
+      // step_properties(); `workflow.steps = [...]` (an array) is the old form of the three lists.
+      {"workflow.primary", KeyType::string_list, Strings{"gvcn", "hieu_truong", "con_dau"}, {}, 0, 0,
+       "Signatures a primary-school record needs, in order (names of [workflow.steps.NAME] tables)", ""},
+      {"workflow.lower_secondary", KeyType::string_list, Strings{"gvbm", "gvcn", "hieu_truong", "con_dau"}, {}, 0, 0,
+       "Signatures a lower-secondary (THCS) record needs, in order", ""},
+      {"workflow.upper_secondary", KeyType::string_list, Strings{"gvbm", "gvcn", "hieu_truong", "con_dau"}, {}, 0, 0,
+       "Signatures an upper-secondary (THPT) record needs, in order", ""},
       {"csc.enabled", KeyType::boolean, true, {}, 0, 0,
        "Serve the Cloud Signature Consortium API (/csc/v1, /csc/v2) for remote-signing clients", ""},
       {"csc.roles", KeyType::string_list, Strings{"homeroom_teacher", "subject_teacher", "principal"},
@@ -99,6 +107,177 @@ const KeySpec* find_key(std::string_view name) {
   for (const auto& k : keys())
     if (k.name == name) return &k;
   return nullptr;
+}
+
+const std::vector<std::string_view>& signing_roles() {
+  static const std::vector<std::string_view> roles = {"homeroom_teacher", "subject_teacher", "principal", "deputy_principal"};
+  return roles;
+}
+
+const std::vector<StepProperty>& step_properties() {
+  static const std::vector<StepProperty> table = {
+      {"role", KeyType::choice, {}, signing_roles(), 0, 0, "Who signs the step", true},
+      {"substitutes", KeyType::string_list, Strings{}, signing_roles(), 3, 0,
+       "Roles that may sign the step in the role's place", false},
+      {"seal", KeyType::boolean, false, {}, 0, 0, "Signed with the school seal's key, not the signer's own (at most one per chain)",
+       false},
+      {"scope", KeyType::choice, std::string("record"), {"record", "class_subject"}, 0, 0,
+       "What one signature covers: a record, or one score sheet per class and subject (such steps come first in a chain)",
+       false},
+      {"title", KeyType::string_list, Strings{}, {}, 4, 80, "The title block printed above the signature, one string per line",
+       false},
+      {"substitute_title", KeyType::string_list, Strings{}, {}, 4, 80,
+       "The title block when a substitute signs (empty: title)", false},
+      {"reason", KeyType::string, std::string(""), {}, 0, 200, "The signature's reason (/Reason)", false},
+      {"box", KeyType::choice, std::string(""), {"homeroom", "principal", "seal", ""}, 0, 0,
+       "The record's signature box it fills (\"\": none)", false},
+      {"label", KeyType::string, {}, {}, 0, 80, "The step's name in the web UI", true},
+      {"verb", KeyType::string, std::string(""), {}, 0, 80, "Its action in the web UI", false},
+      {"done_label", KeyType::string, std::string(""), {}, 0, 80, "A record's state once the step is signed", false},
+      {"waiting_label", KeyType::string, std::string(""), {}, 0, 80, "A record's state while it waits for the step", false},
+  };
+  return table;
+}
+
+namespace {
+
+const StepProperty* find_step_property(std::string_view name) {
+  for (const auto& sp : step_properties())
+    if (sp.name == name) return &sp;
+  return nullptr;
+}
+
+// The built-in steps (texts as the web UI and the signatures had them before the chain was data).
+const std::vector<Step>& built_in_steps() {
+  static const std::vector<Step> steps = [] {
+    std::vector<Step> v(4);
+    Step& gvbm = v[0];
+    gvbm.name = "gvbm";
+    gvbm.role = "subject_teacher";
+    gvbm.scope = "class_subject";
+    gvbm.title = {"GIÁO VIÊN BỘ MÔN"};
+    gvbm.reason = "Giáo viên bộ môn ký xác nhận điểm môn học";
+    gvbm.label = "Giáo viên bộ môn";
+    gvbm.verb = "Xác nhận điểm";
+    gvbm.done_label = "GVBM đã xác nhận";
+    gvbm.waiting_label = "Chờ GVBM xác nhận điểm";
+    Step& gvcn = v[1];
+    gvcn.name = "gvcn";
+    gvcn.role = "homeroom_teacher";
+    gvcn.box = "homeroom";
+    gvcn.title = {"GIÁO VIÊN CHỦ NHIỆM"};
+    gvcn.reason = "Giáo viên chủ nhiệm ký xác nhận học bạ";
+    gvcn.label = "Giáo viên chủ nhiệm";
+    gvcn.verb = "Ký";
+    gvcn.done_label = "GVCN đã ký";
+    gvcn.waiting_label = "Chờ GVCN ký";
+    Step& ht = v[2];
+    ht.name = "hieu_truong";
+    ht.role = "principal";
+    ht.substitutes = {"deputy_principal"};
+    ht.box = "principal";
+    ht.title = {"HIỆU TRƯỞNG"};
+    ht.substitute_title = {"KT. HIỆU TRƯỞNG", "PHÓ HIỆU TRƯỞNG"};
+    ht.reason = "Hiệu trưởng ký duyệt học bạ";
+    ht.label = "Hiệu trưởng";
+    ht.verb = "Ký duyệt";
+    ht.done_label = "HT đã ký";
+    ht.waiting_label = "Chờ hiệu trưởng ký";
+    Step& dau = v[3];
+    dau.name = "con_dau";
+    dau.role = "principal";
+    dau.substitutes = {"deputy_principal"};
+    dau.seal = true;
+    dau.box = "seal";
+    dau.title = {"CON DẤU NHÀ TRƯỜNG"};
+    dau.reason = "Đóng dấu của nhà trường";
+    dau.label = "Con dấu nhà trường";
+    dau.verb = "Đóng dấu";
+    dau.done_label = "Đã đóng dấu";
+    dau.waiting_label = "Chờ đóng dấu";
+    return v;
+  }();
+  return steps;
+}
+
+// The one place a step property's name meets a Step field (both ways).
+void set_step(Step& s, std::string_view k, const Value& v) {
+  auto str = [&] { return std::get<std::string>(v); };
+  if (k == "role") s.role = str();
+  else if (k == "substitutes") s.substitutes = std::get<Strings>(v);
+  else if (k == "seal") s.seal = std::get<bool>(v);
+  else if (k == "scope") s.scope = str();
+  else if (k == "title") s.title = std::get<Strings>(v);
+  else if (k == "substitute_title") s.substitute_title = std::get<Strings>(v);
+  else if (k == "reason") s.reason = str();
+  else if (k == "box") s.box = str();
+  else if (k == "label") s.label = str();
+  else if (k == "verb") s.verb = str();
+  else if (k == "done_label") s.done_label = str();
+  else if (k == "waiting_label") s.waiting_label = str();
+}
+
+Value get_step(const Step& s, std::string_view k) {
+  if (k == "role") return s.role;
+  if (k == "substitutes") return s.substitutes;
+  if (k == "seal") return s.seal;
+  if (k == "scope") return s.scope;
+  if (k == "title") return s.title;
+  if (k == "substitute_title") return s.substitute_title;
+  if (k == "reason") return s.reason;
+  if (k == "box") return s.box;
+  if (k == "label") return s.label;
+  if (k == "verb") return s.verb;
+  if (k == "done_label") return s.done_label;
+  if (k == "waiting_label") return s.waiting_label;
+  return {};
+}
+
+}  // namespace
+
+bool Step::may_sign(std::string_view r) const {
+  return r == role || std::find(substitutes.begin(), substitutes.end(), r) != substitutes.end();
+}
+
+const std::vector<std::string>& Step::title_for(std::string_view r) const {
+  bool substitute = r != role && std::find(substitutes.begin(), substitutes.end(), r) != substitutes.end();
+  return substitute && !substitute_title.empty() ? substitute_title : title;
+}
+
+const Step* Config::Workflow::step(std::string_view name) const {
+  for (const auto& s : step_defs)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+const std::vector<std::string_view>& Config::Workflow::levels() {
+  static const std::vector<std::string_view> l = {"primary", "lower_secondary", "upper_secondary"};
+  return l;
+}
+
+bool Config::Workflow::is_level(std::string_view level) {
+  return std::find(levels().begin(), levels().end(), level) != levels().end();
+}
+
+const std::vector<std::string>& Config::Workflow::chain(std::string_view level) const {
+  if (level == "primary") return primary;
+  if (level == "lower_secondary") return lower_secondary;
+  if (level == "upper_secondary") return upper_secondary;
+  throw std::invalid_argument("no such school level: " + std::string(level));
+}
+
+std::vector<std::string> Config::Workflow::used_steps() const {
+  // Each chain's steps merged in: a step not seen yet goes right after the one before it in its chain
+  // (first when it opens the chain), so that the defaults give gvbm, gvcn, hieu_truong, con_dau.
+  std::vector<std::string> out;
+  for (const auto* l : {&primary, &lower_secondary, &upper_secondary})
+    for (std::size_t i = 0; i < l->size(); ++i) {
+      const std::string& s = (*l)[i];
+      if (std::find(out.begin(), out.end(), s) != out.end()) continue;
+      auto at = i == 0 ? out.begin() : std::find(out.begin(), out.end(), (*l)[i - 1]) + 1;
+      out.insert(at, s);
+    }
+  return out;
 }
 
 namespace {
@@ -150,7 +329,9 @@ bool set(Config& c, std::string_view k, const Value& v) {
   else if (k == "csc.allow_seal") c.csc.allow_seal = std::get<bool>(v);
   else if (k == "hsm.modules") c.hsm.modules = std::get<Strings>(v);
   else if (k == "hsm.demo_tokens") c.hsm.demo_tokens = std::get<bool>(v);
-  else if (k == "workflow.steps") c.workflow.steps = std::get<Strings>(v);
+  else if (k == "workflow.primary") c.workflow.primary = std::get<Strings>(v);
+  else if (k == "workflow.lower_secondary") c.workflow.lower_secondary = std::get<Strings>(v);
+  else if (k == "workflow.upper_secondary") c.workflow.upper_secondary = std::get<Strings>(v);
   else if (k == "seal.pin_file") c.seal.pin_file = opt_string(v);
   else if (k == "seal.pin_credential") c.seal.pin_credential = opt_string(v);
   else return false;
@@ -182,11 +363,14 @@ std::string did_you_mean(const std::string& full) {
   std::string_view best;
   std::size_t best_d = std::max<std::size_t>(2, full.size() / 5) + 1;
   std::string leaf = full.substr(full.rfind('.') + 1);
-  for (const auto& k : keys()) {
-    std::size_t d = distance(lower(full), k.name);
-    std::string_view kleaf = k.name.substr(k.name.rfind('.') + 1);
+  std::vector<std::string_view> names;
+  for (const auto& k : keys()) names.push_back(k.name);
+  names.push_back("workflow.steps");  // the step tables, not in the key table
+  for (auto name : names) {
+    std::size_t d = distance(lower(full), name);
+    std::string_view kleaf = name.substr(name.rfind('.') + 1);
     if (lower(leaf) == kleaf) d = std::min<std::size_t>(d, 1);
-    if (d < best_d) best_d = d, best = k.name;
+    if (d < best_d) best_d = d, best = name;
   }
   return best.empty() ? "" : "; did you mean " + std::string(best) + "?";
 }
@@ -382,11 +566,288 @@ std::string toml_value(const Value& v) {
   return "";
 }
 
+std::size_t utf8_length(const std::string& s) {
+  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char ch) { return (ch & 0xC0) != 0x80; }));
+}
+
+bool has_control(const std::string& s) {
+  return std::any_of(s.begin(), s.end(), [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; });
+}
+
+bool is_step_name(std::string_view n) {
+  if (n.empty() || n.size() > 32 || n[0] < 'a' || n[0] > 'z') return false;
+  return std::all_of(n.begin(), n.end(), [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'; });
+}
+
+// "; did you mean X?" for a close name among `names`.
+std::string did_you_mean_among(const std::string& name, const std::vector<std::string>& names) {
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, name.size() / 5) + 1;
+  for (const auto& n : names) {
+    std::size_t d = distance(lower(name), n);
+    if (d < best_d) best_d = d, best = n;
+  }
+  return best.empty() ? "" : "; did you mean " + best + "?";
+}
+
+std::string one_of(const std::vector<std::string_view>& choices) {
+  std::string allowed;
+  for (auto c : choices) allowed += (allowed.empty() ? "\"" : ", \"") + std::string(c) + "\"";
+  return allowed;
+}
+
+// Checks one step property's node (`key`: workflow.steps.NAME.PROPERTY); the value when acceptable.
+std::optional<Value> check_step_value(const StepProperty& sp, const std::string& key, const toml::node& n, Problems& p) {
+  auto expected = [&](const std::string& what) {
+    p.add(key, n.source(), "expected " + what + ", got " + type_name(n));
+    return std::nullopt;
+  };
+  // A text's problem, or "".
+  auto text_problem = [&](const std::string& s) -> std::string {
+    if (has_control(s)) return "holds a control character (a new line, a tab, …)";
+    if (sp.max_chars && utf8_length(s) > sp.max_chars)
+      return "is " + std::to_string(utf8_length(s)) + " characters long; at most " + std::to_string(sp.max_chars);
+    return "";
+  };
+  switch (sp.type) {
+    case KeyType::boolean: {
+      auto v = n.value_exact<bool>();
+      if (!v) return expected("true or false");
+      return Value(*v);
+    }
+    case KeyType::choice: {
+      auto s = n.value_exact<std::string>();
+      if (!s) return expected("one of " + one_of(sp.choices));
+      if (std::find(sp.choices.begin(), sp.choices.end(), *s) == sp.choices.end()) {
+        std::vector<std::string> names(sp.choices.begin(), sp.choices.end());
+        p.add(key, n.source(), "\"" + *s + "\" is not one of " + one_of(sp.choices) + did_you_mean_among(*s, names));
+        return std::nullopt;
+      }
+      return Value(*s);
+    }
+    case KeyType::string: {
+      auto s = n.value_exact<std::string>();
+      if (!s) return expected("a string");
+      std::string bad = text_problem(*s);
+      if (bad.empty() && sp.required_for_new && s->empty()) bad = "is empty";
+      if (!bad.empty()) {
+        p.add(key, n.source(), bad);
+        return std::nullopt;
+      }
+      return Value(*s);
+    }
+    case KeyType::string_list: {
+      const toml::array* arr = n.as_array();
+      if (!arr) return expected("an array of strings");
+      if (sp.max_items && arr->size() > sp.max_items) {
+        p.add(key, n.source(), "holds " + std::to_string(arr->size()) + " items; at most " + std::to_string(sp.max_items));
+        return std::nullopt;
+      }
+      Strings items;
+      bool ok = true;
+      for (std::size_t i = 0; i < arr->size(); ++i) {
+        const toml::node& e = *arr->get(i);
+        std::string at = key + "[" + std::to_string(i) + "]";
+        auto s = e.value_exact<std::string>();
+        std::string bad;
+        if (!s || s->empty()) bad = std::string("expected a non-empty string, got ") + (s ? "an empty one" : type_name(e));
+        else if (!sp.choices.empty() && std::find(sp.choices.begin(), sp.choices.end(), *s) == sp.choices.end())
+          bad = "\"" + *s + "\" is not one of " + one_of(sp.choices) +
+                did_you_mean_among(*s, Strings(sp.choices.begin(), sp.choices.end()));
+        else if (std::find(items.begin(), items.end(), *s) != items.end()) bad = "\"" + *s + "\" is listed twice";
+        else bad = text_problem(*s);
+        if (!bad.empty()) {
+          p.add(at, e.source(), bad);
+          ok = false;
+        } else {
+          items.push_back(*s);
+        }
+      }
+      if (!ok) return std::nullopt;
+      return Value(std::move(items));
+    }
+    default: break;
+  }
+  return std::nullopt;
+}
+
+constexpr std::size_t kMaxSteps = 16;
+
+// [workflow.steps.NAME] tables: a built-in step's table overrides the properties it gives, any other
+// name defines a new step. `defined` receives every name with a table (even one with problems, so
+// that the chains naming it are not reported again).
+void read_steps(const toml::table& t, const toml::source_region& where, Config& c, Problems& p,
+                const std::set<std::string>& refused, std::set<std::string>& defined) {
+  std::vector<Step> added;
+  for (auto&& [nk, nnode] : t) {
+    std::string name(nk.str()), key = "workflow.steps." + name;
+    if (refused.count(key)) continue;
+    if (!is_step_name(name)) {
+      p.add(key, nk.source(), "a step's name is a lower-case letter and up to 31 more lower-case letters, digits or _");
+      continue;
+    }
+    const toml::table* st = nnode.as_table();
+    if (!st) {
+      p.add(key, nk.source(), std::string("expected a table [") + key + "] of the step's properties, got " + type_name(nnode));
+      continue;
+    }
+    defined.insert(name);
+    Step fresh;
+    Step* s = nullptr;
+    for (auto& d : c.workflow.step_defs)
+      if (d.name == name) s = &d;
+    bool is_new = s == nullptr;
+    if (is_new) {
+      fresh.name = name;
+      for (const auto& sp : step_properties())
+        if (!std::holds_alternative<std::monostate>(sp.default_value)) set_step(fresh, sp.name, sp.default_value);
+      s = &fresh;
+    }
+    bool ok = true;
+    const toml::node* substitutes_node = nullptr;
+    for (auto&& [pk, pnode] : *st) {
+      std::string prop(pk.str()), full = key + "." + prop;
+      if (refused.count(full)) continue;
+      const StepProperty* sp = find_step_property(prop);
+      if (!sp) {
+        Strings names;
+        for (const auto& q : step_properties()) names.emplace_back(q.name);
+        p.add(full, pk.source(), "unknown step property" + did_you_mean_among(prop, names));
+        ok = false;
+        continue;
+      }
+      if (auto v = check_step_value(*sp, full, pnode, p)) {
+        set_step(*s, sp->name, *v);
+        c.given.insert(full);
+        if (prop == "substitutes") substitutes_node = &pnode;
+      } else {
+        ok = false;
+      }
+    }
+    if (is_new) {
+      std::string missing;
+      for (const auto& sp : step_properties())
+        if (sp.required_for_new && !st->contains(sp.name)) missing += (missing.empty() ? "" : " and ") + std::string(sp.name);
+      if (!missing.empty()) {
+        p.add(key, nnode.source(), "a new step needs " + missing);
+        ok = false;
+      }
+    }
+    if (!s->role.empty() && std::find(s->substitutes.begin(), s->substitutes.end(), s->role) != s->substitutes.end()) {
+      p.add(key + ".substitutes", substitutes_node ? substitutes_node->source() : nnode.source(),
+            "\"" + s->role + "\" is the step's own role, not a substitute");
+      ok = false;
+    }
+    if (is_new && ok) added.push_back(std::move(fresh));
+  }
+  std::size_t count = c.workflow.step_defs.size();
+  for (const auto& n : defined)
+    if (!c.workflow.step(n)) ++count;  // new steps, with or without problems
+  if (count > kMaxSteps)
+    p.add("workflow.steps", where,
+          std::to_string(count) + " steps are defined (the " + std::to_string(built_in_steps().size()) +
+              " built-in ones included); at most " + std::to_string(kMaxSteps));
+  for (auto& s : added) c.workflow.step_defs.push_back(std::move(s));
+}
+
+// What a chain (one level's list, or the old `steps` array) needs of its steps. `node`: the array it was
+// read from (for lines), or nullptr for a default list.
+void check_chain(const std::string& key, const Strings& list, const toml::node* node, const Config& c,
+                 const std::set<std::string>& defined, Problems& p) {
+  const toml::array* arr = node ? node->as_array() : nullptr;
+  auto add = [&](std::size_t i, const std::string& what) {
+    if (arr && i < arr->size()) p.add(key + "[" + std::to_string(i) + "]", arr->get(i)->source(), what);
+    else p.add_plain(key + " (the default, " + toml_value(list) + "): " + what);
+  };
+  Strings names;
+  for (const auto& s : c.workflow.step_defs) names.push_back(s.name);
+  for (const auto& n : defined)
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  std::string first_record, first_seal;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string& n = list[i];
+    if (std::find(names.begin(), names.end(), n) == names.end()) {
+      add(i, "\"" + n + "\" is not a defined step (no [workflow.steps." + n + "])" + did_you_mean_among(n, names));
+      continue;
+    }
+    const Step* s = c.workflow.step(n);
+    if (!s) continue;  // a new step with problems of its own
+    if (s->scope == "class_subject" && !first_record.empty())
+      add(i, "\"" + n + "\" signs per class and subject (scope = \"class_subject\") and must come before every step that "
+             "signs the record; \"" + first_record + "\" comes before it");
+    if (s->scope == "record" && first_record.empty()) first_record = n;
+    if (s->seal) {
+      if (!first_seal.empty())
+        add(i, "\"" + n + "\" is a second seal step after \"" + first_seal + "\"; a record carries the school seal once");
+      else first_seal = n;
+    }
+  }
+}
+
+// The [workflow] section: the chain per level, the step tables, and the old `steps = [...]`.
+void read_workflow(const toml::table& wt, Config& c, Problems& p, const std::set<std::string>& refused) {
+  const auto& levels = Config::Workflow::levels();
+  std::vector<const toml::node*> level_node(levels.size(), nullptr);
+  std::vector<bool> level_ok(levels.size(), true);
+  const toml::node* legacy = nullptr;
+  std::set<std::string> defined;
+  for (const auto& s : c.workflow.step_defs) defined.insert(s.name);
+  for (auto&& [kk, node] : wt) {
+    std::string leaf(kk.str()), full = "workflow." + leaf;
+    if (refused.count(full)) continue;
+    if (leaf == "steps") {
+      if (node.is_array()) legacy = &node;
+      else if (const toml::table* t = node.as_table()) read_steps(*t, node.source(), c, p, refused, defined);
+      else
+        p.add(full, kk.source(),
+              std::string("expected tables [workflow.steps.NAME] (or, in the old form, an array of step names), got ") +
+                  type_name(node));
+      continue;
+    }
+    const KeySpec* spec = find_key(full);
+    if (!spec) {
+      p.add(full, kk.source(), "unknown key" + did_you_mean(full));
+      continue;
+    }
+    std::size_t li = std::find(levels.begin(), levels.end(), leaf) - levels.begin();
+    if (auto v = check_value(*spec, node, p)) {
+      set(c, spec->name, *v);
+      c.given.insert(full);
+      if (li < levels.size()) level_node[li] = &node;
+    } else if (li < levels.size()) {
+      level_ok[li] = false;
+    }
+  }
+  if (legacy) {
+    std::string given_levels;
+    for (std::size_t i = 0; i < levels.size(); ++i)
+      if (level_node[i] || !level_ok[i]) given_levels += (given_levels.empty() ? "" : ", ") + std::string(levels[i]);
+    if (!given_levels.empty()) {
+      p.add("workflow.steps", legacy->source(),
+            "the old form steps = [...] sets the chain of every level; write either it or the levels (" + given_levels +
+                "), not both");
+      return;
+    }
+    static const KeySpec legacy_spec{"workflow.steps", KeyType::string_list, Strings{}, {}, 0, 0, "", ""};
+    auto v = check_value(legacy_spec, *legacy, p);
+    if (!v) return;
+    for (auto level : levels) {
+      set(c, "workflow." + std::string(level), *v);
+      c.given.insert("workflow." + std::string(level));
+    }
+    check_chain("workflow.steps", std::get<Strings>(*v), legacy, c, defined, p);
+    return;
+  }
+  for (std::size_t i = 0; i < levels.size(); ++i)
+    if (level_ok[i]) check_chain("workflow." + std::string(levels[i]), c.workflow.chain(levels[i]), level_node[i], c, defined, p);
+}
+
 }  // namespace
 
 Config default_config() {
   Config c;
   for (const auto& k : keys()) set(c, k.name, k.default_value);
+  c.workflow.step_defs = built_in_steps();
   return c;
 }
 
@@ -429,7 +890,9 @@ Value get(const Config& c, std::string_view k) {
   if (k == "csc.allow_seal") return c.csc.allow_seal;
   if (k == "hsm.modules") return c.hsm.modules;
   if (k == "hsm.demo_tokens") return c.hsm.demo_tokens;
-  if (k == "workflow.steps") return c.workflow.steps;
+  if (k == "workflow.primary") return c.workflow.primary;
+  if (k == "workflow.lower_secondary") return c.workflow.lower_secondary;
+  if (k == "workflow.upper_secondary") return c.workflow.upper_secondary;
   if (k == "seal.pin_file") return of(c.seal.pin_file);
   if (k == "seal.pin_credential") return of(c.seal.pin_credential);
   return {};
@@ -437,7 +900,9 @@ Value get(const Config& c, std::string_view k) {
 
 std::vector<std::string> completeness_problems(const Config& c) {
   std::vector<std::string> out;
-  if (c.workflow.steps.empty()) out.push_back("workflow.steps: a record needs at least one signature");
+  for (auto level : Config::Workflow::levels())
+    if (c.workflow.chain(level).empty())
+      out.push_back("workflow." + std::string(level) + ": a record needs at least one signature (the chain is empty)");
   if (c.seal.pin_file && c.seal.pin_credential)
     out.push_back("seal.pin_file and seal.pin_credential: set one of them, not both");
   if (c.signing.level != "B-B" && c.signing.tsa_urls.empty())
@@ -477,6 +942,10 @@ Result<Config> parse_config(std::string_view text, const std::string& source, Ch
       p.add("[" + sec + "]", sk.source(), "unknown section" + did_you_mean_section(sec));
       continue;
     }
+    if (sec == "workflow") {  // the step tables are not keys of the table
+      read_workflow(*st, c, p, refused);
+      continue;
+    }
     for (auto&& [kk, node] : *st) {
       std::string full = sec + "." + std::string(kk.str());
       if (refused.count(full)) continue;
@@ -512,12 +981,32 @@ Result<Config> load_config(const std::string& path, Check check) {
   return parse_config(text, path, check);
 }
 
+namespace {
+
+// Every defined step as its table (after the [workflow] keys), every property shown.
+std::string dump_steps(const Config& c) {
+  std::string out;
+  for (const auto& s : c.workflow.step_defs) {
+    std::string key = "workflow.steps." + s.name;
+    out += "\n[" + key + "]\n";
+    for (const auto& sp : step_properties()) {
+      out += std::string(sp.name) + " = " + toml_value(get_step(s, sp.name));
+      if (!c.is_given(key + "." + std::string(sp.name))) out += "  # default";
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string dump_config(const Config& c) {
   std::string out = "# effective configuration (\"# default\": not set in the file)\n";
   std::string section;
   for (const auto& k : keys()) {
     std::string sec(k.name.substr(0, k.name.find('.'))), leaf(k.name.substr(k.name.find('.') + 1));
     if (sec != section) {
+      if (section == "workflow") out += dump_steps(c);
       out += (section.empty() ? "\n[" : "\n[") + sec + "]\n";
       section = sec;
     }
@@ -530,6 +1019,7 @@ std::string dump_config(const Config& c) {
     if (!c.is_given(k.name)) out += "  # default";
     out += "\n";
   }
+  if (section == "workflow") out += dump_steps(c);
   return out;
 }
 
@@ -558,6 +1048,31 @@ std::string keys_markdown() {
     std::string def = std::holds_alternative<std::monostate>(k.default_value) ? "(not set)" : "`" + toml_value(k.default_value) + "`";
     out += "| `" + std::string(k.name) + "` | " + type + " | " + def + " | " + allowed + " | " +
            (k.cli_option.empty() ? std::string("—") : "`" + std::string(k.cli_option) + "`") + " | " + std::string(k.doc) + " |\n";
+  }
+  out += "\nThe properties of a step, `[workflow.steps.NAME]` (a built-in step's own defaults are in "
+         "`firmware-config/defaults.toml`; the default below is a new step's):\n\n"
+         "| property | type | default | allowed | what |\n|---|---|---|---|---|\n";
+  for (const auto& sp : step_properties()) {
+    std::string type, allowed;
+    auto choices = [&] {
+      for (auto ch : sp.choices) allowed += (allowed.empty() ? "`" : ", `") + (ch.empty() ? std::string("\"\"") : std::string(ch)) + "`";
+    };
+    switch (sp.type) {
+      case KeyType::string_list:
+        type = "array of strings";
+        choices();
+        if (sp.max_items) allowed += (allowed.empty() ? "" : "; ") + std::string("at most ") + std::to_string(sp.max_items);
+        if (sp.max_chars) allowed += ", each at most " + std::to_string(sp.max_chars) + " characters";
+        break;
+      case KeyType::boolean: type = "boolean"; break;
+      case KeyType::choice: type = "string"; choices(); break;
+      default:
+        type = "string";
+        if (sp.max_chars) allowed = "at most " + std::to_string(sp.max_chars) + " characters";
+        break;
+    }
+    std::string def = sp.required_for_new ? "(required)" : "`" + toml_value(sp.default_value) + "`";
+    out += "| `" + std::string(sp.name) + "` | " + type + " | " + def + " | " + allowed + " | " + std::string(sp.doc) + " |\n";
   }
   return out;
 }

@@ -24,16 +24,18 @@ std::string slurp(const std::string& path) {
 
 bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
-// The keys a TOML file names, set or commented out ("# key = …"), as section.key.
-std::set<std::string> keys_in_file(const std::string& text) {
+// The keys a TOML file names, set or commented out ("# key = …"), as section.key; with `steps`, the
+// properties of its [workflow.steps.NAME] tables as workflow.steps.NAME.property instead.
+std::set<std::string> keys_in_file(const std::string& text, bool steps = false) {
   std::set<std::string> out;
-  std::regex section(R"(^\[([a-z_]+)\]\s*$)"), key(R"(^(?:# )?([a-z_]+) = )");
+  std::regex section(R"(^\[([a-z_.]+)\]\s*$)"), key(R"(^(?:# )?([a-z_]+) = )");
   std::istringstream in(text);
   std::string line, sec;
   std::smatch m;
   while (std::getline(in, line)) {
     if (std::regex_match(line, m, section)) sec = m[1];
-    else if (std::regex_search(line, m, key) && !sec.empty()) out.insert(sec + "." + std::string(m[1]));
+    else if (std::regex_search(line, m, key) && !sec.empty() && steps == (sec.rfind("workflow.steps.", 0) == 0))
+      out.insert(sec + "." + std::string(m[1]));
   }
   return out;
 }
@@ -194,6 +196,7 @@ TEST(Config, ShippedFilesParseCleanly) {
   auto d = load_config(std::string(HOCBA_CONFIG_DIR) + "/defaults.toml");
   ASSERT_TRUE(d) << d.error().message;
   for (const auto& k : keys()) EXPECT_EQ(get(*d, k.name), k.default_value) << "defaults.toml disagrees with the table on " << k.name;
+  EXPECT_EQ(d->workflow, default_config().workflow) << "defaults.toml disagrees with the built-in steps";
   auto s = load_config(std::string(HOCBA_CONFIG_DIR) + "/examples/school.toml", Check::complete);
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(s->signing.level, "B-LT");
@@ -204,6 +207,13 @@ TEST(Config, TableAndDefaultsTomlListTheSameKeys) {
   std::set<std::string> table;
   for (const auto& k : keys()) table.insert(std::string(k.name));
   EXPECT_EQ(keys_in_file(slurp(std::string(HOCBA_CONFIG_DIR) + "/defaults.toml")), table);
+}
+
+TEST(Config, DefaultsTomlShowsEveryPropertyOfEveryBuiltInStep) {
+  std::set<std::string> expected;
+  for (const auto& s : default_config().workflow.step_defs)
+    for (const auto& p : step_properties()) expected.insert("workflow.steps." + s.name + "." + std::string(p.name));
+  EXPECT_EQ(keys_in_file(slurp(std::string(HOCBA_CONFIG_DIR) + "/defaults.toml"), true), expected);
 }
 
 TEST(Config, DocsHoldTheGeneratedKeyTable) {

@@ -4,6 +4,7 @@
 // printed back (secrets redacted). PINs are never in the configuration: only paths to PIN files.
 // toml++ stays out of this header.
 #pragma once
+#include <cstddef>
 #include <optional>
 #include <set>
 #include <string>
@@ -34,6 +35,50 @@ struct KeySpec {
 // Every key, in the order they are documented and printed.
 const std::vector<KeySpec>& keys();
 const KeySpec* find_key(std::string_view name);
+
+// The properties of a step table [workflow.steps.NAME] (not keys of the table above: step tables are
+// read by a special case of the parser). `default_value` is a NEW step's default; a built-in step's
+// defaults are their own (default_config(), firmware-config/defaults.toml).
+struct StepProperty {
+  std::string_view name;                  // "role"
+  KeyType type;                           // string, string_list, boolean or choice
+  Value default_value;
+  std::vector<std::string_view> choices;  // choice; string_list: allowed elements (empty: any)
+  std::size_t max_items = 0;              // string_list: the most items (0: any number)
+  std::size_t max_chars = 0;              // string, string_list items: the longest, in characters (0: any)
+  std::string_view doc;
+  bool required_for_new = false;          // a step that is not built in must set it (and not to "")
+};
+const std::vector<StepProperty>& step_properties();
+
+// The roles that may sign a step (users' roles besides admin and viewer).
+const std::vector<std::string_view>& signing_roles();
+
+// The signing chain (docs/configuration.md, "The signing chain"): which signatures a record needs,
+// in order, for each school level, and what each step is. A step's name is also its signature
+// field's name in the PDF.
+struct Step {
+  std::string name;                        // "gvcn": [workflow.steps.gvcn]; [a-z][a-z0-9_]{0,31}
+  std::string role;                        // who signs: homeroom_teacher | subject_teacher | principal | deputy_principal
+  std::vector<std::string> substitutes;    // roles that may sign in the role's place (same role names)
+  bool seal = false;                       // signed with the school seal's key, not the signer's own
+  std::string scope = "record";            // record | class_subject (one signed score sheet per class and subject)
+  std::vector<std::string> title;          // the title block printed above the signature (at most 4 lines)
+  std::vector<std::string> substitute_title;  // the title block when a substitute signs (empty: `title`)
+  std::string reason;                      // the signature's /Reason
+  std::string box;                         // the record's signature box: homeroom | principal | seal | "" (none)
+  std::string label;                       // the step's name in the web UI ("Giáo viên chủ nhiệm")
+  std::string verb;                        // its action ("Ký", "Ký duyệt", "Đóng dấu")
+  std::string done_label;                  // a record's state once signed ("GVCN đã ký")
+  std::string waiting_label;               // a record's state while waiting for it ("Chờ GVCN ký")
+
+  // `role` is the step's role or one of its substitutes.
+  bool may_sign(std::string_view role) const;
+  // The title block for a signer of `role`: substitute_title when `role` is a substitute and it is
+  // set, otherwise title.
+  const std::vector<std::string>& title_for(std::string_view role) const;
+  bool operator==(const Step&) const = default;
+};
 
 struct Config {
   struct School {
@@ -80,8 +125,26 @@ struct Config {
     std::vector<std::string> modules;    // PKCS#11 modules; empty: SoftHSM2
     bool demo_tokens = true;             // provision SoftHSM2 demo tokens in the state folder on first start
   } hsm;
+  // The signing chain (docs/configuration.md, "The signing chain").
   struct Workflow {
-    std::vector<std::string> steps;      // signature fields in signing order
+    // Step names in signing order, per school level (each names a step of step_defs).
+    std::vector<std::string> primary, lower_secondary, upper_secondary;
+    // Every step defined: the built-in ones (gvbm, gvcn, hieu_truong, con_dau), then the file's new
+    // ones by name. A step may be defined and used by no level.
+    std::vector<Step> step_defs;
+
+    // The step named `name`, or nullptr.
+    const Step* step(std::string_view name) const;
+    // The chain of a level: "primary", "lower_secondary" or "upper_secondary" (throws
+    // std::invalid_argument for any other string: check it with is_level first).
+    const std::vector<std::string>& chain(std::string_view level) const;
+    static bool is_level(std::string_view level);
+    static const std::vector<std::string_view>& levels();  // the three, in school order
+    // Every step some level uses, once, the chains merged in order (a step first named by a later
+    // chain goes right after its predecessor there): the old flat `workflow.steps` list, e.g. the
+    // signature fields a record template must hold. Defaults: gvbm, gvcn, hieu_truong, con_dau.
+    std::vector<std::string> used_steps() const;
+    bool operator==(const Workflow&) const = default;
   } workflow;
   struct Csc {
     bool enabled = true;
@@ -92,7 +155,8 @@ struct Config {
     std::optional<std::string> pin_file;        // a sealed PIN for the seal token (file)
     std::optional<std::string> pin_credential;  // ... or a systemd credential's name
   } seal;
-  // The keys the file set explicitly (the others hold their defaults).
+  // The keys the file set explicitly (the others hold their defaults); a step's properties as
+  // "workflow.steps.NAME.PROPERTY". The old `workflow.steps = [...]` counts as setting the three levels.
   std::set<std::string> given;
   bool is_given(std::string_view key) const { return given.count(std::string(key)) > 0; }
 };
@@ -105,7 +169,8 @@ Value get(const Config& c, std::string_view key);
 
 enum class Check {
   keys,      // names, types, ranges and allowed values of each key
-  complete,  // and what keys need of each other (B-T and above need a signing.tsa_urls)
+  complete,  // and what keys need of each other (B-T and above need a signing.tsa_urls; every level's
+             // chain at least one step)
 };
 
 // Parses TOML text. On failure the Error's message lists every problem, one per line
@@ -119,7 +184,7 @@ std::vector<std::string> completeness_problems(const Config& c);
 // The effective configuration as TOML (every key; optional ones not set are shown commented out).
 std::string dump_config(const Config& c);
 
-// The table of keys as a Markdown table (docs/configuration.md).
+// The table of keys, then the table of step properties, as Markdown (docs/configuration.md).
 std::string keys_markdown();
 
 }  // namespace hocba::config
