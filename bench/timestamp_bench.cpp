@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "hocba/api/http_client.h"
+#include "hocba/net/http_client.h"
 #include "hocba/common/error.h"
 #include "hocba/common/fileio.h"
 #include "hocba/common/log.h"
@@ -245,7 +245,7 @@ int main(int argc, char** argv) {
     auto anchors = signer::load_certificates(*root, "root.pem");
     if (!anchors) die(anchors.error().message);
 
-    api::HttpClient http;
+    net::HttpClient http;
     signer::TimestampClientOptions to;
     to.urls = {url};
     to.timeout = std::chrono::milliseconds(tsa_delay_ms + 30000);

@@ -21,10 +21,10 @@
 #include "beast_request.h"
 #include "app_internal.h"
 #include "hocba/api/app.h"
-#include "hocba/api/basic_auth.h"
-#include "hocba/api/http.h"
-#include "hocba/api/metrics.h"
-#include "hocba/api/store.h"
+#include "hocba/net/basic_auth.h"
+#include "hocba/net/http.h"
+#include "hocba/net/metrics.h"
+#include "hocba/store/store.h"
 #include "hocba/hsm/hsm.h"
 
 namespace {
@@ -34,15 +34,15 @@ namespace http = boost::beast::http;
 // One App for the whole run, as in tests/appliance's served_routes().
 struct InProcessApp {
   std::string dir;
-  std::optional<api::Store> store;
+  std::optional<store::Store> store;
   hsm::Hsm hsm;
-  api::Metrics metrics;
+  net::Metrics metrics;
   std::unique_ptr<api::App> app;
   InProcessApp() {
     char tmpl[] = "/tmp/hocba-fuzz-http-XXXXXX";
     if (!mkdtemp(tmpl)) std::abort();
     dir = tmpl;
-    auto s = api::Store::open(dir + "/state");
+    auto s = store::Store::open(dir + "/state");
     if (!s) {
       std::fprintf(stderr, "Store::open: %s\n", s.error().message.c_str());
       std::abort();
@@ -53,33 +53,33 @@ struct InProcessApp {
     o.state_dir = dir + "/state";
     o.level = "B-B";
     app = std::make_unique<api::App>(std::move(o), *store, hsm, nullptr, metrics);
-    if (!store->add_user("system", "fuzzadmin", "Fuzz Admin", api::Role::admin, Secret(kPassword))) std::abort();
+    if (!store->add_user("system", "fuzzadmin", "Fuzz Admin", store::Role::admin, Secret(kPassword))) std::abort();
     log_in();
   }
   static constexpr const char* kPassword = "fuzz-admin-password-not-in-any-seed";
   std::string token;
   // Logs the admin in from an address of its own (the inputs' throttling does not touch it).
   void log_in() {
-    api::HttpRequest r;
+    net::HttpRequest r;
     r.method = "POST";
     r.target = "/api/v1/auth/login";
     r.headers = {{"content-type", "application/json"}};
     r.body = std::string(R"({"username":"fuzzadmin","password":")") + kPassword + "\"}";
     r.remote_address = "198.51.100.1";
-    api::split_target(r);
-    api::HttpResponse res = app->handle(r);
+    net::split_target(r);
+    net::HttpResponse res = app->handle(r);
     auto o = api::parse_object(res.body);
     token = o ? api::str_field(*o, "token") : "";
     if (token.empty()) std::fprintf(stderr, "fuzz_http_request: admin login failed (%d %s)\n", res.status, res.body.c_str());
   }
   // After an input that may have ended the session: log in again if it did.
   void keep_session() {
-    api::HttpRequest r;
+    net::HttpRequest r;
     r.method = "GET";
     r.target = "/api/v1/me";
     r.headers = {{"cookie", "hocba_session=" + token}};
     r.remote_address = "198.51.100.1";
-    api::split_target(r);
+    net::split_target(r);
     if (app->handle(r).status == 401) log_in();
   }
   ~InProcessApp() {
@@ -133,18 +133,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // As Session::on_read in api/src/server.cpp.
   auto& msg = parser.get();
-  api::HttpRequest req;
-  api::request_head_from(msg, "192.0.2.7", req);
+  net::HttpRequest req;
+  net::request_head_from(msg, "192.0.2.7", req);
   req.body = std::move(msg.body());
 
   (void)req.header("authorization");
   (void)req.header("content-type");
   (void)req.cookie("hocba_session");
   (void)req.cookie("");
-  if (auto b = api::parse_basic_authorization(req.header("authorization"))) (void)b->password.size();
+  if (auto b = net::parse_basic_authorization(req.header("authorization"))) (void)b->password.size();
   body_helpers(req.body);
 
-  api::HttpResponse r = a.app->handle(req);
+  net::HttpResponse r = a.app->handle(req);
   if (r.status < 100 || r.status > 599) std::abort();
   if (req.path.find("/auth/") != std::string::npos || req.path.find("/me") != std::string::npos ||
       req.path.find("/users") != std::string::npos)

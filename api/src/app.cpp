@@ -121,7 +121,6 @@ std::vector<std::string> split_path(const std::string& p) {
   return out;
 }
 
-const std::vector<std::string> kAllRoles = {"admin", "principal", "homeroom_teacher", "subject_teacher", "viewer"};
 
 json::object user_json(const DbRow& r) {
   // id, username, display_name, role, disabled, totp
@@ -411,7 +410,7 @@ std::variant<Caller, HttpResponse> App::Impl::login(const std::string& username,
   // Refused before any state is kept for it (the throttling maps are keyed by name).
   if (!plausible_username(username)) return bad_request("a username has 1 to 64 bytes and no control characters");
   if (password.size() > kMaxPasswordBytes) return bad_request("a password has at most 1024 bytes");
-  LoginThrottle::Who who{username, client_group(address), device_id(username, device_token), false};
+  LoginThrottle::Who who{username, net::client_group(address), device_id(username, device_token), false};
   if (auto refusal = throttle.begin(who)) return throttle_refusal(*refusal, metrics);
   LoginThrottle::Attempt attempt(throttle, who);
   bool ok = store.check_password(username, password);
@@ -463,7 +462,7 @@ std::variant<Caller, HttpResponse> App::Impl::login(const std::string& username,
 std::optional<HttpResponse> App::Impl::recheck_password(const Caller& caller, const Secret& password, const std::string& address) {
   if (password.empty() || password.size() > kMaxPasswordBytes) return forbidden("the password is wrong");
   // The account's own session: not slowed down by failures elsewhere; locked out per address.
-  LoginThrottle::Who who{caller.username, client_group(address), "", true};
+  LoginThrottle::Who who{caller.username, net::client_group(address), "", true};
   if (auto refusal = throttle.begin(who)) return throttle_refusal(*refusal, metrics);
   LoginThrottle::Attempt attempt(throttle, who);
   bool ok = store.check_password(caller.username, password);
@@ -541,9 +540,7 @@ void App::Impl::add_account_routes() {
     if (keys)
       for (auto& k : *keys) ka.push_back(json::object{{"id", as_int(k[0])}, {"uri", as_text(k[1])}, {"label", as_text(k[2])}});
     o["keys"] = std::move(ka);
-    json::array steps;
-    for (auto& s : this->steps()) steps.push_back(json::string(s));
-    o["workflow_steps"] = std::move(steps);
+    o["chain"] = chain_json(chain, role_name(c.caller->role));
     o["seal_pin_sealed"] = opts.seal_pin.has_value();
     return ok_json(o);
   });

@@ -18,11 +18,22 @@
 #include "hocba/hsm/hsm.h"
 #include "hocba/pdf/render.h"
 #include "hocba/signer/key.h"
+#include "hocba/workflow/chain.h"
 #include "throttle.h"
 
 namespace hocba::api {
 
 namespace json = boost::json;
+using store::as_int;
+using store::as_text;
+using store::AuditEntry;
+using store::DbRow;
+using store::DbValue;
+using store::is_null;
+using store::parse_role;
+using store::Role;
+using store::role_name;
+using store::Tx;
 
 // Who is calling (after authentication).
 struct Caller {
@@ -71,6 +82,7 @@ struct App::Impl {
   hsm::Hsm& hsm;
   signer::TimestampClient* tsa;
   Metrics& metrics;
+  workflow::Chain chain;  // the signing chain (configuration [workflow])
   std::vector<Route> routes;
 
   // Records being signed right now (by a request or a job): nobody else touches them meanwhile.
@@ -102,7 +114,7 @@ struct App::Impl {
   std::int64_t job_threads = 0;  // started and not yet joined (the gauge hocba_job_threads)
 
   Impl(AppOptions o, Store& s, hsm::Hsm& h, signer::TimestampClient* t, Metrics& m)
-      : opts(std::move(o)), store(s), hsm(h), tsa(t), metrics(m), throttle(throttle_limits(opts.cfg)) {}
+      : opts(std::move(o)), store(s), hsm(h), tsa(t), metrics(m), chain(opts.cfg.workflow), throttle(throttle_limits(opts.cfg)) {}
   static LoginThrottle::Limits throttle_limits(const config::Config& cfg);
 
   // --- app.cpp -------------------------------------------------------------------------------------
@@ -141,9 +153,12 @@ struct App::Impl {
   Result<std::string> new_session(const Caller& c, const std::string& address);  // the opaque token
 
   // --- workflow.cpp --------------------------------------------------------------------------------
-  // The signature fields in order (workflow.steps).
-  const std::vector<std::string>& steps() const { return opts.cfg.workflow.steps; }
-  // Which key signs `field` for `caller`: the caller's own key (gvcn, hieu_truong) or the seal.
+  // The roles that sign some record step of the chain (the signing routes' roles).
+  std::vector<std::string> chain_signer_roles() const;
+  // A class's school level ("primary", "lower_secondary", "upper_secondary") from its class file; ""
+  // when there is no such class.
+  std::string class_level(std::int64_t class_id);
+  // Which key signs `field` for `caller`: the caller's own key, or the seal's for a seal step.
   Result<BoundKey> key_for(const Caller& caller, const std::string& field, std::int64_t wanted_key_id);
   Result<BoundKey> key_by_id(std::int64_t id);
   // The key on its token, resolved once and kept (forgotten when the token goes away).
@@ -151,7 +166,7 @@ struct App::Impl {
   void forget_key_ref(std::int64_t key_id);
   std::mutex key_refs_mu;
   std::map<std::int64_t, hsm::KeyRef> key_refs;
-  // A seal request (field con_dau) that gives a PIN or confirm_pin_risk while the seal's PIN is
+  // A seal request (a seal step) that gives a PIN or confirm_pin_risk while the seal's PIN is
   // sealed: why it is refused (nobody may send guesses of the seal's PIN to its token); "" if fine.
   std::string sealed_seal_refusal(const std::string& field, const Secret& pin, const json::object* body) const;
   // May `caller` sign `field` on records of class `class_id`? "" if yes, else why not.
@@ -203,6 +218,14 @@ struct App::Impl {
   void stop_jobs();
   json::object job_json(std::int64_t job_id);
 };
+
+// Every role, for routes any logged-in user may call.
+inline const std::vector<std::string> kAllRoles = {"admin", "principal", "deputy_principal", "homeroom_teacher", "subject_teacher", "viewer"};
+// `roles` and "admin".
+std::vector<std::string> with_admin(std::vector<std::string> roles);
+// The chain as the UI needs it (GET /api/v1/me "chain"): each level's record and sheet steps, each
+// step's labels, and the steps a user of `role` signs.
+json::object chain_json(const workflow::Chain& chain, std::string_view role);
 
 constexpr std::size_t kMaxUsernameBytes = 64;
 constexpr std::size_t kMaxPasswordBytes = 1024;

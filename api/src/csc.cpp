@@ -24,7 +24,7 @@
 #include <functional>
 
 #include "app_internal.h"
-#include "hocba/api/basic_auth.h"
+#include "hocba/net/basic_auth.h"
 #include "hocba/common/bytes.h"
 #include "hocba/common/ossl.h"
 #include "hocba/hsm/uri.h"

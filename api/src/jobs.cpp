@@ -187,7 +187,7 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
     if (std::string why = may_sign(*who, field, class_id); !why.empty()) return why;
     auto k = key_by_id(key->id);
     if (!k) return k.error().message;
-    if (k->seal ? who->role != Role::principal : k->owner_user_id != who->user_id) return "the job's key is no longer " + owner.username + "'s";
+    if (k->seal ? !chain.may_sign(role_name(who->role), field) : k->owner_user_id != who->user_id) return "the job's key is no longer " + owner.username + "'s";
     return "";
   };
   spdlog::info("JOB_START job={} field={} key={}", id, field, key->id);
@@ -212,7 +212,6 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
     std::lock_guard lk(mu);
     return outcome.has_value();
   };
-  const std::int64_t step = std::find(steps().begin(), steps().end(), field) - steps().begin();
 
   auto lane = [&]() {
     for (;;) {
@@ -255,12 +254,18 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
       }
       if (!held) continue;  // the loop's top says why it stops
       std::string item_state = "done", item_error;
-      auto cur = store.query("SELECT steps_done, state FROM records WHERE id = ?", {record_id});
+      auto cur = store.query("SELECT r.steps_done, r.state, json_extract(c.source_json, '$.level') FROM records r "
+                             "JOIN classes c ON c.id = r.class_id WHERE r.id = ?",
+                             {record_id});
+      // The field's place in this record's chain (its class's level).
+      const std::int64_t step = cur && !cur->empty() ? chain.position(as_text(cur->front()[2]), field) : -1;
       Status st;
       if (!cur || cur->empty()) {
         item_state = "failed", item_error = "the record is gone";
       } else if (as_text(cur->front()[1]) == "superseded" || as_text(cur->front()[1]) == "failed") {
         item_state = "skipped", item_error = "the record is " + as_text(cur->front()[1]);
+      } else if (step < 0) {
+        item_state = "skipped", item_error = "the record's chain has no " + field + " step";
       } else if (as_int(cur->front()[0]) > step) {
         // Signed already: by this job before a crash (then its signature row names the job) or by
         // someone else meanwhile.
@@ -335,9 +340,9 @@ Status App::Impl::pause_interrupted_jobs() {
   if (!rows) return rows.error();
   for (auto& r : *rows) {
     std::int64_t id = as_int(r[0]);
-    if (as_text(r[1]) == "con_dau" && opts.seal_pin) {
+    if (chain.is_seal(as_text(r[1])) && opts.seal_pin) {
       auto owner = caller_by_id(as_int(r[2]));
-      if (owner && may_sign(*owner, "con_dau", as_int(r[4])).empty()) {
+      if (owner && may_sign(*owner, as_text(r[1]), as_int(r[4])).empty()) {
         if (auto st = set_job_state(store, id, "running", "", "", "system", ""); !st) return st;
         spdlog::info("JOB_RESUME job={} reason=sealed-pin", id);
         (void)store.append_audit("system", "job.resume", json::serialize(json::object{{"job_id", id}, {"reason", "restart, sealed PIN"}}));
@@ -380,7 +385,7 @@ void App::Impl::stop_jobs() {
 }
 
 void App::Impl::add_job_routes() {
-  const std::vector<std::string> signers = {"principal", "homeroom_teacher"};
+  const std::vector<std::string> signers = chain_signer_roles();
   metrics.describe("hocba_job_threads", "gauge", "Batch job threads started and not yet joined");
   metrics.gauge_set("hocba_job_threads", {}, 0);
 
@@ -390,12 +395,12 @@ void App::Impl::add_job_routes() {
     for (const char* k : {"class_id", "key_id"})
       if (bad_int_field(*o, k)) return bad_request(std::string(k) + " must be a positive integer");
     std::string field = str_field(*o, "field");
-    if (field.empty()) field = c.caller->role == Role::homeroom_teacher ? "gvcn" : "hieu_truong";
-    auto step_it = std::find(steps().begin(), steps().end(), field);
-    if (step_it == steps().end()) return bad_request("this school's workflow has no signature \"" + field + "\"");
-    std::int64_t step = step_it - steps().begin();
+    if (field.empty()) field = chain.default_step_for(role_name(c.caller->role));
+    const config::Step* step_def = chain.step(field);
+    if (!step_def || step_def->scope != "record") return bad_request("this school's chain has no record step \"" + field + "\"");
     std::int64_t class_id = int_field(*o, "class_id", 0);
-    if (class_id == 0 && field == "gvcn") return bad_request("a homeroom teacher signs one class at a time: give class_id");
+    if (class_id == 0 && step_def->role == "homeroom_teacher")
+      return bad_request("a homeroom teacher signs one class at a time: give class_id");
     if (class_id != 0)
       if (std::string why = may_sign(*c.caller, field, class_id); !why.empty()) return forbidden(why);
     if (class_id == 0)
@@ -405,7 +410,7 @@ void App::Impl::add_job_routes() {
     auto pin = std::make_shared<Secret>(take_secret(*o, "pin"));
     if (std::string why = sealed_seal_refusal(field, *pin, &*o); !why.empty()) return bad_request(why);
     if (pin->empty()) {
-      if (field == "con_dau" && opts.seal_pin) pin.reset();
+      if (chain.is_seal(field) && opts.seal_pin) pin.reset();
       else return bad_request("the token's PIN is required");
     }
     std::int64_t job_id = 0, total = 0;
@@ -422,13 +427,21 @@ void App::Impl::add_job_routes() {
         std::string who = as_text(j[2]) == c.caller->username ? "resume or cancel it" : "its owner " + as_text(j[2]) + " or the admin may cancel it";
         return make_error(Errc::invalid_argument, "job " + as_text(j[0]) + " (" + as_text(j[1]) + ") already signs these records; " + who);
       }
-      std::string sql = "SELECT id FROM records WHERE state IN ('draft','signing') AND steps_done = ?";
-      std::vector<DbValue> params{step};
+      // The records waiting for this step: in each level's chain the step has its own place.
+      std::string sql = "SELECT r.id FROM records r JOIN classes c ON c.id = r.class_id WHERE r.state IN ('draft','signing') AND (0";
+      std::vector<DbValue> params;
+      for (std::string_view level : config::Config::Workflow::levels())
+        if (int pos = chain.position(level, field); pos >= 0) {
+          sql += " OR (json_extract(c.source_json, '$.level') = ? AND r.steps_done = ?)";
+          params.push_back(std::string(level));
+          params.push_back(std::int64_t{pos});
+        }
+      sql += ")";
       if (class_id) {
-        sql += " AND class_id = ?";
+        sql += " AND r.class_id = ?";
         params.push_back(class_id);
       }
-      auto recs = tx.query(sql + " ORDER BY class_id, student_name, id", params);
+      auto recs = tx.query(sql + " ORDER BY r.class_id, r.student_name, r.id", params);
       if (!recs) return recs.error();
       if (recs->empty()) return make_error(Errc::not_found, "no record is waiting for the " + field + " signature");
       auto ins = tx.exec("INSERT INTO jobs(kind, state, field, key_id, created_by, class_id, total, created_at, updated_at) "
@@ -454,7 +467,7 @@ void App::Impl::add_job_routes() {
     return ok_json(job_json(job_id), 202);
   });
 
-  add("GET", "/api/v1/jobs", {"admin", "principal", "homeroom_teacher", "viewer"}, "list batch jobs", [this](Ctx& c) {
+  add("GET", "/api/v1/jobs", {"admin", "principal", "deputy_principal", "homeroom_teacher", "viewer"}, "list batch jobs", [this](Ctx& c) {
     std::string sql = "SELECT id FROM jobs";
     std::vector<DbValue> params;
     if (c.caller->role == Role::homeroom_teacher) {
@@ -478,7 +491,7 @@ void App::Impl::add_job_routes() {
     return std::nullopt;
   };
 
-  add("GET", "/api/v1/jobs/{id}", {"admin", "principal", "homeroom_teacher", "viewer"}, "see a job's progress (done, failed, ETA)",
+  add("GET", "/api/v1/jobs/{id}", {"admin", "principal", "deputy_principal", "homeroom_teacher", "viewer"}, "see a job's progress (done, failed, ETA)",
       [this, own_job](Ctx& c) {
         std::int64_t id = param_id(c);
         if (auto e = own_job(c, id, false)) return *e;
@@ -527,7 +540,7 @@ void App::Impl::add_job_routes() {
     if (std::string why = may_sign(*c.caller, field, as_int(jr->front()[1])); !why.empty()) return forbidden(why);
     auto key = key_for(*c.caller, field, as_int(jr->front()[2]));
     if (!key) return from_error(key.error());
-    bool sealed = field == "con_dau" && opts.seal_pin;
+    bool sealed = chain.is_seal(field) && opts.seal_pin;
     if (pin->empty()) {
       if (sealed) pin.reset();
       else return bad_request("the token's PIN is required to resume");
@@ -546,9 +559,9 @@ void App::Impl::add_job_routes() {
     return ok_json(job_json(id), 202);
   };
 
-  add("POST", "/api/v1/jobs/{id}/pause", {"admin", "principal", "homeroom_teacher"}, "pause a job", [control](Ctx& c) { return control(c, "pause"); });
-  add("POST", "/api/v1/jobs/{id}/resume", {"principal", "homeroom_teacher"}, "resume a job with the PIN", [control](Ctx& c) { return control(c, "resume"); });
-  add("POST", "/api/v1/jobs/{id}/cancel", {"admin", "principal", "homeroom_teacher"}, "cancel a job", [control](Ctx& c) { return control(c, "cancel"); });
+  add("POST", "/api/v1/jobs/{id}/pause", with_admin(signers), "pause a job", [control](Ctx& c) { return control(c, "pause"); });
+  add("POST", "/api/v1/jobs/{id}/resume", signers, "resume a job with the PIN", [control](Ctx& c) { return control(c, "resume"); });
+  add("POST", "/api/v1/jobs/{id}/cancel", with_admin(signers), "cancel a job", [control](Ctx& c) { return control(c, "cancel"); });
 }
 
 }  // namespace hocba::api

@@ -1,8 +1,8 @@
-// The web UI (api/web/, in Vietnamese): GET / gives the page, GET /static/{name} its scripts, styles
-// and icon, compiled in by api/web/embed.cmake. Anonymous: the page holds no data; the API it calls
+// The web UI (web/ui/, in Vietnamese): GET / gives the page, GET /static/{name} its scripts, styles
+// and icon, compiled in by web/embed.cmake. Anonymous: the page holds no data; the API it calls
 // does the authentication. The default Content-Security-Policy (server.cpp) applies: the page has no
 // inline script or style.
-#include "../web/assets.h"
+#include "hocba/web/assets.h"
 #include "app_internal.h"
 
 namespace hocba::api {

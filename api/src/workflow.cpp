@@ -31,15 +31,11 @@ std::string sha256_hex(const Bytes& b) {
 // A record's folder and its new parents, each synced into its parent before the PDF goes in.
 Status make_dirs(const std::string& dir) { return make_dirs_durable(dir, 0777); }
 
-// Vietnamese words for each field, for appearances, reasons and the web UI.
-struct FieldText {
-  const char* title;
-  const char* reason;
-};
-FieldText field_text(const std::string& field) {
-  if (field == "gvcn") return {"Giáo viên chủ nhiệm", "Giáo viên chủ nhiệm ký xác nhận học bạ"};
-  if (field == "hieu_truong") return {"Hiệu trưởng", "Hiệu trưởng ký duyệt học bạ"};
-  return {"", "Đóng dấu của nhà trường"};
+// A title block's lines as one appearance title ('\n' between lines).
+std::string title_text(const std::vector<std::string>& lines) {
+  std::string t;
+  for (const std::string& l : lines) t += (t.empty() ? "" : "\n") + l;
+  return t;
 }
 
 json::array problems_json(const std::vector<pdf::Problem>& ps) {
@@ -69,14 +65,69 @@ bool adoptable(const Bytes& current, const Bytes& candidate, const std::string& 
 
 constexpr const char* kRecordCols =
     "r.id, r.class_id, r.personal_id, r.student_name, r.version, r.state, r.steps_done, r.pdf_sha256, r.error, "
-    "r.superseded_by, r.updated_at, c.name, c.school_year";
+    "r.superseded_by, r.updated_at, c.name, c.school_year, json_extract(c.source_json, '$.level')";
+
+// The step a record waits for: its level's record steps after the `done` first; null when none.
+json::value next_step_json(const workflow::Chain& chain, const std::string& level, std::int64_t done, const std::string& state) {
+  const auto& steps = chain.record_steps(level);
+  if (state == "failed" || state == "superseded" || done < 0 || done >= static_cast<std::int64_t>(steps.size())) return nullptr;
+  return json::value(steps[static_cast<std::size_t>(done)]);
+}
 
 }  // namespace
 
+std::vector<std::string> with_admin(std::vector<std::string> roles) {
+  if (std::find(roles.begin(), roles.end(), "admin") == roles.end()) roles.insert(roles.begin(), "admin");
+  return roles;
+}
+
+json::object chain_json(const workflow::Chain& chain, std::string_view role) {
+  auto names = [](const std::vector<std::string>& v) {
+    json::array a;
+    for (const std::string& s : v) a.push_back(json::string(s));
+    return a;
+  };
+  json::object levels, steps;
+  for (std::string_view level : config::Config::Workflow::levels())
+    levels[level] = json::object{{"record_steps", names(chain.record_steps(level))}, {"sheet_steps", names(chain.sheet_steps(level))}};
+  for (const config::Step& s : chain.config().step_defs) {
+    auto lines = [](const std::vector<std::string>& v) {
+      json::array a;
+      for (const std::string& l : v) a.push_back(json::string(l));
+      return a;
+    };
+    steps[s.name] = json::object{{"role", s.role},
+                                 {"substitutes", lines(s.substitutes)},
+                                 {"seal", s.seal},
+                                 {"scope", s.scope},
+                                 {"title", lines(s.title_for(role))},
+                                 {"label", s.label},
+                                 {"verb", s.verb},
+                                 {"done_label", s.done_label},
+                                 {"waiting_label", s.waiting_label}};
+  }
+  std::vector<std::string> mine = chain.record_steps_for(role);
+  for (const config::Step& s : chain.config().step_defs)
+    if (s.scope == "class_subject" && s.may_sign(role)) mine.push_back(s.name);
+  return json::object{{"levels", levels}, {"steps", steps}, {"record_fields", names(chain.record_fields())}, {"my_steps", names(mine)}};
+}
+
+std::vector<std::string> App::Impl::chain_signer_roles() const {
+  std::vector<std::string> roles;
+  for (std::string_view r : config::signing_roles())
+    if (!chain.record_steps_for(r).empty()) roles.emplace_back(r);
+  return roles;
+}
+
 pdf::RenderOptions App::Impl::render_options() const {
   pdf::RenderOptions ro;
-  ro.fields = steps();  // only the fields this school's workflow signs
+  ro.fields = chain.record_fields();  // only the fields this school's chain signs on records
   return ro;
+}
+
+std::string App::Impl::class_level(std::int64_t class_id) {
+  auto rows = store.query("SELECT json_extract(source_json, '$.level') FROM classes WHERE id = ?", {class_id});
+  return rows && !rows->empty() ? as_text(rows->front()[0]) : std::string();
 }
 
 std::string App::Impl::record_path(std::int64_t class_id, const std::string& personal_id, std::int64_t version, std::size_t step) const {
@@ -123,7 +174,7 @@ void App::Impl::forget_key_ref(std::int64_t key_id) {
 }
 
 Result<BoundKey> App::Impl::key_for(const Caller& caller, const std::string& field, std::int64_t wanted) {
-  bool seal = field == "con_dau";
+  bool seal = chain.is_seal(field);
   auto rows = seal ? store.query("SELECT id FROM keys WHERE is_seal = 1 AND unbound_at IS NULL ORDER BY id")
                    : store.query("SELECT id FROM keys WHERE owner_user_id = ? AND unbound_at IS NULL ORDER BY id", {caller.user_id});
   if (!rows) return rows.error();
@@ -136,7 +187,7 @@ Result<BoundKey> App::Impl::key_for(const Caller& caller, const std::string& fie
 }
 
 std::string App::Impl::sealed_seal_refusal(const std::string& field, const Secret& pin, const json::object* body) const {
-  if (field != "con_dau" || !opts.seal_pin) return "";
+  if (!chain.is_seal(field) || !opts.seal_pin) return "";
   bool confirm = false;
   if (body)
     if (auto it = body->find("confirm_pin_risk"); it != body->end() && it->value().is_bool()) confirm = it->value().as_bool();
@@ -146,24 +197,32 @@ std::string App::Impl::sealed_seal_refusal(const std::string& field, const Secre
 }
 
 std::string App::Impl::may_sign(const Caller& caller, const std::string& field, std::int64_t class_id) {
-  if (field == "gvcn") {
-    if (caller.role != Role::homeroom_teacher) return "only the class's homeroom teacher signs as giáo viên chủ nhiệm";
+  const config::Step* step = chain.step(field);
+  if (!step) return "this school's chain has no step " + field;
+  if (step->scope != "record") return "the " + field + " step is confirmed on score sheets, not signed on records";
+  if (!step->may_sign(role_name(caller.role))) {
+    std::string who = step->role;
+    for (const std::string& r : step->substitutes) who += " or " + r;
+    return "the " + field + " step (" + step->label + ") is signed by the " + who;
+  }
+  if (caller.role == Role::homeroom_teacher && class_id != 0) {
+    // A homeroom teacher signs the records of their own classes only.
     auto rows = store.query("SELECT homeroom_user_id FROM classes WHERE id = ?", {class_id});
     if (!rows || rows->empty()) return "no such class";
     if (as_int(rows->front()[0]) != caller.user_id) return "you are not the homeroom teacher of this class";
-    return "";
   }
-  if (field == "hieu_truong" || field == "con_dau") {
-    if (caller.role != Role::principal) return "only the principal signs as hiệu trưởng and applies the school seal";
-    return "";
+  if (class_id != 0) {
+    std::string level = class_level(class_id);
+    if (chain.position(level, field) < 0) return "records of " + (level.empty() ? std::string("this class") : level) + " classes take no " + field + " signature";
   }
-  return "unknown signature field " + field;
+  return "";
 }
 
 Status App::Impl::sign_record(std::int64_t record_id, const std::string& field, const BoundKey& bk, const Secret* pin,
                               const Caller& caller, std::int64_t job_id, bool batch, bool confirm_pin_risk) {
   auto rows = store.query(
-      "SELECT r.class_id, r.personal_id, r.version, r.state, r.steps_done, r.pdf_path, c.source_json, r.pdf_sha256 FROM records r "
+      "SELECT r.class_id, r.personal_id, r.version, r.state, r.steps_done, r.pdf_path, json_extract(c.source_json, '$.level'), "
+      "r.pdf_sha256 FROM records r "
       "JOIN classes c ON c.id = r.class_id WHERE r.id = ?",
       {record_id});
   if (!rows) return rows.error();
@@ -171,15 +230,17 @@ Status App::Impl::sign_record(std::int64_t record_id, const std::string& field, 
   const DbRow& r = rows->front();
   std::int64_t class_id = as_int(r[0]), version = as_int(r[2]), steps_done = as_int(r[4]);
   std::string personal_id = as_text(r[1]), state = as_text(r[3]);
-  auto step_it = std::find(steps().begin(), steps().end(), field);
-  if (step_it == steps().end()) return make_error(Errc::invalid_argument, "this school's workflow has no signature " + field);
-  std::int64_t step = step_it - steps().begin();
+  const std::vector<std::string>& steps = chain.record_steps(as_text(r[6]));
+  const config::Step* step_def = chain.step(field);
+  std::int64_t step = chain.position(as_text(r[6]), field);
+  if (!step_def || step < 0)
+    return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " takes no " + field + " signature in this school's chain");
   if (state == "final" || state == "superseded" || state == "failed")
     return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " is " + state + ": nothing more to sign");
   if (steps_done > step)
     return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " already has the " + field + " signature");
   if (steps_done < step)
-    return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " needs the " + steps()[static_cast<std::size_t>(steps_done)] +
+    return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " needs the " + steps[static_cast<std::size_t>(steps_done)] +
                                                   " signature before " + field);
 
   std::string out_rel = record_path(class_id, personal_id, version, static_cast<std::size_t>(step + 1));
@@ -222,16 +283,15 @@ Status App::Impl::sign_record(std::int64_t record_id, const std::string& field, 
 
     signer::PadesOptions po;
     po.field_name = field;
-    FieldText ft = field_text(field);
-    po.reason = ft.reason;
+    po.reason = step_def->reason;
     if (opts.cfg.school.name) po.location = *opts.cfg.school.name;
     auto hash = opts.cfg.signing.hash;
     po.hash = hash == "sha384" ? signer::Hash::sha384 : hash == "sha512" ? signer::Hash::sha512 : signer::Hash::sha256;
     po.lock_signed_fields = opts.cfg.signing.lock_fields;
     if (step == 0 && opts.cfg.signing.certify_first) po.certify_p = 2;
     signer::VisibleSignature vis;
-    vis.title = ft.title;
-    vis.seal = field == "con_dau";
+    vis.title = title_text(step_def->title_for(role_name(caller.role)));
+    vis.seal = step_def->seal;
     std::string image = vis.seal ? abs("images/seal.png") : abs("images/user-" + caller.username + ".png");
     if (vis.seal && ::stat(image.c_str(), &st) != 0) vis.seal = false, vis.title = "Con dấu";
     if (::stat(image.c_str(), &st) == 0)
@@ -259,7 +319,7 @@ Status App::Impl::sign_record(std::int64_t record_id, const std::string& field, 
     if (auto w = write_file_atomic(out_abs, signed_pdf, 0640); !w) return w;
   }
   std::string sha = sha256_hex(signed_pdf);
-  bool final = step + 1 == static_cast<std::int64_t>(steps().size());
+  bool final = step + 1 == static_cast<std::int64_t>(steps.size());
   return store.transaction([&](Tx& tx) -> Status {
     // The record may not have moved meanwhile (it was reserved); check anyway.
     auto cur = tx.query("SELECT steps_done FROM records WHERE id = ?", {record_id});
@@ -284,7 +344,8 @@ Status App::Impl::sign_record(std::int64_t record_id, const std::string& field, 
 }
 
 void App::Impl::add_workflow_routes() {
-  const std::vector<std::string> staff = {"admin", "principal", "homeroom_teacher", "subject_teacher", "viewer"};
+  const std::vector<std::string>& staff = kAllRoles;
+  const std::vector<std::string> signers = chain_signer_roles();
 
   add("POST", "/api/v1/classes", {"admin"}, "import a class (hocba.class/v1) and render its drafts", [this](Ctx& c) {
     auto parsed = pdf::parse_class(c.req.body);
@@ -445,9 +506,7 @@ void App::Impl::add_workflow_routes() {
                                   {"version", as_int(r[4])},
                                   {"state", as_text(r[5])},
                                   {"steps_done", done},
-                                  {"next_step", done < static_cast<std::int64_t>(steps().size()) && as_text(r[5]) != "failed"
-                                                    ? json::value(steps()[static_cast<std::size_t>(done)])
-                                                    : json::value(nullptr)},
+                                  {"next_step", next_step_json(chain, as_text(r[13]), done, as_text(r[5]))},
                                   {"error", as_text(r[8])}});
     }
     return ok_json(json::object{{"id", as_int(cr[0])},
@@ -472,9 +531,8 @@ void App::Impl::add_workflow_routes() {
                    {"steps_done", done},           {"pdf_sha256", as_text(r[7])}, {"error", as_text(r[8])},
                    {"superseded_by", is_null(r[9]) ? json::value(nullptr) : json::value(as_int(r[9]))},
                    {"updated_at", as_text(r[10])}, {"class", as_text(r[11])},     {"school_year", as_text(r[12])}};
-    o["next_step"] = done < static_cast<std::int64_t>(steps().size()) && as_text(r[5]) != "failed" && as_text(r[5]) != "superseded"
-                         ? json::value(steps()[static_cast<std::size_t>(done)])
-                         : json::value(nullptr);
+    o["next_step"] = next_step_json(chain, as_text(r[13]), done, as_text(r[5]));
+    o["level"] = as_text(r[13]);
     return o;
   };
 
@@ -529,24 +587,27 @@ void App::Impl::add_workflow_routes() {
     return res;
   });
 
-  add("POST", "/api/v1/records/{id}/sign", {"principal", "homeroom_teacher"}, "sign one record (its next signature)", [this](Ctx& c) {
+  add("POST", "/api/v1/records/{id}/sign", signers, "sign one record (its next signature)", [this](Ctx& c) {
     std::int64_t id = param_id(c);
     auto o = parse_object(c.req.body);
     if (!o) return bad_request("expected {\"pin\"[, \"field\", \"key_id\"]}");
     if (bad_int_field(*o, "key_id")) return bad_request("key_id must be a positive integer");
     auto pin = std::make_shared<Secret>(take_secret(*o, "pin"));
-    auto rows = store.query("SELECT class_id, steps_done, state FROM records WHERE id = ?", {id});
+    auto rows = store.query("SELECT r.class_id, r.steps_done, r.state, json_extract(c.source_json, '$.level') FROM records r "
+                            "JOIN classes c ON c.id = r.class_id WHERE r.id = ?",
+                            {id});
     if (!rows) return from_error(rows.error());
     if (rows->empty()) return not_found("record");
     std::int64_t class_id = as_int(rows->front()[0]), done = as_int(rows->front()[1]);
     std::string field = str_field(*o, "field");
-    if (field.empty() && done < static_cast<std::int64_t>(steps().size())) field = steps()[static_cast<std::size_t>(done)];
+    const auto& steps = chain.record_steps(as_text(rows->front()[3]));
+    if (field.empty() && done < static_cast<std::int64_t>(steps.size())) field = steps[static_cast<std::size_t>(done)];
     if (field.empty()) return conflict("the record has every signature");
     if (std::string why = may_sign(*c.caller, field, class_id); !why.empty()) return forbidden(why);
     auto key = key_for(*c.caller, field, int_field(*o, "key_id"));
     if (!key) return from_error(key.error());
     if (std::string why = sealed_seal_refusal(field, *pin, &*o); !why.empty()) return bad_request(why);
-    if (pin->empty() && field == "con_dau" && opts.seal_pin) pin.reset();
+    if (pin->empty() && chain.is_seal(field) && opts.seal_pin) pin.reset();
     if (pin && pin->empty()) return bad_request("the token's PIN is required");
     Reservation held(*this, id);
     if (!held) return conflict("the record is being signed right now");
@@ -562,7 +623,7 @@ void App::Impl::add_workflow_routes() {
     return ok_json(out);
   });
 
-  add("POST", "/api/v1/records/{id}/corrections", {"principal", "homeroom_teacher"},
+  add("POST", "/api/v1/records/{id}/corrections", signers,
       "ask for a correction of a signed record (who, what, why)", [this, visible](Ctx& c) {
         std::int64_t id = param_id(c);
         auto o = parse_object(c.req.body);
@@ -594,7 +655,7 @@ void App::Impl::add_workflow_routes() {
         return ok_json(json::object{{"id", cid}, {"state", "pending"}}, 201);
       });
 
-  add("GET", "/api/v1/corrections", {"admin", "principal", "homeroom_teacher"}, "list corrections", [this](Ctx& c) {
+  add("GET", "/api/v1/corrections", with_admin(signers), "list corrections", [this](Ctx& c) {
     std::string sql =
         "SELECT k.id, k.record_id, u.username, k.why, k.state, k.note, k.new_record_id, k.created_at, r.student_name, r.personal_id, "
         "k.student_json, r.student_json FROM corrections k JOIN users u ON u.id = k.requested_by JOIN records r ON r.id = k.record_id";

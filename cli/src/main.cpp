@@ -47,8 +47,8 @@
 #include "hocba/common/log.h"
 #include "hocba/common/secret.h"
 #include "hocba/common/bytes.h"
-#include "hocba/api/http_client.h"
-#include "hocba/api/store.h"
+#include "hocba/net/http_client.h"
+#include "hocba/store/store.h"
 #include "hocba/config/config.h"
 #include "hocba/hsm/hsm.h"
 #include "hocba/pdf/record.h"
@@ -309,7 +309,7 @@ Result<std::vector<Bytes>> load_cert_files(const std::vector<std::string>& files
 signer::TimestampClientOptions tsa_options(const Args& a, std::vector<std::string> urls) {
   signer::TimestampClientOptions o;
   for (const auto& u : urls)
-    if (auto parsed = api::parse_url(u); !parsed) throw UsageError{"--tsa: " + parsed.error().message};
+    if (auto parsed = net::parse_url(u); !parsed) throw UsageError{"--tsa: " + parsed.error().message};
   o.urls = std::move(urls);
   double secs = 0;
   int retries = -1;
@@ -450,7 +450,7 @@ int cmd_sign(const Args& a) {
   if (opts.level != signer::Level::B_B && !a.has("tsa"))
     throw UsageError{std::string("--level ") + signer::level_name(opts.level) + " needs --tsa URL" +
                      (a.has("config") ? " (or signing.tsa_urls in " + a.get("config") + ")" : "")};
-  api::HttpClient http;
+  net::HttpClient http;
   signer::TimestampClient tsa(http, tsa_options(a, a.all("tsa")));
   if (opts.level != signer::Level::B_B) opts.timestamps = &tsa;
 
@@ -537,7 +537,7 @@ int cmd_finish(const Args& a) {
   auto topts = tsa_options(a, urls);
   topts.hash = pending->timestamp_hash;
   pending->level = level;
-  api::HttpClient http;
+  net::HttpClient http;
   signer::TimestampClient tsa(http, topts);
   auto extra = load_cert_files(a.all("chain"));
   if (!extra) return fail(extra.error());
@@ -592,7 +592,7 @@ int cmd_extend(const Args& a) {
   if (!pdf) return fail(pdf.error());
   auto extra = load_cert_files(a.all("chain"));
   if (!extra) return fail(extra.error());
-  api::HttpClient http;
+  net::HttpClient http;
   signer::TimestampClient tsa(http, tsa_options(a, a.all("tsa")));
   auto ltv = ltv_setup(a, *level, http, *extra);
   if (!ltv) return fail(ltv.error());
@@ -683,10 +683,10 @@ int cmd_render(const Args& a) {
 }
 
 // The appliance's state (docs/audit.md): audit verify / export, user add.
-Result<api::Store> open_store(const Args& a, const std::string& cmd) {
+Result<store::Store> open_store(const Args& a, const std::string& cmd) {
   if (!a.has("state-dir")) throw UsageError{cmd + " needs --state-dir DIR"};
   if (!a.positional.empty()) throw UsageError{cmd + " takes no positional argument (\"" + a.positional[0] + "\")"};
-  return api::Store::open(a.get("state-dir"));
+  return store::Store::open(a.get("state-dir"));
 }
 
 int cmd_audit(const Args& a, const std::string& sub) {
@@ -718,7 +718,7 @@ std::string cli_actor();
 int cmd_user_add(const Args& a) {
   for (const char* req : {"username", "role"})
     if (!a.has(req)) throw UsageError{std::string("user add needs --") + req};
-  auto role = api::parse_role(a.get("role"));
+  auto role = store::parse_role(a.get("role"));
   if (!role) throw UsageError{"unknown role \"" + a.get("role") + "\" (admin, principal, homeroom_teacher, subject_teacher, viewer)"};
   auto store = open_store(a, "user add");
   if (!store) return fail(store.error());
@@ -737,7 +737,7 @@ int cmd_user_add(const Args& a) {
   if (password.size() < 8) return fail(make_error(Errc::invalid_argument, "the password must have at least 8 characters"));
   auto id = store->add_user(cli_actor(), a.get("username"), a.get("display-name"), *role, password);
   if (!id) return fail(id.error());
-  std::printf("user %s added (id %lld, role %s)\n", a.get("username").c_str(), static_cast<long long>(*id), api::role_name(*role));
+  std::printf("user %s added (id %lld, role %s)\n", a.get("username").c_str(), static_cast<long long>(*id), store::role_name(*role));
   return 0;
 }
 
@@ -754,14 +754,14 @@ int cmd_user(const Args& a, const std::string& sub) {
     auto rows = store->query("SELECT username, role, disabled, display_name, totp_secret IS NOT NULL FROM users ORDER BY username");
     if (!rows) return fail(rows.error());
     for (auto& r : *rows)
-      std::printf("%-24s %-17s %-8s %s%s\n", api::as_text(r[0]).c_str(), api::as_text(r[1]).c_str(),
-                  api::as_int(r[2]) ? "disabled" : "active", api::as_text(r[3]).c_str(), api::as_int(r[4]) ? " (TOTP)" : "");
+      std::printf("%-24s %-17s %-8s %s%s\n", store::as_text(r[0]).c_str(), store::as_text(r[1]).c_str(),
+                  store::as_int(r[2]) ? "disabled" : "active", store::as_text(r[3]).c_str(), store::as_int(r[4]) ? " (TOTP)" : "");
     return 0;
   }
   if (!a.has("username")) throw UsageError{"user " + sub + " needs --username"};
   Status st;
   if (sub == "role") {
-    auto role = api::parse_role(a.get("role"));
+    auto role = store::parse_role(a.get("role"));
     if (!role) throw UsageError{"user role needs --role admin|principal|homeroom_teacher|subject_teacher|viewer"};
     st = store->set_role(cli_actor(), a.get("username"), *role);
   } else {
@@ -781,8 +781,8 @@ int cmd_key_binding(const Args& a, const std::string& sub) {
                              "WHERE k.unbound_at IS NULL ORDER BY k.id");
     if (!rows) return fail(rows.error());
     for (auto& r : *rows)
-      std::printf("%-4lld %-14s %s\n", static_cast<long long>(api::as_int(r[0])),
-                  api::as_int(r[2]) ? "(school seal)" : api::as_text(r[3]).c_str(), api::as_text(r[1]).c_str());
+      std::printf("%-4lld %-14s %s\n", static_cast<long long>(store::as_int(r[0])),
+                  store::as_int(r[2]) ? "(school seal)" : store::as_text(r[3]).c_str(), store::as_text(r[1]).c_str());
     return 0;
   }
   if (sub == "unbind") {

@@ -127,7 +127,13 @@ Result<PendingSignature> prepare_and_sign(std::span<const std::uint8_t> pdf, Sig
     ap.image_png = opts.appearance->image_png;
     ap.image_fills_box = opts.appearance->seal;
     if (!opts.appearance->seal) {
-      if (!opts.appearance->title.empty()) ap.lines.push_back(opts.appearance->title);
+      // The title block, one line per '\n' ("KT. HIỆU TRƯỞNG\nPHÓ HIỆU TRƯỞNG" for a deputy).
+      for (std::size_t b = 0; b < opts.appearance->title.size();) {
+        std::size_t e = opts.appearance->title.find('\n', b);
+        if (e == std::string::npos) e = opts.appearance->title.size();
+        if (e > b) ap.lines.push_back(opts.appearance->title.substr(b, e - b));
+        b = e + 1;
+      }
       if (!req.signer_name.empty()) ap.lines.push_back(req.signer_name);
       if (!organisation.empty() && organisation != req.signer_name) ap.lines.push_back(organisation);
       ap.lines.push_back(iso_time(opts.signing_time, opts.utc_offset_minutes));

@@ -1,12 +1,12 @@
 // HTTP Basic credentials as the CSC API's auth/login reads them (api/src/basic_auth.cpp; fuzzed by
 // fuzz/fuzz_http_request.cpp).
-#include "hocba/api/basic_auth.h"
+#include "hocba/net/basic_auth.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-using hocba::api::parse_basic_authorization;
+using hocba::net::parse_basic_authorization;
 
 TEST(BasicAuth, ReadsUserAndPasswordWithOrWithoutPadding) {
   auto c = parse_basic_authorization("Basic YWRtaW46cGFzczp3b3Jk");  // admin:pass:word

@@ -7,7 +7,7 @@
 #include <thread>
 #include <string>
 
-#include "hocba/api/http_client.h"
+#include "hocba/net/http_client.h"
 #include "hocba/signer/timestamp.h"
 #include "test_env.h"
 
@@ -48,29 +48,29 @@ test::TempDir* Http::dir_ = nullptr;
 }  // namespace
 
 TEST(Url, Parts) {
-  auto a = api::parse_url("http://127.0.0.1:8080/tsa?x=1#frag");
+  auto a = net::parse_url("http://127.0.0.1:8080/tsa?x=1#frag");
   ASSERT_TRUE(a.ok());
   EXPECT_FALSE(a->tls);
   EXPECT_EQ(a->host, "127.0.0.1");
   EXPECT_EQ(a->port, "8080");
   EXPECT_EQ(a->target, "/tsa?x=1");
-  auto b = api::parse_url("HTTPS://tsa.example.vn");
+  auto b = net::parse_url("HTTPS://tsa.example.vn");
   ASSERT_TRUE(b.ok());
   EXPECT_TRUE(b->tls);
   EXPECT_EQ(b->port, "443");
   EXPECT_EQ(b->target, "/");
-  auto c = api::parse_url("http://[::1]:99/x");
+  auto c = net::parse_url("http://[::1]:99/x");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->host, "::1");
   EXPECT_EQ(c->port, "99");
   for (const char* bad : {"ftp://x/", "tsa.example.vn", "http://", "http://h:0/", "http://h:70000/", "http://u@h/",
                           "http://[::1/", "http://h:8a/"})
-    EXPECT_FALSE(api::parse_url(bad).ok()) << bad;
+    EXPECT_FALSE(net::parse_url(bad).ok()) << bad;
 }
 
 TEST_F(Http, PostGetsTheTsaAnswer) {
   auto tsa = start_tsa();
-  api::HttpClient http;
+  net::HttpClient http;
   auto req = signer::make_timestamp_request(Bytes{1, 2, 3});
   auto body = http.post(tsa->url("/tsa"), "application/timestamp-query", req->der, 5s);
   ASSERT_TRUE(body.ok()) << body.error().message;
@@ -80,7 +80,7 @@ TEST_F(Http, PostGetsTheTsaAnswer) {
 
 TEST_F(Http, ErrorStatusIsUnavailable) {
   auto tsa = start_tsa({"--fail", "1"});
-  api::HttpClient http;
+  net::HttpClient http;
   auto r = http.post(tsa->url(), "application/timestamp-query", query(), 5s);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::unavailable);
@@ -92,7 +92,7 @@ TEST_F(Http, ErrorStatusIsUnavailable) {
 
 TEST_F(Http, SlowServerTimesOutOnTime) {
   auto tsa = start_tsa({"--delay-ms", "3000"});
-  api::HttpClient http;
+  net::HttpClient http;
   auto t0 = Clock::now();
   auto r = http.post(tsa->url(), "application/timestamp-query", query(), 500ms);
   auto took = Clock::now() - t0;
@@ -104,7 +104,7 @@ TEST_F(Http, SlowServerTimesOutOnTime) {
 }
 
 TEST_F(Http, ClosedPortIsRefusedAtOnce) {
-  api::HttpClient http;
+  net::HttpClient http;
   int port = test::closed_port();
   auto t0 = Clock::now();
   auto r = http.post("http://127.0.0.1:" + std::to_string(port) + "/", "application/timestamp-query", query(), 10s);
@@ -116,7 +116,7 @@ TEST_F(Http, ClosedPortIsRefusedAtOnce) {
 
 TEST_F(Http, TlsToAPlainServerFailsCleanly) {
   auto tsa = start_tsa();
-  api::HttpClient http;
+  net::HttpClient http;
   auto t0 = Clock::now();
   auto r = http.post("https://127.0.0.1:" + std::to_string(tsa->port()) + "/", "application/timestamp-query", query(), 3s);
   ASSERT_FALSE(r.ok());
@@ -127,9 +127,9 @@ TEST_F(Http, TlsToAPlainServerFailsCleanly) {
 
 TEST_F(Http, BodyLimitHolds) {
   auto tsa = start_tsa();
-  api::HttpClientOptions o;
+  net::HttpClientOptions o;
   o.max_response_bytes = 100;
-  api::HttpClient http(o);
+  net::HttpClient http(o);
   auto r = http.post(tsa->url(), "application/timestamp-query", query(), 5s);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::too_large) << r.error().message;
@@ -137,7 +137,7 @@ TEST_F(Http, BodyLimitHolds) {
 
 TEST_F(Http, TimestampClientOverHttpRetriesAndLearnsTheTokenSize) {
   auto tsa = start_tsa({"--fail", "1"});
-  api::HttpClient http;
+  net::HttpClient http;
   signer::TimestampClientOptions o;
   o.urls = {tsa->url()};
   o.timeout = 5s;
@@ -162,9 +162,9 @@ TEST_F(Http, HttpsVerifiesTheServerCertificate) {
   std::string p = std::to_string(port);
   test::ChildServer srv({"/bin/sh", "-c", "echo " + p + "; exec openssl s_server -quiet -www -accept 127.0.0.1:" + p +
                                               " -cert " + d + "/srv.pem -key " + d + "/srv.key >/dev/null"});
-  api::HttpClientOptions o;
+  net::HttpClientOptions o;
   o.extra_ca_file = dir_->file("ca.pem");
-  api::HttpClient trusting(o);
+  net::HttpClient trusting(o);
   Result<Bytes> page = make_error(Errc::unavailable, "not tried");
   for (int i = 0; i < 50; ++i) {  // until s_server listens
     page = trusting.get("https://127.0.0.1:" + p + "/", 3s);
@@ -174,7 +174,7 @@ TEST_F(Http, HttpsVerifiesTheServerCertificate) {
   ASSERT_TRUE(page.ok()) << page.error().message;
   EXPECT_NE(std::string(page->begin(), page->end()).find("<HTML>"), std::string::npos);
 
-  api::HttpClient system_only;
+  net::HttpClient system_only;
   auto untrusted = system_only.get("https://127.0.0.1:" + p + "/", 3s);
   ASSERT_FALSE(untrusted.ok());
   EXPECT_NE(untrusted.error().message.find("certificate verify failed"), std::string::npos) << untrusted.error().message;

@@ -21,14 +21,14 @@ namespace json = boost::json;
 
 struct InProcess {
   TempDir tmp;
-  std::optional<api::Store> store;
+  std::optional<store::Store> store;
   hsm::Hsm hsm;
-  api::Metrics metrics;
+  net::Metrics metrics;
   std::unique_ptr<api::App> app;
 
   explicit InProcess(std::function<void(config::Config&)> tweak = {}) {
     std::string state = tmp.file("state");
-    auto s = api::Store::open(state);
+    auto s = store::Store::open(state);
     if (!s) throw std::runtime_error(s.error().message);
     store.emplace(std::move(*s));
     api::AppOptions o;
@@ -38,16 +38,16 @@ struct InProcess {
     o.level = "B-B";
     app = std::make_unique<api::App>(std::move(o), *store, hsm, nullptr, metrics);
     for (const char* u : {"admin", "teacher"}) {
-      auto id = store->add_user("test", u, u, std::string(u) == "admin" ? api::Role::admin : api::Role::homeroom_teacher,
+      auto id = store->add_user("test", u, u, std::string(u) == "admin" ? store::Role::admin : store::Role::homeroom_teacher,
                                 Secret(std::string("password-") + u));
       if (!id) throw std::runtime_error(id.error().message);
     }
   }
 
-  api::HttpResponse call(const std::string& method, const std::string& path, const std::string& body = "",
+  net::HttpResponse call(const std::string& method, const std::string& path, const std::string& body = "",
                          const std::string& address = "192.0.2.10", std::vector<std::pair<std::string, std::string>> headers = {},
                          bool json_type = true) {
-    api::HttpRequest r;
+    net::HttpRequest r;
     r.method = method;
     r.target = path;
     r.body = body;
@@ -55,10 +55,10 @@ struct InProcess {
     r.headers.emplace_back("host", "school.example");
     if (json_type && !body.empty()) r.headers.emplace_back("content-type", "application/json");
     for (auto& h : headers) r.headers.push_back(h);
-    api::split_target(r);
+    net::split_target(r);
     return app->handle(r);
   }
-  api::HttpResponse login(const std::string& user, const std::string& password, const std::string& address = "192.0.2.10",
+  net::HttpResponse login(const std::string& user, const std::string& password, const std::string& address = "192.0.2.10",
                           const std::string& totp = "") {
     json::object o{{"username", user}, {"password", password}};
     if (!totp.empty()) o["totp"] = totp;
@@ -72,12 +72,12 @@ struct InProcess {
   std::string audit_text() {
     auto rows = store->query("SELECT actor, action, detail_json FROM audit ORDER BY seq");
     std::string out;
-    for (auto& r : *rows) out += api::as_text(r[0]) + " " + api::as_text(r[1]) + " " + api::as_text(r[2]) + "\n";
+    for (auto& r : *rows) out += store::as_text(r[0]) + " " + store::as_text(r[1]) + " " + store::as_text(r[2]) + "\n";
     return out;
   }
 };
 
-std::string error_code(const api::HttpResponse& r) {
+std::string error_code(const net::HttpResponse& r) {
   boost::system::error_code ec;
   auto v = json::parse(r.body, ec);
   if (ec || !v.is_object() || !v.as_object().contains("error")) return "";
@@ -94,18 +94,18 @@ TEST(Login, NamesOverSixtyFourBytesAreRefusedBeforeAnythingIsKept) {
   r = p.login(std::string(1 << 20, 'b'), "whatever-password");
   EXPECT_EQ(r.status, 400) << r.body.substr(0, 200);
   auto head = [&](const std::string& method, const std::string& path, const std::string& token) {
-    api::HttpRequest h;
+    net::HttpRequest h;
     h.method = method;
     h.target = path;
     if (!token.empty()) h.headers.emplace_back("authorization", "Bearer " + token);
-    api::split_target(h);
+    net::split_target(h);
     return p.app->on_header(h);
   };
   EXPECT_LE(head("POST", "/api/v1/auth/login", "").body_limit, std::size_t(64) << 10);
   // The class import takes a large body, but only from someone who may import (the admin); anyone
   // else is refused from the header.
-  EXPECT_EQ(head("POST", "/api/v1/classes", "").answer.value_or(api::HttpResponse{}).status, 401);
-  EXPECT_EQ(head("POST", "/api/v1/classes", p.token("teacher")).answer.value_or(api::HttpResponse{}).status, 403);
+  EXPECT_EQ(head("POST", "/api/v1/classes", "").answer.value_or(net::HttpResponse{}).status, 401);
+  EXPECT_EQ(head("POST", "/api/v1/classes", p.token("teacher")).answer.value_or(net::HttpResponse{}).status, 403);
   auto admin = head("POST", "/api/v1/classes", p.token("admin"));
   EXPECT_FALSE(admin.answer.has_value());
   EXPECT_GE(admin.body_limit, std::size_t(1) << 20);

@@ -1,6 +1,6 @@
 // The HTTPS listener on its own (no App): TLS versions, keep-alive, body and header limits, timeouts,
 // graceful stop. Checked with independent clients (curl, openssl s_client).
-#include "hocba/api/server.h"
+#include "hocba/net/server.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -13,7 +13,7 @@
 #include <chrono>
 #include <thread>
 
-#include "hocba/api/tls_files.h"
+#include "hocba/net/tls_files.h"
 #include "test_env.h"
 
 namespace hocba::test {
@@ -21,22 +21,22 @@ namespace {
 
 struct Fixture {
   TempDir dir;
-  std::unique_ptr<api::Server> server;
+  std::unique_ptr<net::Server> server;
   std::atomic<int> handled{0};
   std::string base;
 
-  explicit Fixture(api::ServerOptions o = {}, std::function<api::HttpResponse(api::HttpRequest&)> h = {}) {
-    auto tls = api::ensure_tls_files(dir.file("cert.pem"), dir.file("key.pem"), {});
+  explicit Fixture(net::ServerOptions o = {}, std::function<net::HttpResponse(net::HttpRequest&)> h = {}) {
+    auto tls = net::ensure_tls_files(dir.file("cert.pem"), dir.file("key.pem"), {});
     if (!tls) throw std::runtime_error(tls.error().message);
     o.listen = "127.0.0.1:0";
     o.cert_path = tls->cert_path;
     o.key_path = tls->key_path;
     if (!h)
-      h = [this](api::HttpRequest& r) {
+      h = [this](net::HttpRequest& r) {
         ++handled;
-        return api::HttpResponse::text(200, r.method + " " + r.path + " " + std::to_string(r.body.size()));
+        return net::HttpResponse::text(200, r.method + " " + r.path + " " + std::to_string(r.body.size()));
       };
-    server = std::make_unique<api::Server>(o, h);
+    server = std::make_unique<net::Server>(o, h);
     auto p = server->start();
     if (!p) throw std::runtime_error(p.error().message);
     base = "https://127.0.0.1:" + std::to_string(*p);
@@ -71,7 +71,7 @@ TEST(Server, KeepsTheConnectionAliveAcrossRequests) {
 
 TEST(Server, RefusesBodiesOverTheLimitWithoutCallingTheHandler) {
   if (!have_tool("curl")) GTEST_SKIP() << "curl is needed";
-  api::ServerOptions o;
+  net::ServerOptions o;
   o.max_body_bytes = 1000;
   Fixture f(o);
   write_text(f.dir.file("small"), std::string(1000, 'x'));
@@ -84,7 +84,7 @@ TEST(Server, RefusesBodiesOverTheLimitWithoutCallingTheHandler) {
 }
 
 TEST(Server, ClosesAClientThatStopsSendingAfterTheReadTimeout) {
-  api::ServerOptions o;
+  net::ServerOptions o;
   o.read_timeout = std::chrono::seconds(1);
   o.idle_timeout = std::chrono::seconds(1);
   o.header_timeout = std::chrono::seconds(1);
@@ -115,10 +115,10 @@ TEST(Server, ClosesAClientThatStopsSendingAfterTheReadTimeout) {
 TEST(Server, StopLetsTheRequestBeingHandledFinish) {
   if (!have_tool("curl")) GTEST_SKIP() << "curl is needed";
   std::atomic<bool> entered{false};
-  Fixture f({}, [&](api::HttpRequest&) {
+  Fixture f({}, [&](net::HttpRequest&) {
     entered = true;
     std::this_thread::sleep_for(std::chrono::milliseconds(800));
-    return api::HttpResponse::text(200, "finished");
+    return net::HttpResponse::text(200, "finished");
   });
   std::string out;
   std::thread client([&] { out = f.curl(f.base + "/slow"); });
@@ -155,11 +155,11 @@ int port_of(const Fixture& f) { return std::stoi(f.base.substr(f.base.rfind(':')
 
 TEST(Server, EachRouteHasItsOwnBodyLimitKnownBeforeTheBody) {
   if (!have_tool("curl")) GTEST_SKIP() << "curl is needed";
-  api::ServerOptions o;
-  o.on_header = [](const api::HttpRequest& head) {
-    api::HeadDecision d;
+  net::ServerOptions o;
+  o.on_header = [](const net::HttpRequest& head) {
+    net::HeadDecision d;
     d.body_limit = head.path == "/import" ? 100000 : 100;
-    if (head.path == "/refuse") d.answer = api::HttpResponse::error(403, "forbidden", "not for you");
+    if (head.path == "/refuse") d.answer = net::HttpResponse::error(403, "forbidden", "not for you");
     return d;
   };
   Fixture f(o);
@@ -178,7 +178,7 @@ TEST(Server, EachRouteHasItsOwnBodyLimitKnownBeforeTheBody) {
 
 TEST(Server, ConnectionsFromOneAddressAreCappedAndOthersServed) {
   if (!have_tool("curl")) GTEST_SKIP() << "curl is needed";
-  api::ServerOptions o;
+  net::ServerOptions o;
   o.max_connections_per_address = 4;
   Fixture f(o);
   std::vector<int> fds;
@@ -199,7 +199,7 @@ TEST(Server, ConnectionsFromOneAddressAreCappedAndOthersServed) {
 
 TEST(Server, AtTheTotalCapTheOldestIdleConnectionMakesRoom) {
   if (!have_tool("curl")) GTEST_SKIP() << "curl is needed";
-  api::ServerOptions o;
+  net::ServerOptions o;
   o.max_connections = 8;
   o.handshake_timeout = std::chrono::seconds(30);  // they would hold their slots for 30 s
   Fixture f(o);

@@ -1,5 +1,6 @@
 // The state store: schema migrations, the audit chain and what verify_audit() detects, users.
-#include "hocba/api/store.h"
+#include "hocba/store/store.h"
+#include "hocba/store/users.h"
 
 #include <gtest/gtest.h>
 #include <sodium.h>
@@ -16,8 +17,8 @@
 #include "test_env.h"
 
 using namespace hocba;
-using api::AuditVerdict;
-using api::Store;
+using store::AuditVerdict;
+using store::Store;
 
 namespace {
 
@@ -119,7 +120,7 @@ TEST(Audit, FirstEntryChainsToZeros) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->seq, 1);
   EXPECT_EQ(e->prev_hash, std::string(64, '0'));
-  EXPECT_EQ(e->hash, api::audit_hash(*e));
+  EXPECT_EQ(e->hash, store::audit_hash(*e));
   auto e2 = s.append_audit("system", "boot", "{}");
   ASSERT_TRUE(e2);
   EXPECT_EQ(e2->prev_hash, e->hash);
@@ -143,7 +144,7 @@ TEST(Audit, DetectsAnEditedEntryWithARecomputedHash) {
   test::TempDir d;
   auto s = open_ok(d.path());
   fill(s, 30);
-  api::AuditEntry e{17, "2026-01-01T00:00:00.000Z", "user:mallory", "record.sign", "{}", "", ""};
+  store::AuditEntry e{17, "2026-01-01T00:00:00.000Z", "user:mallory", "record.sign", "{}", "", ""};
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(s.db_path().c_str(), &db), SQLITE_OK);
@@ -154,7 +155,7 @@ TEST(Audit, DetectsAnEditedEntryWithARecomputedHash) {
     sqlite3_finalize(st);
     sqlite3_close(db);
   }
-  e.hash = api::audit_hash(e);
+  e.hash = store::audit_hash(e);
   sql(s.db_path(), "UPDATE audit SET at='" + e.at + "', actor='" + e.actor + "', detail_json='{}', hash='" + e.hash + "' WHERE seq = 17");
   auto v = verify(s);
   EXPECT_FALSE(v.ok);
@@ -261,17 +262,18 @@ TEST(Users, PasswordIsHashedWithArgon2idAndNeverStored) {
   const std::string password = "correct-horse-battery-staple-4711";
   {
     auto s = open_ok(d.path());
-    auto id = s.add_user("cli:test", "alice", "Nguyễn Thị Alice", api::Role::homeroom_teacher, Secret(password));
+    store::Users users(s);
+    auto id = users.add("cli:test", "alice", "Nguyễn Thị Alice", store::Role::homeroom_teacher, Secret(password));
     ASSERT_TRUE(id) << id.error().message;
-    auto h = s.password_hash("alice");
+    auto h = users.password_hash("alice");
     ASSERT_TRUE(h);
     EXPECT_EQ(h->rfind("$argon2id$", 0), 0u) << *h;
     EXPECT_EQ(crypto_pwhash_str_verify(h->c_str(), password.c_str(), password.size()), 0);
-    EXPECT_TRUE(s.check_password("alice", Secret(password)));
-    EXPECT_FALSE(s.check_password("alice", Secret("wrong")));
-    auto dup = s.add_user("cli:test", "alice", "", api::Role::viewer, Secret(password));
+    EXPECT_TRUE(users.check_password("alice", Secret(password)));
+    EXPECT_FALSE(users.check_password("alice", Secret("wrong")));
+    auto dup = users.add("cli:test", "alice", "", store::Role::viewer, Secret(password));
     EXPECT_FALSE(dup);
-    EXPECT_FALSE(s.add_user("cli:test", "Bad Name", "", api::Role::viewer, Secret(password)));
+    EXPECT_FALSE(users.add("cli:test", "Bad Name", "", store::Role::viewer, Secret(password)));
     auto v = verify(s);
     EXPECT_TRUE(v.ok) << v.message;
     EXPECT_EQ(v.checked, 1);

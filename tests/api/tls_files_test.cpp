@@ -1,6 +1,6 @@
 // hocbad's TLS files: first-start generation, reuse, and what is refused; checked against the
 // openssl command where it is installed.
-#include "hocba/api/tls_files.h"
+#include "hocba/net/tls_files.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -12,8 +12,8 @@
 #include "test_env.h"
 
 using namespace hocba;
-using api::ensure_tls_files;
-using api::TlsFiles;
+using net::ensure_tls_files;
+using net::TlsFiles;
 using test::run;
 using test::TempDir;
 
@@ -57,7 +57,7 @@ std::string openssl_fingerprint(const std::string& cert) {
 
 TEST(TlsFiles, FingerprintFormat) {
   // SHA-256("abc"), FIPS 180-2 appendix B.1.
-  EXPECT_EQ(api::certificate_fingerprint_sha256(Bytes{'a', 'b', 'c'}),
+  EXPECT_EQ(net::certificate_fingerprint_sha256(Bytes{'a', 'b', 'c'}),
             "BA:78:16:BF:8F:01:CF:EA:41:41:40:DE:5D:AE:22:23:B0:03:61:A3:96:17:7A:9C:B4:10:FF:61:F2:00:15:AD");
 }
 

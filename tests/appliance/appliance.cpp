@@ -14,10 +14,10 @@ namespace hocba::test {
 std::vector<api::RouteInfo> served_routes() {
   TempDir tmp;
   std::string state = tmp.file("state");
-  auto store = api::Store::open(state);
+  auto store = store::Store::open(state);
   if (!store) throw std::runtime_error("Store::open: " + store.error().message);
   hsm::Hsm hsm;
-  api::Metrics metrics;
+  net::Metrics metrics;
   api::AppOptions o;
   o.cfg = config::default_config();
   o.state_dir = state;
@@ -67,9 +67,9 @@ void Appliance::start() {
   // on a loaded machine.
   server_ = std::make_unique<ChildServer>(argv, tmp_.file("hocbad.log"), opts_.own_demo_tokens ? 180 : 30);
   // A new certificate on first start: trust it (and nothing else).
-  api::HttpClientOptions ho;
+  net::HttpClientOptions ho;
   ho.extra_ca_file = state_ + "/tls/cert.pem";
-  http_ = std::make_unique<api::HttpClient>(ho);
+  http_ = std::make_unique<net::HttpClient>(ho);
 }
 
 int Appliance::stop(int timeout_s) {
@@ -92,7 +92,7 @@ void Appliance::add_user(const std::string& username, const std::string& role) {
   if (r.status != 0) throw std::runtime_error("hocba user add " + username + ": " + r.out);
 }
 
-api::HttpExchange Appliance::call(const std::string& method, const std::string& path, const std::string& token, const std::string& body,
+net::HttpExchange Appliance::call(const std::string& method, const std::string& path, const std::string& token, const std::string& body,
                                   std::vector<std::pair<std::string, std::string>> headers) {
   if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
   if (!body.empty()) headers.emplace_back("Content-Type", "application/json");

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "hocba/api/app.h"
-#include "hocba/api/http_client.h"
+#include "hocba/net/http_client.h"
 #include "test_env.h"
 
 namespace hocba::test {
@@ -46,7 +46,7 @@ class Appliance {
   CommandResult hocba(const std::string& args) const;
 
   // HTTPS calls. token: a Bearer token (empty: anonymous).
-  api::HttpExchange call(const std::string& method, const std::string& path, const std::string& token = "",
+  net::HttpExchange call(const std::string& method, const std::string& path, const std::string& token = "",
                          const std::string& body = "", std::vector<std::pair<std::string, std::string>> headers = {});
   boost::json::value json(const std::string& method, const std::string& path, const std::string& token = "",
                           const std::string& body = "", int expect_status = 200);
@@ -62,7 +62,7 @@ class Appliance {
   std::string state_;
   std::string softhsm_;
   std::unique_ptr<ChildServer> server_;
-  std::unique_ptr<api::HttpClient> http_;
+  std::unique_ptr<net::HttpClient> http_;
 };
 
 }  // namespace hocba::test

@@ -151,7 +151,7 @@ struct School {
 
   static std::string cred(std::int64_t key) { return "key-" + std::to_string(key); }
 
-  api::HttpExchange post(const std::string& ver, const std::string& method, const std::string& token, const json::object& body = {}) {
+  net::HttpExchange post(const std::string& ver, const std::string& method, const std::string& token, const json::object& body = {}) {
     return a.call("POST", "/csc/" + ver + "/" + method, token, json::serialize(body));
   }
   json::object ok(const std::string& ver, const std::string& method, const std::string& token, const json::object& body = {}) {
@@ -161,7 +161,7 @@ struct School {
   }
 
   // auth/login with HTTP Basic, as CSC specifies.
-  api::HttpExchange basic_login(const std::string& ver, const std::string& user, const std::string& password) {
+  net::HttpExchange basic_login(const std::string& ver, const std::string& user, const std::string& password) {
     return a.call("POST", "/csc/" + ver + "/auth/login", "", "{}", {{"Authorization", "Basic " + b64(user + ":" + password)}});
   }
   std::string login(const std::string& ver, const std::string& user) {
@@ -218,7 +218,7 @@ struct School {
 };
 
 // A CSC error: the status, error "invalid_request" (or `code`), and a description containing `what`.
-void expect_error(const api::HttpExchange& r, int status, const std::string& what, const std::string& code = "invalid_request") {
+void expect_error(const net::HttpExchange& r, int status, const std::string& what, const std::string& code = "invalid_request") {
   EXPECT_EQ(r.status, status) << r.body;
   boost::system::error_code ec;
   auto v = json::parse(r.body, ec);
@@ -648,10 +648,10 @@ TEST(Csc, TurnedOffItAnswersNotFoundToEveryone) {
 // The CSC routes of an App built in-process with `cfg` (method + pattern -> roles).
 std::map<std::string, std::vector<std::string>> csc_routes(config::Config cfg) {
   TempDir tmp;
-  auto store = api::Store::open(tmp.file("state"));
+  auto store = store::Store::open(tmp.file("state"));
   if (!store) throw std::runtime_error("Store::open: " + store.error().message);
   hsm::Hsm hsm;
-  api::Metrics metrics;
+  net::Metrics metrics;
   api::AppOptions o;
   o.cfg = std::move(cfg);
   o.state_dir = tmp.file("state");

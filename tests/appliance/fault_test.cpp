@@ -54,7 +54,7 @@ struct OneClass {
   }
 
   std::string path() const { return "/api/v1/records/" + std::to_string(record); }
-  api::HttpExchange sign() {
+  net::HttpExchange sign() {
     json::object b{{"field", "gvcn"}, {"pin", a.pin("GVCN-3A")}};
     return a.call("POST", path() + "/sign", teacher, json::serialize(b));
   }

@@ -35,7 +35,7 @@ struct School {
     principal = a.login("ht");
   }
 
-  api::HttpExchange start(const std::string& token, const std::string& field, json::object body) {
+  net::HttpExchange start(const std::string& token, const std::string& field, json::object body) {
     body["field"] = field;
     if (field == "gvcn") body["class_id"] = class_id;
     return a.call("POST", "/api/v1/jobs", token, json::serialize(body));
@@ -46,7 +46,7 @@ struct School {
     if (r.status != 202) throw std::runtime_error("POST /api/v1/jobs: HTTP " + std::to_string(r.status) + ": " + r.body);
     return a.wait_job(token, json::parse(r.body).at("id").as_int64());
   }
-  api::HttpExchange cancel(const std::string& token, std::int64_t job) {
+  net::HttpExchange cancel(const std::string& token, std::int64_t job) {
     return a.call("POST", "/api/v1/jobs/" + std::to_string(job) + "/cancel", token, "{}");
   }
   std::vector<std::int64_t> record_ids() {

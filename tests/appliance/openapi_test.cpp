@@ -198,7 +198,7 @@ TEST(OpenApi, OperationsAreWellFormed) {
     EXPECT_GT(op.responses, 0) << op.key() << ": no responses";
     EXPECT_FALSE(op.summary.empty()) << op.key() << ": no summary";
     for (auto& role : op.roles)
-      EXPECT_TRUE(role == "anonymous" || api::parse_role(role)) << op.key() << ": unknown role " << role;
+      EXPECT_TRUE(role == "anonymous" || store::parse_role(role)) << op.key() << ": unknown role " << role;
   }
 }
 

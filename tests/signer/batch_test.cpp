@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "hocba/api/http_client.h"
+#include "hocba/net/http_client.h"
 #include "hocba/common/fileio.h"
 #include "hocba/common/secret.h"
 #include "hocba/hsm/hsm.h"
@@ -154,7 +154,7 @@ std::string Batch::conf_;
 
 TEST_F(Batch, TokenKeepsSigningWhileTimestampsArePending) {
   auto tsa = start_tsa(kTsaDelay);
-  api::HttpClient http;
+  net::HttpClient http;
   TimestampClient client(http, tsa_options(tsa->url()));
   BatchOptions bo;
   bo.timestamp_workers = 4;
@@ -220,7 +220,7 @@ TEST_F(Batch, TokenKeepsSigningWhileTimestampsArePending) {
 }
 
 TEST_F(Batch, TsaDownLeavesEveryRecordWaitingAndFinishCompletesThem) {
-  api::HttpClient http;
+  net::HttpClient http;
   TimestampClient down(http, tsa_options("http://127.0.0.1:" + std::to_string(test::closed_port()) + "/"));
   BatchSigner batch(*key_, bt(), down);
   auto results = batch.run(jobs(kRecords));
@@ -258,7 +258,7 @@ TEST_F(Batch, TsaDownLeavesEveryRecordWaitingAndFinishCompletesThem) {
 }
 
 TEST_F(Batch, TsaFailureLimitStopsAskingADeadTsa) {
-  api::HttpClient http;
+  net::HttpClient http;
   TimestampClient down(http, tsa_options("http://127.0.0.1:" + std::to_string(test::closed_port()) + "/"));
   BatchOptions bo;
   bo.timestamp_workers = 1;
@@ -281,7 +281,7 @@ TEST_F(Batch, TsaFailureLimitStopsAskingADeadTsa) {
 
 TEST_F(Batch, ASigningFailureFailsThatRecordOnly) {
   auto tsa = start_tsa(0ms);
-  api::HttpClient http;
+  net::HttpClient http;
   TimestampClient client(http, tsa_options(tsa->url()));
   auto js = jobs(4);
   std::string text = "this is not a PDF\n";
@@ -307,7 +307,7 @@ TEST_F(Batch, APinTheTokenRefusesCancelsTheRest) {
   TokenSignOptions topts;
   topts.pin = &wrong;
   auto bad = token_key(hsm_, keyref_, topts);
-  api::HttpClient http;
+  net::HttpClient http;
   TimestampClient client(http, tsa_options("http://127.0.0.1:" + std::to_string(test::closed_port()) + "/"));
   BatchSigner batch(*bad, bt(), client);
   auto results = batch.run(jobs(3));
@@ -331,7 +331,7 @@ TEST_F(Batch, APinTheTokenRefusesCancelsTheRest) {
 
 TEST_F(Batch, StopLetsTimestampsInFlightFinishAndKeepsThePendingFiles) {
   auto tsa = start_tsa(kTsaDelay);
-  api::HttpClient http;
+  net::HttpClient http;
   TimestampClient client(http, tsa_options(tsa->url()));
   BatchOptions bo;
   BatchSigner* self = nullptr;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "hocba/api/http.h"
-#include "hocba/api/metrics.h"
-#include "hocba/api/store.h"
+#include "hocba/net/http.h"
+#include "hocba/net/metrics.h"
+#include "hocba/store/store.h"
 #include "hocba/common/error.h"
 #include "hocba/common/secret.h"
 #include "hocba/config/config.h"
@@ -23,6 +23,12 @@ class TimestampClient;
 }
 
 namespace hocba::api {
+
+using net::HeadDecision;
+using net::HttpRequest;
+using net::HttpResponse;
+using net::Metrics;
+using store::Store;
 
 struct AppOptions {
   config::Config cfg;              // effective configuration

@@ -28,7 +28,7 @@ std::optional<Level> parse_level(const std::string& s);  // the names above (als
 // 8601 with the Vietnam offset, in the document's embedded serif at 10 pt. A seal shows its image only,
 // filling the field (sized to the seal's real size by the template).
 struct VisibleSignature {
-  std::string title;  // e.g. "Hiệu trưởng"; optional
+  std::string title;  // e.g. "Hiệu trưởng"; several lines separated by '\n'; optional
   Bytes image_png;    // handwritten signature or seal image (transparent PNG); optional
   bool seal = false;
 };

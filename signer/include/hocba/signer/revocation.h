@@ -3,7 +3,7 @@
 // (RFC 5280) from its cRLDistributionPoints, every answer checked before use, cached, and an
 // offline mode reading pre-fetched files from a folder.
 //
-// This layer knows no HTTP: requests go through an abstract Fetcher (api::HttpClient implements
+// This layer knows no HTTP: requests go through an abstract Fetcher (net::HttpClient implements
 // it; tests may use a fake).
 #pragma once
 #include <chrono>

@@ -1,11 +1,11 @@
 // HTTP Basic credentials (basic_auth.h).
-#include "hocba/api/basic_auth.h"
+#include "hocba/net/basic_auth.h"
 
 #include <sodium.h>
 
 #include <vector>
 
-namespace hocba::api {
+namespace hocba::net {
 
 namespace {
 constexpr std::size_t kMaxDecoded = 1024;
@@ -42,4 +42,4 @@ std::optional<BasicCredentials> parse_basic_authorization(std::string_view v) {
   return out;
 }
 
-}  // namespace hocba::api
+}  // namespace hocba::net

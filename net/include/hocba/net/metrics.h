@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-namespace hocba::api {
+namespace hocba::net {
 
 // Label names and values, in the order they are rendered. {a,b} and {b,a} are two different series:
 // always pass a family's labels in the same order.
@@ -63,4 +63,4 @@ class Metrics {
 // A value as render() prints it (exposed for tests).
 std::string format_metric_value(double v);
 
-}  // namespace hocba::api
+}  // namespace hocba::net

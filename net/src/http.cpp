@@ -1,5 +1,5 @@
 // Request and response helpers (http.h).
-#include "hocba/api/http.h"
+#include "hocba/net/http.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -9,7 +9,7 @@
 #include <boost/json.hpp>
 #include <cctype>
 
-namespace hocba::api {
+namespace hocba::net {
 
 namespace {
 bool iequal(std::string_view a, std::string_view b) {
@@ -119,4 +119,4 @@ std::string client_group(const std::string& address) {
   return inet_ntop(AF_INET6, &a6, buf, sizeof buf) ? std::string(buf) + "/64" : address;
 }
 
-}  // namespace hocba::api
+}  // namespace hocba::net

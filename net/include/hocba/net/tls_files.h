@@ -9,7 +9,7 @@
 #include "hocba/common/error.h"
 #include "hocba/common/fileio.h"
 
-namespace hocba::api {
+namespace hocba::net {
 
 struct TlsFiles {
   std::string cert_path;  // PEM certificate
@@ -41,4 +41,4 @@ Result<TlsFiles> ensure_tls_files(const std::string& cert_path, const std::strin
 // The fingerprint format of TlsFiles::fingerprint_sha256 for a DER certificate (any bytes, in fact).
 std::string certificate_fingerprint_sha256(const Bytes& der);
 
-}  // namespace hocba::api
+}  // namespace hocba::net

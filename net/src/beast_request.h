@@ -5,9 +5,9 @@
 #include <cctype>
 #include <string>
 
-#include "hocba/api/http.h"
+#include "hocba/net/http.h"
 
-namespace hocba::api {
+namespace hocba::net {
 
 // Method, target, headers (names in lower case), remote address, and the decoded path and query;
 // not the body (the caller copies or moves it).
@@ -24,4 +24,4 @@ void request_head_from(const Message& msg, const std::string& remote_address, Ht
   split_target(req);
 }
 
-}  // namespace hocba::api
+}  // namespace hocba::net

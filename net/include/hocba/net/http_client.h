@@ -17,7 +17,7 @@
 #include "hocba/signer/revocation.h"
 #include "hocba/signer/timestamp.h"
 
-namespace hocba::api {
+namespace hocba::net {
 
 struct HttpClientOptions {
   std::size_t max_response_bytes = std::size_t(32) << 20;  // bodies larger than this are refused
@@ -74,4 +74,4 @@ struct Url {
 };
 Result<Url> parse_url(const std::string& url);
 
-}  // namespace hocba::api
+}  // namespace hocba::net

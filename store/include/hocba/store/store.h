@@ -17,13 +17,9 @@
 
 #include "hocba/common/error.h"
 #include "hocba/common/secret.h"
+#include "hocba/store/roles.h"
 
-namespace hocba::api {
-
-// The roles of users (users.role).
-enum class Role { admin, principal, homeroom_teacher, subject_teacher, viewer };
-const char* role_name(Role r);
-std::optional<Role> parse_role(const std::string& s);
+namespace hocba::store {
 
 struct AuditEntry {
   std::int64_t seq = 0;
@@ -80,7 +76,7 @@ class Tx {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 3;  // the newest schema this code knows
+  static constexpr int kSchemaVersion = 4;  // the newest schema this code knows
 
   // Opens (creating the folder, mode 0700, and the database if needed) state_dir/hocba.db and brings
   // its schema up to kSchemaVersion. A database with a newer schema is refused (Errc::invalid_argument).
@@ -106,24 +102,13 @@ class Store {
   Status export_audit(std::ostream& out);
   Result<std::int64_t> audit_count();
 
-  // Adds a user with an Argon2id hash of `password` (crypto_pwhash_str, interactive limits) and the
-  // audit entry "user.add" by `actor`, in one transaction. Errc::invalid_argument for a bad username,
-  // an empty password or a username already taken.
-  Result<std::int64_t> add_user(const std::string& actor, const std::string& username, const std::string& display_name,
-                                Role role, const Secret& password);
-  // The stored password hash of `username` (Errc::not_found when there is none).
-  Result<std::string> password_hash(const std::string& username);
-  // Checks a password against the stored hash (false also when the user does not exist or is disabled).
-  bool check_password(const std::string& username, const Secret& password);
+  // Audit entries with seq > after, in seq order, at most `limit`.
+  Result<std::vector<AuditEntry>> audit_entries(std::int64_t after, std::int64_t limit);
+  // The latest entry of `action` (nullopt when there is none).
+  Result<std::optional<AuditEntry>> last_audit(const std::string& action);
 
-  // Administration shared by `hocba` and hocbad's API; each change is audited by `actor`.
-  // Binds a PKCS#11 key URI to a user (username) or to the school seal (nullopt). A URI is bound to
-  // one owner at a time (Errc::invalid_argument when already bound). Returns the binding's id.
-  Result<std::int64_t> bind_key(const std::string& actor, const std::string& uri, const std::string& label,
-                                const std::optional<std::string>& username);
-  Status unbind_key(const std::string& actor, std::int64_t key_id);  // refused while a job uses it
-  Status set_role(const std::string& actor, const std::string& username, Role role);
-  Status set_disabled(const std::string& actor, const std::string& username, bool disabled);  // also ends its sessions
+  // Users, sessions and key bindings have their repositories: users.h, sessions.h, keys.h.
+
   // The homeroom teacher of a class (an active homeroom_teacher user).
   Status set_homeroom(const std::string& actor, std::int64_t class_id, const std::string& username);
 
@@ -140,4 +125,4 @@ class Store {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace hocba::api
+}  // namespace hocba::store

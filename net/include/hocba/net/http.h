@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace hocba::api {
+namespace hocba::net {
 
 struct HttpRequest {
   std::string method;                 // "GET", "POST", ...
@@ -59,4 +59,4 @@ void split_target(HttpRequest& req);
 // IPv6 address by its /64 ("2001:db8:1:2::/64"), which one host can fill with addresses at will.
 std::string client_group(const std::string& address);
 
-}  // namespace hocba::api
+}  // namespace hocba::net

@@ -1,7 +1,7 @@
 // The HTTP/1.1 client: one io_context per call, run on the calling thread until the exchange ends.
 // Every asynchronous step is bounded by the call's deadline (beast::tcp_stream::expires_at; a timer
 // for name resolution), so a silent server costs at most the timeout.
-#include "hocba/api/http_client.h"
+#include "hocba/net/http_client.h"
 
 #include <openssl/ssl.h>
 
@@ -17,7 +17,7 @@
 #include <mutex>
 #include <optional>
 
-namespace hocba::api {
+namespace hocba::net {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -329,4 +329,4 @@ Result<Bytes> HttpClient::get(const std::string& url, std::chrono::milliseconds 
   }
 }
 
-}  // namespace hocba::api
+}  // namespace hocba::net

@@ -1,10 +1,10 @@
-// The web UI's files (api/web/), compiled into hocba_api by api/web/embed.cmake so that hocbad needs
-// no web root on disk. web.cpp serves them.
+// The web UI's files (web/ui/), compiled into hocba_web by web/embed.cmake so that hocbad needs
+// no web root on disk. api/src/web.cpp serves them.
 #pragma once
 #include <span>
 #include <string_view>
 
-namespace hocba::api::web {
+namespace hocba::web {
 
 struct Asset {
   std::string_view name;          // "app.js"
@@ -15,4 +15,4 @@ struct Asset {
 // Every embedded file, in the order embed.cmake lists them.
 std::span<const Asset> assets();
 
-}  // namespace hocba::api::web
+}  // namespace hocba::web

@@ -1,5 +1,5 @@
 // hocbad's TLS key and certificate: load and check them, or make a self-signed pair on first start.
-#include "hocba/api/tls_files.h"
+#include "hocba/net/tls_files.h"
 
 #include <arpa/inet.h>
 #include <openssl/bio.h>
@@ -22,7 +22,7 @@
 #include "hocba/common/bytes.h"
 #include "hocba/common/ossl.h"
 
-namespace hocba::api {
+namespace hocba::net {
 namespace {
 
 using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, decltype(&GENERAL_NAME_free)>;
@@ -279,4 +279,4 @@ Result<TlsFiles> ensure_tls_files(const std::string& cert_path, const std::strin
   return TlsFiles{cert_path, key_path, certificate_fingerprint_sha256(der), true};
 }
 
-}  // namespace hocba::api
+}  // namespace hocba::net

@@ -1,7 +1,7 @@
 // hocbad's HTTPS listener (server.h), after Boost.Beast's advanced server examples: one session per
 // connection on its own strand, a timeout on every handshake, read and write, handlers run on a
 // separate pool.
-#include "hocba/api/server.h"
+#include "hocba/net/server.h"
 
 #include <openssl/crypto.h>
 
@@ -30,7 +30,7 @@
 #include "beast_request.h"
 #include "hocba/common/secret.h"
 
-namespace hocba::api {
+namespace hocba::net {
 namespace {
 
 namespace asio = boost::asio;
@@ -573,4 +573,4 @@ void Server::stop() {
   impl_->threads.clear();
 }
 
-}  // namespace hocba::api
+}  // namespace hocba::net

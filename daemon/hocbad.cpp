@@ -19,11 +19,11 @@
 #include <memory>
 
 #include "hocba/api/app.h"
-#include "hocba/api/http_client.h"
-#include "hocba/api/metrics.h"
-#include "hocba/api/server.h"
-#include "hocba/api/store.h"
-#include "hocba/api/tls_files.h"
+#include "hocba/net/http_client.h"
+#include "hocba/net/metrics.h"
+#include "hocba/net/server.h"
+#include "hocba/store/store.h"
+#include "hocba/net/tls_files.h"
 #include "hocba/common/log.h"
 #include "hocba/common/secret.h"
 #include "hocba/config/config.h"
@@ -216,7 +216,7 @@ int run(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   const std::string state = cfg->server.state_dir;
-  auto store = api::Store::open(state);
+  auto store = store::Store::open(state);
   if (!store) {
     std::cerr << "hocbad: " << store.error().message << "\n";
     return 1;
@@ -248,14 +248,14 @@ int run(int argc, char** argv) {
   // TLS.
   std::string cert = cfg->server.tls_cert.value_or(state + "/tls/cert.pem");
   std::string key = cfg->server.tls_key.value_or(state + "/tls/key.pem");
-  auto tls = api::ensure_tls_files(cert, key, cfg->server.host_names);
+  auto tls = net::ensure_tls_files(cert, key, cfg->server.host_names);
   if (!tls) {
     std::cerr << "hocbad: " << tls.error().message << "\n";
     return 1;
   }
 
   // Timestamps (B-T and above).
-  api::HttpClient http;
+  net::HttpClient http;
   std::unique_ptr<signer::TimestampClient> tsa;
   if (level != "B-B") {
     signer::TimestampClientOptions to;
@@ -271,7 +271,7 @@ int run(int argc, char** argv) {
   std::string last_digest;
   if (last && !last->empty()) {
     boost::system::error_code ec;
-    auto v = boost::json::parse(api::as_text(last->front()[0]), ec);
+    auto v = boost::json::parse(store::as_text(last->front()[0]), ec);
     if (!ec && v.is_object() && v.as_object().contains("sha256")) last_digest = boost::json::value_to<std::string>(v.as_object().at("sha256"));
   }
   if (digest != last_digest) {
@@ -282,7 +282,7 @@ int run(int argc, char** argv) {
     }
   }
 
-  api::Metrics metrics;
+  net::Metrics metrics;
   api::AppOptions ao;
   ao.cfg = *cfg;
   ao.state_dir = state;
@@ -295,21 +295,21 @@ int run(int argc, char** argv) {
     return 1;
   }
 
-  api::ServerOptions so;
+  net::ServerOptions so;
   so.listen = cfg->server.listen;
   so.cert_path = tls->cert_path;
   so.key_path = tls->key_path;
   so.io_threads = static_cast<std::size_t>(std::min<long long>(cfg->server.threads, 4));
   so.handler_threads = static_cast<std::size_t>(cfg->server.threads) * 4;
   so.max_body_bytes = static_cast<std::size_t>(cfg->server.max_json_kb) << 10;
-  so.on_header = [&app](const api::HttpRequest& head) { return app.on_header(head); };
+  so.on_header = [&app](const net::HttpRequest& head) { return app.on_header(head); };
   so.read_timeout = std::chrono::seconds(cfg->server.read_timeout_s);
   so.handshake_timeout = std::chrono::seconds(cfg->server.handshake_timeout_s);
   so.header_timeout = std::chrono::seconds(cfg->server.header_timeout_s);
   so.idle_timeout = std::chrono::seconds(std::max<long long>(cfg->server.header_timeout_s, 30));
   so.max_connections_per_address = static_cast<std::size_t>(cfg->server.max_connections_per_address);
   so.max_connections = connection_cap(static_cast<std::size_t>(cfg->server.max_connections));
-  api::Server server(so, [&app](api::HttpRequest& r) { return app.handle(r); });
+  net::Server server(so, [&app](net::HttpRequest& r) { return app.handle(r); });
   auto port = server.start();
   if (!port) {
     std::cerr << "hocbad: " << port.error().message << "\n";

@@ -9,10 +9,10 @@
 #include <memory>
 #include <string>
 
-#include "hocba/api/http.h"
+#include "hocba/net/http.h"
 #include "hocba/common/error.h"
 
-namespace hocba::api {
+namespace hocba::net {
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:8443";  // "ADDR:PORT"; port 0: any free port
@@ -65,4 +65,4 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace hocba::api
+}  // namespace hocba::net

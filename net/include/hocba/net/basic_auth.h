@@ -7,7 +7,7 @@
 
 #include "hocba/common/secret.h"
 
-namespace hocba::api {
+namespace hocba::net {
 
 struct BasicCredentials {
   std::string username;
@@ -20,4 +20,4 @@ struct BasicCredentials {
 // intermediate copy of the decoded bytes is wiped.
 std::optional<BasicCredentials> parse_basic_authorization(std::string_view header_value);
 
-}  // namespace hocba::api
+}  // namespace hocba::net

@@ -1,5 +1,5 @@
 // The state store and the audit chain (docs/audit.md).
-#include "hocba/api/store.h"
+#include "hocba/store/store.h"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -18,8 +18,9 @@
 #include <vector>
 
 #include "hocba/common/fileio.h"
+#include "store_internal.h"
 
-namespace hocba::api {
+namespace hocba::store {
 namespace {
 
 using DbPtr = std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)>;
@@ -171,8 +172,31 @@ CREATE TABLE corrections(
     R"sql(
 ALTER TABLE jobs ADD COLUMN reason_code TEXT NOT NULL DEFAULT '';
 )sql",
+    // v4: the role deputy_principal. SQLite cannot change a CHECK constraint, so users is made anew.
+    // Its rows are kept aside while it is dropped; the other tables refer to it by name, and the
+    // foreign keys are checked at the commit, when every referenced user is back under its own id.
+    R"sql(
+PRAGMA defer_foreign_keys = ON;
+CREATE TEMP TABLE users_v3 AS SELECT * FROM users;
+DROP TABLE users;
+CREATE TABLE users(
+  id INTEGER PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL DEFAULT '',
+  role TEXT NOT NULL CHECK (role IN ('admin','principal','deputy_principal','homeroom_teacher','subject_teacher','viewer')),
+  password_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0,1)),
+  totp_secret TEXT,
+  totp_last_step INTEGER NOT NULL DEFAULT 0);
+INSERT INTO users(id, username, display_name, role, password_hash, created_at, disabled, totp_secret, totp_last_step)
+  SELECT id, username, display_name, role, password_hash, created_at, disabled, totp_secret, totp_last_step FROM users_v3;
+DROP TABLE users_v3;
+)sql",
 };
-static_assert(Store::kSchemaVersion == 3, "kMigrations must hold one step per schema version");
+static_assert(Store::kSchemaVersion == 4, "kMigrations must hold one step per schema version");
+
+}  // namespace
 
 std::string now_utc() {
   auto now = std::chrono::system_clock::now();
@@ -186,6 +210,8 @@ std::string now_utc() {
   return buf;
 }
 
+namespace {
+
 std::string text_col(sqlite3_stmt* s, int i) {
   auto p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : std::string();
@@ -196,13 +222,6 @@ Error db_error(sqlite3* db, const std::string& what) {
   int rc = sqlite3_extended_errcode(db);
   Errc c = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? Errc::timeout : Errc::io;
   return make_error(c, what + ": " + sqlite3_errmsg(db));
-}
-
-bool valid_username(const std::string& u) {
-  if (u.empty() || u.size() > 64) return false;
-  for (char c : u)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) return false;
-  return true;
 }
 
 // Holds an exclusive flock on a file while alive.
@@ -248,23 +267,6 @@ Result<std::optional<Head>> read_head(const std::string& path) {
 }
 
 }  // namespace
-
-const char* role_name(Role r) {
-  switch (r) {
-    case Role::admin: return "admin";
-    case Role::principal: return "principal";
-    case Role::homeroom_teacher: return "homeroom_teacher";
-    case Role::subject_teacher: return "subject_teacher";
-    case Role::viewer: return "viewer";
-  }
-  return "viewer";
-}
-
-std::optional<Role> parse_role(const std::string& s) {
-  for (Role r : {Role::admin, Role::principal, Role::homeroom_teacher, Role::subject_teacher, Role::viewer})
-    if (s == role_name(r)) return r;
-  return std::nullopt;
-}
 
 std::string audit_canonical(const AuditEntry& e) {
   // "hocba-audit-v1\n" then each field as "<decimal byte length>:<bytes>\n": unambiguous whatever
@@ -537,75 +539,6 @@ Status Store::transaction(const std::function<Status(Tx&)>& fn) {
   return {};
 }
 
-Result<std::int64_t> Store::bind_key(const std::string& actor, const std::string& uri, const std::string& label,
-                                     const std::optional<std::string>& username) {
-  std::int64_t id = 0;
-  Status st = transaction([&](Tx& tx) -> Status {
-    DbValue owner;
-    if (username) {
-      auto u = tx.query("SELECT id FROM users WHERE username = ? AND disabled = 0", {*username});
-      if (!u) return u.error();
-      if (u->empty()) return make_error(Errc::not_found, "no active user \"" + *username + "\"");
-      owner = u->front()[0];
-    }
-    auto dup = tx.query("SELECT id FROM keys WHERE uri = ? AND unbound_at IS NULL", {uri});
-    if (!dup) return dup.error();
-    if (!dup->empty())
-      return make_error(Errc::invalid_argument, "this key is already bound (binding " + as_text(dup->front()[0]) + "); unbind it first");
-    auto r = tx.exec("INSERT INTO keys(uri, owner_user_id, is_seal, created_at, label) VALUES(?,?,?,?,?)",
-                     {uri, owner, std::int64_t(username ? 0 : 1), now_utc(), label});
-    if (!r) return r.error();
-    id = *r;
-    boost::json::object d{{"key_id", id}, {"uri", uri}, {"seal", !username}};
-    if (username) d["username"] = *username;
-    if (auto a = tx.audit(actor, "key.bind", boost::json::serialize(d)); !a) return a.error();
-    return {};
-  });
-  if (!st) return st.error();
-  return id;
-}
-
-Status Store::unbind_key(const std::string& actor, std::int64_t key_id) {
-  return transaction([&](Tx& tx) -> Status {
-    auto busy = tx.query("SELECT id FROM jobs WHERE key_id = ? AND state IN ('running','paused')", {key_id});
-    if (!busy) return busy.error();
-    if (!busy->empty())
-      return make_error(Errc::invalid_argument, "job " + as_text(busy->front()[0]) + " uses this key; cancel it first");
-    auto r = tx.exec("UPDATE keys SET unbound_at = ? WHERE id = ? AND unbound_at IS NULL", {now_utc(), key_id});
-    if (!r) return r.error();
-    if (tx.changes() == 0) return make_error(Errc::not_found, "no bound key " + std::to_string(key_id));
-    if (auto a = tx.audit(actor, "key.unbind", boost::json::serialize(boost::json::object{{"key_id", key_id}})); !a) return a.error();
-    return {};
-  });
-}
-
-namespace {
-Status update_user(Store& s, const std::string& actor, const std::string& username, const std::string& sql, DbValue value,
-                   const std::string& action, boost::json::object detail, bool end_sessions) {
-  return s.transaction([&](Tx& tx) -> Status {
-    auto u = tx.query("SELECT id FROM users WHERE username = ?", {username});
-    if (!u) return u.error();
-    if (u->empty()) return make_error(Errc::not_found, "no user \"" + username + "\"");
-    if (auto r = tx.exec(sql, {value, u->front()[0]}); !r) return r.error();
-    if (end_sessions)
-      if (auto r = tx.exec("DELETE FROM sessions WHERE user_id = ?", {u->front()[0]}); !r) return r.error();
-    detail["username"] = username;
-    if (auto a = tx.audit(actor, action, boost::json::serialize(detail)); !a) return a.error();
-    return {};
-  });
-}
-}  // namespace
-
-Status Store::set_role(const std::string& actor, const std::string& username, Role role) {
-  return update_user(*this, actor, username, "UPDATE users SET role = ? WHERE id = ?", std::string(role_name(role)), "user.role",
-                     {{"role", role_name(role)}}, true);
-}
-
-Status Store::set_disabled(const std::string& actor, const std::string& username, bool disabled) {
-  return update_user(*this, actor, username, "UPDATE users SET disabled = ? WHERE id = ?", std::int64_t(disabled ? 1 : 0),
-                     disabled ? "user.disable" : "user.enable", {}, disabled);
-}
-
 Status Store::set_homeroom(const std::string& actor, std::int64_t class_id, const std::string& username) {
   return transaction([&](Tx& tx) -> Status {
     auto u = tx.query("SELECT id FROM users WHERE username = ? AND role = 'homeroom_teacher' AND disabled = 0", {username});
@@ -765,85 +698,24 @@ Status Store::export_audit(std::ostream& out) {
   return {};
 }
 
-Result<std::int64_t> Store::add_user(const std::string& actor, const std::string& username, const std::string& display_name,
-                                     Role role, const Secret& password) {
-  if (!valid_username(username))
-    return make_error(Errc::invalid_argument, "invalid username \"" + username + "\": use 1 to 64 of a-z 0-9 . _ -");
-  if (password.empty()) return make_error(Errc::invalid_argument, "the password is empty");
-  char hash[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(hash, password.c_str(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-    return make_error(Errc::crypto, "cannot hash the password (out of memory)");
-  std::lock_guard<std::mutex> g(impl_->mu);
-  if (auto st = impl_->exec("BEGIN IMMEDIATE"); !st) return st.error();
-  auto fail = [&](Error e) -> Result<std::int64_t> {
-    impl_->rollback();
-    return e;
-  };
-  {
-    auto q = impl_->prepare("SELECT 1 FROM users WHERE username = ?");
-    if (!q) return fail(q.error());
-    sqlite3_bind_text(q->get(), 1, username.data(), static_cast<int>(username.size()), SQLITE_TRANSIENT);
-    if (sqlite3_step(q->get()) == SQLITE_ROW) return fail(make_error(Errc::invalid_argument, "user \"" + username + "\" already exists"));
-  }
-  auto ins = impl_->prepare("INSERT INTO users(username, display_name, role, password_hash, created_at) VALUES(?,?,?,?,?)");
-  if (!ins) return fail(ins.error());
-  std::string at = now_utc();
-  sqlite3_bind_text(ins->get(), 1, username.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(ins->get(), 2, display_name.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(ins->get(), 3, role_name(role), -1, SQLITE_STATIC);
-  sqlite3_bind_text(ins->get(), 4, hash, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(ins->get(), 5, at.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(ins->get()) != SQLITE_DONE) return fail(db_error(impl_->db.get(), "adding user " + username));
-  std::int64_t id = sqlite3_last_insert_rowid(impl_->db.get());
-  boost::json::object d;
-  d["user_id"] = id;
-  d["username"] = username;
-  d["display_name"] = display_name;
-  d["role"] = role_name(role);
-  auto e = impl_->append_in_tx(actor, "user.add", boost::json::serialize(d));
-  if (!e) return fail(e.error());
-  if (auto st = impl_->exec("COMMIT"); !st) return fail(st.error());
-  if (auto h = impl_->write_head(*e); !h) return make_error(h.error().code, "user added, but audit.head not written: " + h.error().message);
-  return id;
+Result<std::vector<AuditEntry>> Store::audit_entries(std::int64_t after, std::int64_t limit) {
+  auto rows = query("SELECT seq, at, actor, action, detail_json, prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
+                    {after, limit});
+  if (!rows) return rows.error();
+  std::vector<AuditEntry> out;
+  for (const DbRow& r : *rows)
+    out.push_back(AuditEntry{as_int(r[0]), as_text(r[1]), as_text(r[2]), as_text(r[3]), as_text(r[4]), as_text(r[5]), as_text(r[6])});
+  return out;
 }
 
-Result<std::string> Store::password_hash(const std::string& username) {
-  std::lock_guard<std::mutex> g(impl_->mu);
-  auto q = impl_->prepare("SELECT password_hash FROM users WHERE username = ?");
-  if (!q) return q.error();
-  sqlite3_bind_text(q->get(), 1, username.data(), static_cast<int>(username.size()), SQLITE_TRANSIENT);
-  if (sqlite3_step(q->get()) != SQLITE_ROW) return make_error(Errc::not_found, "no user \"" + username + "\"");
-  return text_col(q->get(), 0);
+Result<std::optional<AuditEntry>> Store::last_audit(const std::string& action) {
+  auto rows = query("SELECT seq, at, actor, action, detail_json, prev_hash, hash FROM audit WHERE action = ? ORDER BY seq DESC LIMIT 1",
+                    {action});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<AuditEntry>{};
+  const DbRow& r = rows->front();
+  return std::optional<AuditEntry>{
+      AuditEntry{as_int(r[0]), as_text(r[1]), as_text(r[2]), as_text(r[3]), as_text(r[4]), as_text(r[5]), as_text(r[6])}};
 }
 
-bool Store::check_password(const std::string& username, const Secret& password) {
-  // An unknown or disabled user costs the same Argon2id check (against a hash of nothing), so that the
-  // time of the answer does not tell which usernames exist.
-  static const std::string dummy = [] {
-    char h[crypto_pwhash_STRBYTES];
-    unsigned char junk[16];
-    randombytes_buf(junk, sizeof junk);
-    if (crypto_pwhash_str(h, reinterpret_cast<const char*>(junk), sizeof junk, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-      return std::string();
-    return std::string(h);
-  }();
-  std::string h;
-  bool found = false;
-  {
-    std::lock_guard<std::mutex> g(impl_->mu);
-    auto q = impl_->prepare("SELECT password_hash FROM users WHERE username = ? AND disabled = 0");
-    if (q) {
-      sqlite3_bind_text(q->get(), 1, username.data(), static_cast<int>(username.size()), SQLITE_TRANSIENT);
-      if (sqlite3_step(q->get()) == SQLITE_ROW) {
-        h = text_col(q->get(), 0);
-        found = true;
-      }
-    }
-  }
-  bool ok = crypto_pwhash_str_verify(found ? h.c_str() : dummy.c_str(), password.c_str(), password.size()) == 0;
-  return found && ok;
-}
-
-}  // namespace hocba::api
+}  // namespace hocba::store
