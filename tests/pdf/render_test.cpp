@@ -25,11 +25,17 @@
 #include "hocba/pdf/record.h"
 #include "hocba/pdf/render.h"
 #include "hocba/pdf/signing.h"
+#include "pdf_tools.h"
 #include "test_env.h"
 
 using namespace hocba;
 using namespace hocba::pdf;
 namespace json = boost::json;
+using test::pdf::collapse;
+using test::pdf::page_count;
+using test::pdf::pdftotext;
+using test::pdf::sh_quote;
+using test::pdf::write_pdf;
 
 namespace {
 
@@ -46,50 +52,10 @@ const ClassFile& sample(const std::string& name) {
   return it->second;
 }
 
-std::string sh_quote(const std::string& s) {
-  std::string o = "'";
-  for (char c : s) o += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return o + "'";
-}
-
-// Whitespace runs (line breaks included) collapsed to one space, trimmed.
-std::string collapse(const std::string& s) {
-  std::string o;
-  bool sp = false;
-  for (char c : s) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f') {
-      sp = !o.empty();
-    } else {
-      if (sp) o.push_back(' ');
-      sp = false;
-      o.push_back(c);
-    }
-  }
-  return o;
-}
-
 Bytes render_or_throw(const ClassInfo& cls, const Student& st) {
   auto r = render_record(cls, st);
   if (!r) throw std::runtime_error("render_record: " + r.error().message);
   return *r;
-}
-
-std::string write_pdf(const test::TempDir& dir, const std::string& name, const Bytes& pdf) {
-  std::string path = dir.file(name);
-  if (auto st = write_file_atomic(path, pdf); !st) throw std::runtime_error(st.error().message);
-  return path;
-}
-
-std::string pdftotext(const std::string& path) {
-  auto r = test::run("pdftotext " + sh_quote(path) + " -");
-  EXPECT_EQ(r.status, 0) << r.out;
-  return r.out;
-}
-
-int page_count(const std::string& path) {
-  auto r = test::run("pdfinfo " + sh_quote(path));
-  auto at = r.out.find("Pages:");
-  return at == std::string::npos ? -1 : std::atoi(r.out.c_str() + at + 6);
 }
 
 // Every value the record shows, as it is printed.
