@@ -2,227 +2,25 @@
 // docs/record-rendering.md.
 //
 // The page content comes from the templates (templates/*.cpp) through the layout engine
-// (render_layout.cpp). This file builds the document around it: the three embedded subset fonts, the
-// signature fields and the AcroForm, the XMP metadata and Info dictionary, the sRGB OutputIntent, the
-// student's JSON as an associated file, and the deterministic file identifier.
+// (render_layout.cpp); the document around it (fonts, fields, metadata, OutputIntent, the associated
+// JSON, the file identifier) from render_document.cpp. This file checks the options, chooses what goes
+// where and describes the record.
 #include "hocba/pdf/render.h"
 
-#include <openssl/evp.h>
-#include <podofo/podofo.h>
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <array>
-#include <cmath>
-#include <cstdio>
-#include <cstring>
-#include <mutex>
+#include <set>
 
-#include "hocba/common/bytes.h"
-
-#include "render_layout.h"
+#include "json_text.h"
+#include "render_document.h"
 #include "templates/templates.h"
 
 namespace hocba::pdf {
 
 namespace {
 
-using namespace PoDoFo;
-using layout::Face;
-
-constexpr const char* kProducer = "hocba-signer";
 // Part of the hashed input for /ID: a new template version gives new identifiers.
 constexpr const char* kTemplateVersion = "hocba.render/1";
 constexpr const char* kXmpNamespace = "urn:hocba-signer:xmp:record:1.0#";
-
-void quiet_podofo() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    PdfError::EnableLogging(false);
-    PdfError::EnableDebug(false);
-  });
-}
-
-bool file_exists(const std::string& p) {
-  struct stat st {};
-  return !p.empty() && ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-PdfString text(const std::string& utf8) { return PdfString(reinterpret_cast<const pdf_utf8*>(utf8.c_str())); }
-
-// Every character the appearance font must hold: printable ASCII, the Vietnamese letters (Latin-1,
-// Latin Extended-A and -B, Latin Extended Additional) in both cases with every tone, and a little
-// typography ('–', '—', '×', quotes, ellipsis), so that a signature appearance added later can write
-// any Vietnamese name and an ISO 8601 time.
-std::u32string appearance_alphabet() {
-  std::u32string s;
-  for (char32_t c = 0x20; c < 0x7f; ++c) s.push_back(c);
-  s += U"ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúý";  // Latin-1
-  s += U"ĂăĐđĨĩŨũ";                          // Latin Extended-A
-  s += U"ƠơƯư";                              // Latin Extended-B
-  for (char32_t c = 0x1ea0; c <= 0x1ef9; ++c) s.push_back(c);  // Latin Extended Additional (Vietnamese)
-  s += U"–—×‘’“”…";
-  return s;
-}
-
-struct Dates {
-  std::string pdf;  // D:20250531000000+07'00'
-  std::string xmp;  // 2025-05-31T00:00:00+07:00
-};
-
-Dates dates_of(const ClassInfo& cls) {
-  auto d = templates::record_date(cls.school_year);
-  char pdf[40], xmp[40];
-  std::snprintf(pdf, sizeof pdf, "D:%04d%02d%02d000000+07'00'", d.year, d.month, d.day);
-  std::snprintf(xmp, sizeof xmp, "%04d-%02d-%02dT00:00:00+07:00", d.year, d.month, d.day);
-  return {pdf, xmp};
-}
-
-// The file identifier: SHA-256 over the template version, the class data and the student's record,
-// truncated to 16 bytes. Same input, same identifier; no clock, no randomness.
-Result<std::array<std::uint8_t, 16>> identifier(const ClassInfo& cls, const Student& st) {
-  std::string in;
-  auto add = [&](const std::string& s) {
-    in += s;
-    in.push_back('\0');
-  };
-  add(kTemplateVersion);
-  for (const std::string* s : {&cls.school_name, &cls.school_code, &cls.district, &cls.province, &cls.principal.name,
-                               &cls.principal.username, &cls.school_year, &cls.class_name, &cls.homeroom_teacher.name,
-                               &cls.homeroom_teacher.username, &st.personal_id, &st.full_name})
-    add(*s);
-  add(level_name(cls.level));
-  add(std::to_string(cls.grade));
-  add(st.source_json);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(in.data(), in.size(), md, &len, EVP_sha256(), nullptr) != 1) return openssl_error("SHA-256 failed");
-  std::array<std::uint8_t, 16> id{};
-  std::memcpy(id.data(), md, id.size());
-  return id;
-}
-
-std::string xml_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o.push_back(c);
-    }
-  }
-  return o;
-}
-
-struct Meta {
-  std::string title, subject, attachment_name;
-  Dates dates;
-};
-
-// XMP packet: PDF/A-3b identification, Dublin Core, XMP basic, PDF and our record schema (declared
-// with the PDF/A extension schema so validators accept it).
-std::string xmp_packet(const ClassInfo& cls, const Student& st, const Meta& m, const std::string& doc_id) {
-  auto e = xml_escape;
-  struct Prop {
-    const char* name;
-    std::string value;
-    const char* desc;
-  };
-  std::vector<Prop> props = {
-      {"StudentName", st.full_name, "Student's full name"},
-      {"PersonalID", st.personal_id, "Student's 12-digit personal identification number"},
-      {"School", cls.school_name, "School name"},
-      {"SchoolCode", cls.school_code, "School code"},
-      {"SchoolYear", cls.school_year, "School year, e.g. 2024-2025"},
-      {"ClassName", cls.class_name, "Class"},
-      {"Level", level_name(cls.level), "primary, lower_secondary or upper_secondary"},
-  };
-  std::string x;
-  x += "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n";
-  x += "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n";
-  x += " <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n";
-  x += "  <rdf:Description rdf:about=\"\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">\n"
-       "   <pdfaid:part>3</pdfaid:part>\n   <pdfaid:conformance>B</pdfaid:conformance>\n  </rdf:Description>\n";
-  x += "  <rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n";
-  x += "   <dc:format>application/pdf</dc:format>\n";
-  x += "   <dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">" + e(m.title) + "</rdf:li></rdf:Alt></dc:title>\n";
-  x += "   <dc:creator><rdf:Seq><rdf:li>" + std::string(kProducer) + "</rdf:li></rdf:Seq></dc:creator>\n";
-  x += "   <dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">" + e(m.subject) + "</rdf:li></rdf:Alt></dc:description>\n";
-  x += "   <dc:language><rdf:Bag><rdf:li>vi</rdf:li></rdf:Bag></dc:language>\n";
-  x += "  </rdf:Description>\n";
-  x += "  <rdf:Description rdf:about=\"\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\">\n";
-  x += "   <xmp:CreateDate>" + m.dates.xmp + "</xmp:CreateDate>\n";
-  x += "   <xmp:ModifyDate>" + m.dates.xmp + "</xmp:ModifyDate>\n";
-  x += "   <xmp:MetadataDate>" + m.dates.xmp + "</xmp:MetadataDate>\n";
-  x += "   <xmp:CreatorTool>" + std::string(kProducer) + "</xmp:CreatorTool>\n";
-  x += "  </rdf:Description>\n";
-  x += "  <rdf:Description rdf:about=\"\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\">\n";
-  x += "   <pdf:Producer>" + std::string(kProducer) + "</pdf:Producer>\n  </rdf:Description>\n";
-  x += "  <rdf:Description rdf:about=\"\" xmlns:xmpMM=\"http://ns.adobe.com/xap/1.0/mm/\">\n";
-  x += "   <xmpMM:DocumentID>uuid:" + doc_id + "</xmpMM:DocumentID>\n  </rdf:Description>\n";
-  x += "  <rdf:Description rdf:about=\"\" xmlns:hocba=\"" + std::string(kXmpNamespace) + "\">\n";
-  for (const auto& p : props) x += "   <hocba:" + std::string(p.name) + ">" + e(p.value) + "</hocba:" + p.name + ">\n";
-  x += "  </rdf:Description>\n";
-  x += "  <rdf:Description rdf:about=\"\" xmlns:pdfaExtension=\"http://www.aiim.org/pdfa/ns/extension/\""
-       " xmlns:pdfaSchema=\"http://www.aiim.org/pdfa/ns/schema#\" xmlns:pdfaProperty=\"http://www.aiim.org/pdfa/ns/property#\">\n";
-  x += "   <pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType=\"Resource\">\n";
-  x += "    <pdfaSchema:schema>hocba-signer student record</pdfaSchema:schema>\n";
-  x += "    <pdfaSchema:namespaceURI>" + std::string(kXmpNamespace) + "</pdfaSchema:namespaceURI>\n";
-  x += "    <pdfaSchema:prefix>hocba</pdfaSchema:prefix>\n";
-  x += "    <pdfaSchema:property><rdf:Seq>\n";
-  for (const auto& p : props)
-    x += "     <rdf:li rdf:parseType=\"Resource\"><pdfaProperty:name>" + std::string(p.name) +
-         "</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external"
-         "</pdfaProperty:category><pdfaProperty:description>" + p.desc + "</pdfaProperty:description></rdf:li>\n";
-  x += "    </rdf:Seq></pdfaSchema:property>\n";
-  x += "   </rdf:li></rdf:Bag></pdfaExtension:schemas>\n  </rdf:Description>\n";
-  x += " </rdf:RDF>\n</x:xmpmeta>\n";
-  x += "<?xpacket end=\"w\"?>";
-  return x;
-}
-
-PdfArray rect_array(const layout::Box& b) {
-  PdfArray a;
-  for (double v : {b.x, b.y, b.x + b.w, b.y + b.h}) a.push_back(PdfVariant(std::round(v * 100) / 100));
-  return a;
-}
-
-// An empty /Sig field merged with its widget: printed (/F 4), with an empty appearance stream whose
-// BBox is the field's size.
-PdfObject* signature_field(PdfVecObjects& objs, PdfObject* page, const char* name, const std::string& tooltip,
-                           const layout::Box& b) {
-  PdfObject* ap = objs.CreateObject("XObject");
-  ap->GetDictionary().AddKey(PdfName::KeySubtype, PdfName("Form"));
-  PdfArray bbox;
-  bbox.push_back(PdfVariant(static_cast<pdf_int64>(0)));
-  bbox.push_back(PdfVariant(static_cast<pdf_int64>(0)));
-  bbox.push_back(PdfVariant(std::round(b.w * 100) / 100));
-  bbox.push_back(PdfVariant(std::round(b.h * 100) / 100));
-  ap->GetDictionary().AddKey(PdfName("BBox"), bbox);
-  ap->GetDictionary().AddKey(PdfName("Resources"), PdfDictionary());
-  ap->GetStream()->BeginAppend(TVecFilters());
-  ap->GetStream()->EndAppend();
-
-  PdfObject* f = objs.CreateObject("Annot");
-  PdfDictionary& d = f->GetDictionary();
-  d.AddKey(PdfName::KeySubtype, PdfName("Widget"));
-  d.AddKey(PdfName("FT"), PdfName("Sig"));
-  d.AddKey(PdfName("T"), PdfString(name));
-  d.AddKey(PdfName("TU"), text(tooltip));
-  d.AddKey(PdfName("F"), PdfVariant(static_cast<pdf_int64>(4)));
-  d.AddKey(PdfName("Rect"), rect_array(b));
-  d.AddKey(PdfName("P"), page->Reference());
-  PdfDictionary apd;
-  apd.AddKey(PdfName("N"), ap->Reference());
-  d.AddKey(PdfName("AP"), apd);
-
-  PdfDictionary& pd = page->GetDictionary();
-  if (!pd.HasKey(PdfName("Annots"))) pd.AddKey(PdfName("Annots"), PdfArray());
-  pd.GetKey(PdfName("Annots"))->GetArray().push_back(f->Reference());
-  return f;
-}
 
 std::string attachment_name(const Student& st) {
   std::string id = st.personal_id.empty() ? "record" : st.personal_id;
@@ -231,188 +29,193 @@ std::string attachment_name(const Student& st) {
   return id + ".json";
 }
 
-// Replaces the two strings of the trailer's /ID (PoDoFo computes them from the Info dictionary) with
-// ours. Both are 16 bytes, so no offset moves.
-Status patch_id(Bytes& file, const std::array<std::uint8_t, 16>& id) {
-  std::string_view s(reinterpret_cast<const char*>(file.data()), file.size());
-  auto tr = s.rfind("trailer");
-  if (tr == std::string_view::npos) return make_error(Errc::bad_pdf, "internal: the written PDF has no trailer");
-  auto at = s.find("/ID", tr);
-  if (at == std::string_view::npos) return make_error(Errc::bad_pdf, "internal: the written PDF has no /ID");
-  std::string hex = to_hex(id, true);
-  std::size_t pos = at;
-  for (int i = 0; i < 2; ++i) {
-    auto open = s.find('<', pos);
-    auto close = open == std::string_view::npos ? open : s.find('>', open);
-    if (close == std::string_view::npos || close - open - 1 != hex.size())
-      return make_error(Errc::bad_pdf, "internal: unexpected /ID in the written PDF");
-    std::memcpy(file.data() + open + 1, hex.data(), hex.size());
-    pos = close + 1;
+bool has_subject(const Student& st, const std::string& subject) {
+  if (st.primary)
+    for (const auto& s : st.primary->subjects)
+      if (s.subject == subject) return true;
+  if (st.secondary)
+    for (const auto& s : st.secondary->subjects)
+      if (s.subject == subject) return true;
+  return false;
+}
+
+bool is_date_start(const std::string& s) {
+  auto digit = [&](std::size_t i) { return s[i] >= '0' && s[i] <= '9'; };
+  if (s.size() < 10 || s[4] != '-' || s[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (!digit(i)) return false;
+  return s.size() == 10 || s[10] == 'T';
+}
+
+Status check_boxes(const std::vector<SignatureBox>& boxes) {
+  std::set<std::string> kinds, fields;
+  for (const SignatureBox& b : boxes) {
+    if (b.box != kBoxHomeroom && b.box != kBoxPrincipal && b.box != kBoxSeal)
+      return make_error(Errc::invalid_argument, "signature box \"" + b.box + "\" is not homeroom, principal or seal");
+    if (!kinds.insert(b.box).second) return make_error(Errc::invalid_argument, "two signature boxes of kind " + b.box);
+    if (b.field.empty()) return make_error(Errc::invalid_argument, "the " + b.box + " signature box has no field name");
+    if (!fields.insert(b.field).second)
+      return make_error(Errc::invalid_argument, "two signature boxes with the field name " + b.field);
   }
   return {};
 }
 
+// The confirmations for the student's own subjects, checked.
+Result<std::vector<SubjectConfirmation>> confirmations_for(const Student& st, const std::vector<SubjectConfirmation>& all) {
+  std::vector<SubjectConfirmation> out;
+  for (const SubjectConfirmation& k : all) {
+    auto bad = [&](const std::string& what) {
+      return make_error(Errc::invalid_argument, "confirmation of " + k.subject + ": " + what);
+    };
+    if (k.teacher_name.empty()) return bad("no teacher name");
+    if (!is_date_start(k.confirmed_at)) return bad("confirmed_at \"" + k.confirmed_at + "\" is not a date or ISO 8601 time");
+    if (k.sheet_sha256.size() != 64 || !std::all_of(k.sheet_sha256.begin(), k.sheet_sha256.end(), [](char c) {
+          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        }))
+      return bad("sheet_sha256 is not 64 lower-case hex digits");
+    if (std::any_of(out.begin(), out.end(), [&](const SubjectConfirmation& o) { return o.subject == k.subject; }))
+      return bad("the subject is confirmed twice");
+    if (has_subject(st, k.subject)) out.push_back(k);
+  }
+  return out;
+}
+
+// The student's object, with "confirmations" added as its last member when there are any.
+std::string embedded_json(const Student& st, const std::vector<SubjectConfirmation>& ks) {
+  if (ks.empty()) return st.source_json;
+  std::string j = st.source_json.substr(0, st.source_json.rfind('}'));
+  bool empty_object = j.find_last_not_of(" \t\r\n") == j.find('{');
+  j += empty_object ? "\"confirmations\":[" : ",\"confirmations\":[";
+  for (std::size_t i = 0; i < ks.size(); ++i) {
+    if (i) j += ',';
+    j += "{\"subject\":";
+    detail::append_json_string(j, ks[i].subject);
+    j += ",\"teacher\":";
+    detail::append_json_string(j, ks[i].teacher_name);
+    j += ",\"confirmed_at\":";
+    detail::append_json_string(j, ks[i].confirmed_at);
+    j += ",\"sheet_sha256\":";
+    detail::append_json_string(j, ks[i].sheet_sha256);
+    j += '}';
+  }
+  return j + "]}";
+}
+
+const std::vector<std::string>& principal_title() {
+  static const std::vector<std::string> t = {"HIỆU TRƯỞNG"};
+  return t;
+}
+
 }  // namespace
 
+std::vector<SignatureBox> default_signature_boxes() {
+  return {{kFieldHomeroom, kBoxHomeroom, {"GIÁO VIÊN CHỦ NHIỆM"}, ""},
+          {kFieldPrincipal, kBoxPrincipal, principal_title(), ""},
+          {kFieldSeal, kBoxSeal, {}, ""}};
+}
+
+SignatureBox deputy_principal_box(const std::string& deputy_name) {
+  return {kFieldPrincipal, kBoxPrincipal, {"KT. HIỆU TRƯỞNG", "PHÓ HIỆU TRƯỞNG"}, deputy_name};
+}
+
 Result<Bytes> render_record(const ClassInfo& cls, const Student& st, const RenderOptions& opts) {
-  quiet_podofo();
-  for (const std::string* p : {&opts.font_regular, &opts.font_bold, &opts.font_italic})
-    if (!file_exists(*p))
-      return make_error(Errc::not_found, "font file " + *p + " not found (install fonts-liberation2, or set the font paths)");
-  auto icc = read_file(opts.icc_profile, 1 << 22);
-  if (!icc) return make_error(Errc::not_found, "sRGB ICC profile " + opts.icc_profile + " cannot be read (install libgs-common): " + icc.error().message);
-  auto id = identifier(cls, st);
+  if (auto s = check_boxes(opts.boxes); !s) return s.error();
+  auto confirmations = confirmations_for(st, opts.confirmations);
+  if (!confirmations) return confirmations.error();
+  const std::string json = embedded_json(st, *confirmations);
+
+  // The file identifier: the template version, the class data and the student's record (and what
+  // differs from the default form: confirmations, boxes).
+  std::vector<std::string> id_parts = {kTemplateVersion,   cls.school_name,  cls.school_code,
+                                       cls.district,       cls.province,     cls.principal.name,
+                                       cls.principal.username, cls.school_year, cls.class_name,
+                                       cls.homeroom_teacher.name, cls.homeroom_teacher.username, st.personal_id,
+                                       st.full_name,       level_name(cls.level), std::to_string(cls.grade),
+                                       st.source_json};
+  if (json != st.source_json) id_parts.push_back(json);
+  const bool default_boxes = [&] {
+    auto d = default_signature_boxes();
+    if (d.size() != opts.boxes.size()) return false;
+    for (std::size_t i = 0; i < d.size(); ++i)
+      if (d[i].field != opts.boxes[i].field || d[i].box != opts.boxes[i].box || d[i].title != opts.boxes[i].title ||
+          d[i].name != opts.boxes[i].name)
+        return false;
+    return true;
+  }();
+  if (!default_boxes)
+    for (const SignatureBox& b : opts.boxes) {
+      id_parts.insert(id_parts.end(), {b.field, b.box, b.name});
+      id_parts.insert(id_parts.end(), b.title.begin(), b.title.end());
+    }
+  auto id = document::identifier(id_parts);
   if (!id) return id.error();
 
-  try {
-    PdfMemDocument doc;
-    PdfVecObjects& objs = doc.GetObjects();
-    const PdfEncoding* identity = PdfEncodingFactory::GlobalIdentityEncodingInstance();
-    auto make_font = [&](const std::string& path, bool bold, bool italic) -> PdfFont* {
-      return doc.CreateFontSubset("LiberationSerif", bold, italic, false, identity, path.c_str());
-    };
-    std::array<PdfFont*, 3> fonts_arr{make_font(opts.font_regular, false, false), make_font(opts.font_bold, true, false),
-                                      make_font(opts.font_italic, false, true)};
-    for (PdfFont* f : fonts_arr)
-      if (!f) return make_error(Errc::io, "the serif fonts cannot be loaded");
+  auto opened = document::Document::open(opts);
+  if (!opened) return opened.error();
+  document::Document& doc = **opened;
 
+  return document::guarded("rendering the record", [&]() -> Result<Bytes> {
     // ---- Pages.
-    layout::Fonts fonts(fonts_arr);
-    layout::Flow flow(doc, fonts);
-    templates::Context ctx{cls, st, flow};
+    layout::Flow& flow = doc.flow();
+    templates::Context ctx{cls, st, flow, *confirmations};
     templates::header(ctx);
     templates::identity(ctx);
     if (st.primary) templates::primary(ctx, *st.primary);
     if (st.secondary) templates::secondary(ctx, *st.secondary);
-    templates::SignatureBoxes boxes = templates::signatures(ctx);
+    std::vector<templates::BlockBox> block;
+    for (const SignatureBox& b : opts.boxes) {
+      if (b.box == kBoxHomeroom)
+        block.push_back({templates::Place::left, b.title, "(Ký và ghi rõ họ tên)",
+                         b.name.empty() ? cls.homeroom_teacher.name : b.name});
+      else if (b.box == kBoxPrincipal)
+        block.push_back({templates::Place::right, b.title, "(Ký, ghi rõ họ tên và đóng dấu)",
+                         b.name.empty() ? cls.principal.name : b.name});
+      else
+        block.push_back({templates::Place::seal, {}, "", ""});
+    }
+    std::vector<layout::Box> placed =
+        templates::signature_block(flow, templates::date_line(cls.province, templates::record_date(cls.school_year)), block);
     flow.finish("Học bạ – " + st.full_name + " – Mã định danh " + st.personal_id + " – Lớp " + cls.class_name +
                 " – Năm học " + cls.school_year);
-    fonts.use(Face::regular, appearance_alphabet());
-    fonts.commit();
-    doc.EmbedSubsetFonts();
-    // PoDoFo 0.9.8 writes a /CIDSet that lists only the characters' own glyphs, not the components of
-    // composite glyphs (most Vietnamese letters) that the subset also holds. PDF/A-2 and -3 make
-    // /CIDSet optional but require it to be complete when present: drop it.
-    for (PdfFont* f : fonts_arr) {
-      PdfObject* desc = f->GetObject()->GetIndirectKey(PdfName("DescendantFonts"));
-      if (!desc || !desc->IsArray() || desc->GetArray().empty() || !desc->GetArray()[0].IsReference()) continue;
-      PdfObject* cid = objs.GetObject(desc->GetArray()[0].GetReference());
-      PdfObject* fd = cid ? cid->GetIndirectKey(PdfName("FontDescriptor")) : nullptr;
-      PdfObject* set = fd ? fd->GetDictionary().GetKey(PdfName("CIDSet")) : nullptr;
-      if (!set || !set->IsReference()) continue;
-      PdfReference ref = set->GetReference();
-      fd->GetDictionary().RemoveKey(PdfName("CIDSet"));
-      delete objs.RemoveObject(ref, true);  // listed as a free entry in the cross-reference table
+    doc.embed_fonts();
+
+    // ---- Signature fields.
+    for (std::size_t i = 0; i < opts.boxes.size(); ++i) {
+      const SignatureBox& b = opts.boxes[i];
+      if (opts.fields && std::find(opts.fields->begin(), opts.fields->end(), b.field) == opts.fields->end()) continue;
+      std::string tip;
+      if (b.box == kBoxSeal) {
+        tip = "Con dấu: " + cls.school_name;
+      } else {
+        const std::string& name = block[i].name;
+        bool plain = b.box == kBoxHomeroom ? b.title == std::vector<std::string>{"GIÁO VIÊN CHỦ NHIỆM"} : b.title == principal_title();
+        tip = (plain ? std::string(b.box == kBoxHomeroom ? "Giáo viên chủ nhiệm" : "Hiệu trưởng") : templates::join(b.title, " ")) +
+              ": " + name;
+      }
+      doc.signature_field(b.field, tip, placed[i]);
     }
 
-    // ---- Signature fields and the AcroForm.
-    PdfArray fields;
-    auto wanted = [&](const char* name) { return std::find(opts.fields.begin(), opts.fields.end(), name) != opts.fields.end(); };
-    if (wanted(kFieldHomeroom))
-      fields.push_back(signature_field(objs, flow.page(boxes.homeroom.page), kFieldHomeroom,
-                                       "Giáo viên chủ nhiệm: " + cls.homeroom_teacher.name, boxes.homeroom)->Reference());
-    if (wanted(kFieldPrincipal))
-      fields.push_back(signature_field(objs, flow.page(boxes.principal.page), kFieldPrincipal,
-                                       "Hiệu trưởng: " + cls.principal.name, boxes.principal)->Reference());
-    if (wanted(kFieldSeal))
-      fields.push_back(signature_field(objs, flow.page(boxes.seal.page), kFieldSeal, "Con dấu: " + cls.school_name,
-                                       boxes.seal)->Reference());
-    PdfObject* acroform = objs.CreateObject();
-    acroform->GetDictionary().AddKey(PdfName("Fields"), fields);
-    PdfDictionary dr, dr_fonts;
-    dr_fonts.AddKey(PdfName(kAppearanceFontName), fonts_arr[0]->GetObject()->Reference());
-    dr.AddKey(PdfName("Font"), dr_fonts);
-    acroform->GetDictionary().AddKey(PdfName("DR"), dr);
-    acroform->GetDictionary().AddKey(PdfName("DA"), PdfString(std::string("/") + kAppearanceFontName + " 10 Tf 0 g"));
-
-    // ---- Metadata.
-    Meta meta;
-    meta.dates = dates_of(cls);
-    meta.title = "Học bạ – " + st.full_name + " – " + cls.class_name + " – " + cls.school_year;
-    meta.subject = "Học bạ năm học " + cls.school_year + " của học sinh " + st.full_name + " (mã định danh " +
-                   st.personal_id + "), lớp " + cls.class_name + ", " + cls.school_name;
-    meta.attachment_name = attachment_name(st);
-    std::string hex = to_hex(*id);
-    std::string uuid = hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
-                       hex.substr(20, 12);
-    std::string xmp = xmp_packet(cls, st, meta, uuid);
-    PdfObject* md = objs.CreateObject("Metadata");
-    md->GetDictionary().AddKey(PdfName::KeySubtype, PdfName("XML"));
-    md->GetStream()->Set(xmp.data(), static_cast<pdf_long>(xmp.size()), TVecFilters());  // unfiltered, readable
-
-    PdfDictionary& info = doc.GetInfo()->GetObject()->GetDictionary();
-    info.Clear();
-    info.AddKey(PdfName("Title"), text(meta.title));
-    info.AddKey(PdfName("Author"), PdfString(kProducer));
-    info.AddKey(PdfName("Subject"), text(meta.subject));
-    info.AddKey(PdfName("Creator"), PdfString(kProducer));
-    info.AddKey(PdfName("Producer"), PdfString(kProducer));
-    info.AddKey(PdfName("CreationDate"), PdfString(meta.dates.pdf));
-    info.AddKey(PdfName("ModDate"), PdfString(meta.dates.pdf));
-
-    // ---- sRGB OutputIntent.
-    PdfObject* profile = objs.CreateObject();
-    profile->GetDictionary().AddKey(PdfName("N"), PdfVariant(static_cast<pdf_int64>(3)));
-    profile->GetStream()->Set(reinterpret_cast<const char*>(icc->data()), static_cast<pdf_long>(icc->size()));
-    PdfObject* intent = objs.CreateObject("OutputIntent");
-    intent->GetDictionary().AddKey(PdfName("S"), PdfName("GTS_PDFA1"));
-    intent->GetDictionary().AddKey(PdfName("OutputConditionIdentifier"), PdfString("sRGB IEC61966-2.1"));
-    intent->GetDictionary().AddKey(PdfName("Info"), PdfString("sRGB IEC61966-2.1"));
-    intent->GetDictionary().AddKey(PdfName("RegistryName"), PdfString("http://www.color.org"));
-    intent->GetDictionary().AddKey(PdfName("DestOutputProfile"), profile->Reference());
-    PdfArray intents;
-    intents.push_back(intent->Reference());
-
-    // ---- The student's JSON as an associated file (PDF/A-3: /AF, /AFRelationship /Source).
-    PdfObject* ef = objs.CreateObject("EmbeddedFile");
-    ef->GetDictionary().AddKey(PdfName::KeySubtype, PdfName("application/json"));
-    PdfDictionary params;
-    params.AddKey(PdfName("ModDate"), PdfString(meta.dates.pdf));
-    params.AddKey(PdfName("Size"), PdfVariant(static_cast<pdf_int64>(st.source_json.size())));
-    ef->GetDictionary().AddKey(PdfName("Params"), params);
-    ef->GetStream()->Set(st.source_json.data(), static_cast<pdf_long>(st.source_json.size()));
-    PdfObject* spec = objs.CreateObject("Filespec");
-    spec->GetDictionary().AddKey(PdfName("F"), PdfString(meta.attachment_name));
-    spec->GetDictionary().AddKey(PdfName("UF"), text(meta.attachment_name));
-    spec->GetDictionary().AddKey(PdfName("Desc"), text("Dữ liệu học bạ (hocba.class/v1) của học sinh " + st.full_name));
-    spec->GetDictionary().AddKey(PdfName("AFRelationship"), PdfName("Source"));
-    PdfDictionary efd;
-    efd.AddKey(PdfName("F"), ef->Reference());
-    efd.AddKey(PdfName("UF"), ef->Reference());
-    spec->GetDictionary().AddKey(PdfName("EF"), efd);
-    PdfArray af;
-    af.push_back(spec->Reference());
-    PdfArray names;
-    names.push_back(PdfString(meta.attachment_name));
-    names.push_back(spec->Reference());
-    PdfDictionary embedded, names_dict;
-    embedded.AddKey(PdfName("Names"), names);
-    names_dict.AddKey(PdfName("EmbeddedFiles"), embedded);
-
-    // ---- Catalog.
-    PdfDictionary& cat = doc.GetCatalog()->GetDictionary();
-    cat.AddKey(PdfName("Metadata"), md->Reference());
-    cat.AddKey(PdfName("OutputIntents"), intents);
-    cat.AddKey(PdfName("AF"), af);
-    cat.AddKey(PdfName("Names"), names_dict);
-    cat.AddKey(PdfName("AcroForm"), acroform->Reference());
-    cat.AddKey(PdfName("Lang"), PdfString("vi-VN"));
-    PdfDictionary prefs;
-    prefs.AddKey(PdfName("DisplayDocTitle"), PdfVariant(true));
-    cat.AddKey(PdfName("ViewerPreferences"), prefs);
-
-    // ---- Write.
-    doc.SetPdfVersion(ePdfVersion_1_7);
-    PdfRefCountedBuffer buffer;
-    PdfOutputDevice device(&buffer);
-    doc.Write(&device);
-    Bytes out(reinterpret_cast<const std::uint8_t*>(buffer.GetBuffer()),
-              reinterpret_cast<const std::uint8_t*>(buffer.GetBuffer()) + device.GetLength());
-    if (auto stp = patch_id(out, *id); !stp) return stp.error();
-    return out;
-  } catch (const PdfError& e) {
-    return make_error(Errc::io, std::string("rendering the record failed: ") + PdfError::ErrorName(e.GetError()));
-  }
+    // ---- Metadata and the associated file.
+    document::Description d;
+    d.date = templates::record_date(cls.school_year);
+    d.title = "Học bạ – " + st.full_name + " – " + cls.class_name + " – " + cls.school_year;
+    d.subject = "Học bạ năm học " + cls.school_year + " của học sinh " + st.full_name + " (mã định danh " + st.personal_id +
+                "), lớp " + cls.class_name + ", " + cls.school_name;
+    d.xmp_namespace = kXmpNamespace;
+    d.xmp_schema = "hocba-signer student record";
+    d.properties = {
+        {"StudentName", st.full_name, "Student's full name"},
+        {"PersonalID", st.personal_id, "Student's 12-digit personal identification number"},
+        {"School", cls.school_name, "School name"},
+        {"SchoolCode", cls.school_code, "School code"},
+        {"SchoolYear", cls.school_year, "School year, e.g. 2024-2025"},
+        {"ClassName", cls.class_name, "Class"},
+        {"Level", level_name(cls.level), "primary, lower_secondary or upper_secondary"},
+    };
+    d.attachment = {attachment_name(st), "Dữ liệu học bạ (hocba.class/v1) của học sinh " + st.full_name, json, "Source"};
+    d.id = *id;
+    return doc.write(d);
+  });
 }
 
 }  // namespace hocba::pdf

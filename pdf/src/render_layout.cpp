@@ -419,7 +419,9 @@ void Flow::table(const Table& t) {
     if (total > remaining() && total <= full_height()) new_page();
   }
 
-  for (const auto& row : t.rows) {
+  for (std::size_t r = 0; r < t.rows.size(); ++r) {
+    const auto& row = t.rows[r];
+    const bool last = r + 1 == t.rows.size();
     // Lay out every cell of the row.
     struct Laid {
       std::vector<Line> lines;
@@ -444,6 +446,12 @@ void Flow::table(const Table& t) {
         if (remaining() < header_h + std::min(h, L + 2 * t.pad)) new_page();
         if (t.header_rows > 0) draw_header(t, header_rows, x0);
         header_page = page_index();
+      }
+      if (last && !started && t.keep_with_next > 0 && h + t.keep_with_next > remaining() + 0.01 &&
+          h + t.keep_with_next <= full_height() - header_h &&
+          y_ < g_.page_h - g_.top - header_h - 0.01) {  // not already at the top of a page
+        new_page();  // the last row goes with what follows
+        continue;
       }
       std::size_t n = left_lines;  // lines to draw in this chunk
       if (h > remaining() + 0.01) {

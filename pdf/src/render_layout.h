@@ -113,6 +113,9 @@ struct Table {
   double pad = 3;      // cell padding
   double indent = 0;   // from the left margin
   bool keep_together = false;  // small tables: start on a new page rather than split
+  // Points of what follows the table that must stay on the page of its last row (the last row moves to
+  // a new page, under the repeated header, when they do not fit together).
+  double keep_with_next = 0;
 };
 
 // What the signature block needs to know about a box once placed.

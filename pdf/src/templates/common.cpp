@@ -1,5 +1,7 @@
 // Parts of the record every level shares: the national motto and title, the school and class lines,
 // the student's identity block, section headings, and the signature block.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -49,6 +51,25 @@ std::string score(double v) {
   std::snprintf(b, sizeof b, "%.1f", v);
   return b;
 }
+
+std::string score_comma(double v) {
+  std::string s = score(v);
+  if (auto dot = s.find('.'); dot != std::string::npos) s[dot] = ',';
+  return s;
+}
+
+std::string test_score(double v) {
+  if (std::fabs(v - std::round(v)) < 1e-9) return std::to_string(static_cast<int>(std::lround(v)));
+  return score(v);
+}
+
+const SubjectConfirmation* confirmation_of(const Context& c, const std::string& subject) {
+  for (const SubjectConfirmation& k : c.confirmations)
+    if (k.subject == subject) return &k;
+  return nullptr;
+}
+
+std::string confirmation_date(const SubjectConfirmation& k) { return "xác nhận ngày " + dmy(k.confirmed_at.substr(0, 10)); }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
   std::string out;
@@ -124,17 +145,40 @@ void identity(Context& c) {
   f.space(6);
 }
 
-SignatureBoxes signatures(Context& c) {
-  auto& f = c.flow;
-  const ClassInfo& k = c.cls;
-  // Geometry (points). The principal's box is centred in the right half; the seal (about 35 mm, a
-  // real seal's size) overlaps the left third of it (Decree 30/2020), centred on it vertically.
-  constexpr double kBoxW = 165, kBoxH = 75, kSeal = 100;
-  constexpr double kLine = kBody * 1.3;
-  const double overhang = (kSeal - kBoxH) / 2;
-  const double block = kLine /*date*/ + kLine /*title*/ + kLine /*hint*/ + overhang + 4 + kBoxH + overhang + 4 + kLine /*name*/;
+std::string date_line(const std::string& province, const Date& d) {
+  auto two = [](int v) { return (v < 10 ? "0" : "") + std::to_string(v); };
+  // Decree 30/2020: days below 10 and months below 3 are written with a leading zero.
+  return place_name(province) + ", ngày " + (d.day < 10 ? two(d.day) : std::to_string(d.day)) + " tháng " +
+         (d.month < 3 ? two(d.month) : std::to_string(d.month)) + " năm " + std::to_string(d.year);
+}
+
+namespace {
+
+// Geometry (points). The right box is centred in the right half; the seal (about 35 mm, a real seal's
+// size) overlaps the left third of it (Decree 30/2020), centred on it vertically.
+constexpr double kBoxW = 165, kBoxH = 75, kSeal = 100;
+constexpr double kLine = kBody * 1.3;
+constexpr double kOverhang = (kSeal - kBoxH) / 2;
+
+std::size_t title_lines(const std::vector<BlockBox>& boxes) {
+  std::size_t n = 1;
+  for (const BlockBox& b : boxes)
+    if (b.place != Place::seal) n = std::max(n, b.title.size());
+  return n;
+}
+
+}  // namespace
+
+double signature_block_height(const std::vector<BlockBox>& boxes) {
+  return kLine /*date*/ + kLine * static_cast<double>(title_lines(boxes)) + kLine /*hint*/ + kOverhang + 4 + kBoxH + kOverhang + 4 +
+         kLine /*name*/;
+}
+
+std::vector<layout::Box> signature_block(layout::Flow& f, const std::string& date, const std::vector<BlockBox>& boxes) {
+  const double overhang = kOverhang;
+  const std::size_t n_titles = title_lines(boxes);
   f.space(10);
-  f.ensure(block);
+  f.ensure(signature_block_height(boxes));
 
   double half = f.content_width() / 2;
   double cl = f.left() + half / 2, cr = f.left() + half * 1.5;  // column centres
@@ -143,34 +187,33 @@ SignatureBoxes signatures(Context& c) {
     double w = f.fonts().width(face, t, size);
     f.text(cx - w / 2, top - L + (L - size) / 2 + 0.25 * size, face, size, t);
   };
+  auto centre_of = [&](const BlockBox& b) { return b.place == Place::left ? cl : cr; };
 
-  Date d = record_date(k.school_year);
-  auto two = [](int v) { return (v < 10 ? "0" : "") + std::to_string(v); };
-  // Decree 30/2020: days below 10 and months below 3 are written with a leading zero.
-  std::string date = place_name(k.province) + ", ngày " + (d.day < 10 ? two(d.day) : std::to_string(d.day)) + " tháng " +
-                     (d.month < 3 ? two(d.month) : std::to_string(d.month)) + " năm " + std::to_string(d.year);
   double y = f.y();
   centred(cr, Face::italic, kBody, date, y, kLine);
   y -= kLine;
-  centred(cl, Face::bold, kBody, "GIÁO VIÊN CHỦ NHIỆM", y, kLine);
-  centred(cr, Face::bold, kBody, "HIỆU TRƯỞNG", y, kLine);
-  y -= kLine;
-  centred(cl, Face::italic, kSmall, "(Ký và ghi rõ họ tên)", y, kLine);
-  centred(cr, Face::italic, kSmall, "(Ký, ghi rõ họ tên và đóng dấu)", y, kLine);
+  for (std::size_t i = 0; i < n_titles; ++i) {
+    for (const BlockBox& b : boxes)
+      if (b.place != Place::seal && i < b.title.size()) centred(centre_of(b), Face::bold, kBody, b.title[i], y, kLine);
+    y -= kLine;
+  }
+  for (const BlockBox& b : boxes)
+    if (b.place != Place::seal && !b.hint.empty()) centred(centre_of(b), Face::italic, kSmall, b.hint, y, kLine);
   y -= kLine + overhang + 4;
 
-  SignatureBoxes b;
   int page = f.page_index();
-  b.homeroom = {page, cl - kBoxW / 2, y - kBoxH, kBoxW, kBoxH};
-  b.principal = {page, cr - kBoxW / 2, y - kBoxH, kBoxW, kBoxH};
-  double seal_right = b.principal.x + kBoxW / 3;
-  b.seal = {page, seal_right - kSeal, y - kBoxH - overhang, kSeal, kSeal};
+  layout::Box left{page, cl - kBoxW / 2, y - kBoxH, kBoxW, kBoxH};
+  layout::Box right{page, cr - kBoxW / 2, y - kBoxH, kBoxW, kBoxH};
+  double seal_right = right.x + kBoxW / 3;
+  layout::Box seal{page, seal_right - kSeal, y - kBoxH - overhang, kSeal, kSeal};
+  std::vector<layout::Box> out;
+  for (const BlockBox& b : boxes) out.push_back(b.place == Place::left ? left : b.place == Place::right ? right : seal);
   y -= kBoxH + overhang + 4;
-  centred(cl, Face::bold, kBody, k.homeroom_teacher.name, y, kLine);
-  centred(cr, Face::bold, kBody, k.principal.name, y, kLine);
+  for (const BlockBox& b : boxes)
+    if (b.place != Place::seal && !b.name.empty()) centred(centre_of(b), Face::bold, kBody, b.name, y, kLine);
   y -= kLine;
   f.move_to(y);
-  return b;
+  return out;
 }
 
 }  // namespace hocba::pdf::templates

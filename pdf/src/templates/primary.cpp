@@ -16,11 +16,6 @@ using layout::Table;
 
 namespace {
 
-std::string test_score(double v) {
-  if (std::fabs(v - std::round(v)) < 1e-9) return std::to_string(static_cast<int>(std::lround(v)));
-  return score(v);
-}
-
 Cell text(const std::string& s, Align a = Align::left, Face f = Face::regular) { return Cell{{{s, f}}, a}; }
 
 }  // namespace
@@ -37,9 +32,17 @@ void primary(Context& c, const PrimaryResult& r) {
                      {2, 3, 0, 1, "Điểm KTĐK"}, {3, 4, 0, 1, "Nhận xét"}};
   subjects.header_rows = 1;
   subjects.size = kTable;
-  for (const auto& s : r.subjects)
+  for (const auto& s : r.subjects) {
     subjects.rows.push_back({text(s.subject), text(s.level, Align::center, Face::bold),
                              text(s.test_score ? test_score(*s.test_score) : "", Align::center), text(s.comment)});
+    // A subject teacher's confirmation: a small line under the comment.
+    if (const SubjectConfirmation* k = confirmation_of(c, s.subject)) {
+      layout::Runs& runs = subjects.rows.back().back().runs;
+      runs.push_back({(s.comment.empty() ? "" : "\n") + std::string("GV bộ môn: "), Face::italic});
+      runs.push_back({k->teacher_name, Face::italic});
+      runs.push_back({", " + confirmation_date(*k), Face::italic});
+    }
+  }
   f.table(subjects);
   f.space(2);
   f.paragraph({{"Mức đạt được: T – Hoàn thành tốt; H – Hoàn thành; C – Chưa hoàn thành. Điểm KTĐK: điểm bài kiểm tra định kì cuối năm học.",

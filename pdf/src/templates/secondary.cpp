@@ -29,19 +29,32 @@ void secondary(Context& c, const SecondaryResult& r) {
   heading(c, "1. Kết quả các môn học và hoạt động giáo dục");
   Table subjects;
   double w = f.content_width();
-  subjects.widths = {140, 46, 46, 46, w - 140 - 3 * 46};
+  // With subject teachers' confirmations, a last column names the teacher who confirmed each row
+  // (Circular 22's form: the subject teacher signs, with their name, for the averages).
+  const bool confirmed = !c.confirmations.empty();
+  if (!confirmed) {
+    subjects.widths = {140, 46, 46, 46, w - 140 - 3 * 46};
+  } else {
+    subjects.widths = {118, 40, 40, 40, w - 118 - 3 * 40 - 108, 108};
+  }
   subjects.header = {{0, 1, 0, 2, "Môn học, hoạt động giáo dục"},
                      {1, 4, 0, 1, "Điểm trung bình môn học hoặc mức đánh giá"},
                      {1, 2, 1, 2, "HK I"},
                      {2, 3, 1, 2, "HK II"},
                      {3, 4, 1, 2, "CN"},
                      {4, 5, 0, 2, "Nhận xét"}};
+  if (confirmed) subjects.header.push_back({5, 6, 0, 2, "Giáo viên bộ môn xác nhận"});
   subjects.header_rows = 2;
   subjects.size = kTable;
-  for (const auto& s : r.subjects)
+  for (const auto& s : r.subjects) {
     subjects.rows.push_back({text(s.subject), text(value(s, s.hk1, s.hk1_text), Align::center),
                              text(value(s, s.hk2, s.hk2_text), Align::center),
                              text(value(s, s.year, s.year_text), Align::center, Face::bold), text(s.comment)});
+    if (!confirmed) continue;
+    const SubjectConfirmation* k = confirmation_of(c, s.subject);
+    subjects.rows.back().push_back(k ? Cell{{{k->teacher_name, Face::regular}, {"\n" + confirmation_date(*k), Face::italic}}}
+                                     : text(""));
+  }
   f.table(subjects);
   f.space(2);
   f.paragraph({{"HK I, HK II: học kì I, học kì II; CN: cả năm = (HK I + 2 × HK II) / 3. Môn học đánh giá bằng nhận xét: "

@@ -1,11 +1,14 @@
-// The record's templates: one file per level (primary.cpp: Circular 27/2020; secondary.cpp: Circular
-// 22/2021, lower and upper secondary) plus the parts every level shares (common.cpp: national motto,
-// title, school and class lines, the student's identity block, the signature block). Each template is
-// a short sequence of layout::Flow blocks; render.cpp builds the document around them.
+// The templates: the record's, one file per level (primary.cpp: Circular 27/2020; secondary.cpp:
+// Circular 22/2021, lower and upper secondary) plus the parts every level shares (common.cpp: national
+// motto, title, school and class lines, the student's identity block, the signature block); and the
+// subject teacher's score sheet (score_sheet.cpp). Each template is a short sequence of layout::Flow
+// blocks; render.cpp and score_sheet.cpp build the document around them (render_document.h).
 #pragma once
 #include <string>
+#include <vector>
 
 #include "hocba/pdf/record.h"
+#include "hocba/pdf/render.h"
 #include "../render_layout.h"
 
 namespace hocba::pdf::templates {
@@ -14,7 +17,13 @@ struct Context {
   const ClassInfo& cls;
   const Student& st;
   layout::Flow& flow;
+  const std::vector<SubjectConfirmation>& confirmations;  // empty: none
 };
+
+// The confirmation of a subject, or nullptr.
+const SubjectConfirmation* confirmation_of(const Context& c, const std::string& subject);
+// "xác nhận ngày 07/12/2026" from confirmed_at's date.
+std::string confirmation_date(const SubjectConfirmation& k);
 
 // Sizes shared by the templates (points).
 inline constexpr double kBody = 11;   // running text
@@ -32,6 +41,8 @@ std::string level_title(Level l);            // "TIỂU HỌC", "TRUNG HỌC CƠ
 std::string dmy(const std::string& iso);      // "2016-08-09" -> "09/08/2016" (unchanged if not ISO)
 std::string place_name(const std::string& province);  // "Thành phố Hà Nội" -> "Hà Nội"
 std::string score(double v);                  // one decimal: 7.6, 8.0
+std::string score_comma(double v);            // one decimal, Vietnamese style: 7,6, 8,0
+std::string test_score(double v);             // a whole number as one: 9; else one decimal: 8.5
 std::string join(const std::vector<std::string>& v, const std::string& sep);
 
 // Blocks shared by every level.
@@ -45,10 +56,39 @@ void labelled(Context& c, const std::string& label, const std::string& value);  
 void primary(Context& c, const PrimaryResult& r);
 void secondary(Context& c, const SecondaryResult& r);
 
-// The signature block at the end; returns where the three signature fields go.
-struct SignatureBoxes {
-  layout::Box homeroom, principal, seal;
+// The place and date line: "Hà Nội, ngày 31 tháng 5 năm 2025" (Decree 30/2020 leading zeros).
+std::string date_line(const std::string& province, const Date& d);
+
+// A signature block: the date line over the right column, then each box's bold title lines, its italic
+// hint, the box, and a bold name under it. Left and right boxes are 165 × 75 pt centred in the two
+// halves of the text width; the seal (100 × 100 pt) covers the left third of the right box. Kept on one
+// page. Returns where each box went, in the order given.
+enum class Place { left, right, seal };
+struct BlockBox {
+  Place place = Place::left;
+  std::vector<std::string> title;
+  std::string hint;  // "(Ký và ghi rõ họ tên)"
+  std::string name;
 };
-SignatureBoxes signatures(Context& c);
+std::vector<layout::Box> signature_block(layout::Flow& f, const std::string& date, const std::vector<BlockBox>& boxes);
+double signature_block_height(const std::vector<BlockBox>& boxes);  // without the 10 pt gap above it
+
+// The subject teacher's score sheet of one class and one subject (score_sheet.cpp).
+struct SheetRow {
+  std::string personal_id, full_name;
+  std::string hk1, hk2, year;      // secondary: "8,3" or "Đ"/"CĐ"
+  std::string level, test_score;   // primary: "T"/"H"/"C", "9"
+  std::string comment;
+};
+struct Sheet {
+  const ClassInfo& cls;
+  std::string subject;
+  Staff teacher;
+  std::vector<SheetRow> rows;
+  std::string date;  // the date line
+  std::vector<std::string> title;
+};
+// Draws the sheet; returns where the signature box went.
+layout::Box score_sheet(layout::Flow& f, const Sheet& s);
 
 }  // namespace hocba::pdf::templates
