@@ -48,7 +48,9 @@
 #include "hocba/common/secret.h"
 #include "hocba/common/bytes.h"
 #include "hocba/net/http_client.h"
+#include "hocba/store/keys.h"
 #include "hocba/store/store.h"
+#include "hocba/store/users.h"
 #include "hocba/config/config.h"
 #include "hocba/hsm/hsm.h"
 #include "hocba/pdf/record.h"
@@ -88,7 +90,7 @@ const char* kUsage =
     "  hocba config keys          (the configuration keys, as a Markdown table)\n"
     "  hocba audit verify --state-dir DIR    (exit 3 when the audit chain is broken)\n"
     "  hocba audit export --state-dir DIR [--out FILE]    (JSON Lines)\n"
-    "  hocba user add --state-dir DIR --username U --role admin|principal|homeroom_teacher|subject_teacher|viewer\n"
+    "  hocba user add --state-dir DIR --username U --role admin|principal|deputy_principal|homeroom_teacher|subject_teacher|viewer\n"
     "             [--display-name NAME] [--password-file FILE]   (else the password is asked on the terminal)\n"
     "  hocba user list --state-dir DIR\n"
     "  hocba user role --state-dir DIR --username U --role ROLE | user disable|enable --state-dir DIR --username U\n"
@@ -719,7 +721,7 @@ int cmd_user_add(const Args& a) {
   for (const char* req : {"username", "role"})
     if (!a.has(req)) throw UsageError{std::string("user add needs --") + req};
   auto role = store::parse_role(a.get("role"));
-  if (!role) throw UsageError{"unknown role \"" + a.get("role") + "\" (admin, principal, homeroom_teacher, subject_teacher, viewer)"};
+  if (!role) throw UsageError{"unknown role \"" + a.get("role") + "\" (" + store::role_names() + ")"};
   auto store = open_store(a, "user add");
   if (!store) return fail(store.error());
   Secret password;
@@ -735,7 +737,7 @@ int cmd_user_add(const Args& a) {
     if (password.view() != again.view()) return fail(make_error(Errc::invalid_argument, "the two passwords differ; nothing changed"));
   }
   if (password.size() < 8) return fail(make_error(Errc::invalid_argument, "the password must have at least 8 characters"));
-  auto id = store->add_user(cli_actor(), a.get("username"), a.get("display-name"), *role, password);
+  auto id = store::Users(*store).add(cli_actor(), a.get("username"), a.get("display-name"), *role, password);
   if (!id) return fail(id.error());
   std::printf("user %s added (id %lld, role %s)\n", a.get("username").c_str(), static_cast<long long>(*id), store::role_name(*role));
   return 0;
@@ -751,21 +753,21 @@ int cmd_user(const Args& a, const std::string& sub) {
   auto store = open_store(a, "user " + sub);
   if (!store) return fail(store.error());
   if (sub == "list") {
-    auto rows = store->query("SELECT username, role, disabled, display_name, totp_secret IS NOT NULL FROM users ORDER BY username");
-    if (!rows) return fail(rows.error());
-    for (auto& r : *rows)
-      std::printf("%-24s %-17s %-8s %s%s\n", store::as_text(r[0]).c_str(), store::as_text(r[1]).c_str(),
-                  store::as_int(r[2]) ? "disabled" : "active", store::as_text(r[3]).c_str(), store::as_int(r[4]) ? " (TOTP)" : "");
+    auto users = store::Users(*store).list();
+    if (!users) return fail(users.error());
+    for (const store::User& u : *users)
+      std::printf("%-24s %-17s %-8s %s%s\n", u.username.c_str(), store::role_name(u.role), u.disabled ? "disabled" : "active",
+                  u.display_name.c_str(), u.totp ? " (TOTP)" : "");
     return 0;
   }
   if (!a.has("username")) throw UsageError{"user " + sub + " needs --username"};
   Status st;
   if (sub == "role") {
     auto role = store::parse_role(a.get("role"));
-    if (!role) throw UsageError{"user role needs --role admin|principal|homeroom_teacher|subject_teacher|viewer"};
-    st = store->set_role(cli_actor(), a.get("username"), *role);
+    if (!role) throw UsageError{"user role needs --role " + store::role_names("|")};
+    st = store::Users(*store).set_role(cli_actor(), a.get("username"), *role);
   } else {
-    st = store->set_disabled(cli_actor(), a.get("username"), sub == "disable");
+    st = store::Users(*store).set_disabled(cli_actor(), a.get("username"), sub == "disable");
   }
   if (!st) return fail(st.error());
   std::printf("user %s: %s\n", a.get("username").c_str(), sub == "role" ? ("role " + a.get("role")).c_str() : (sub + "d").c_str());
@@ -777,17 +779,15 @@ int cmd_key_binding(const Args& a, const std::string& sub) {
   auto store = open_store(a, "key " + sub);
   if (!store) return fail(store.error());
   if (sub == "bindings") {
-    auto rows = store->query("SELECT k.id, k.uri, k.is_seal, u.username FROM keys k LEFT JOIN users u ON u.id = k.owner_user_id "
-                             "WHERE k.unbound_at IS NULL ORDER BY k.id");
-    if (!rows) return fail(rows.error());
-    for (auto& r : *rows)
-      std::printf("%-4lld %-14s %s\n", static_cast<long long>(store::as_int(r[0])),
-                  store::as_int(r[2]) ? "(school seal)" : store::as_text(r[3]).c_str(), store::as_text(r[1]).c_str());
+    auto keys = store::Keys(*store).bound();
+    if (!keys) return fail(keys.error());
+    for (const store::Key& k : *keys)
+      std::printf("%-4lld %-14s %s\n", static_cast<long long>(k.id), k.seal ? "(school seal)" : k.owner_username.c_str(), k.uri.c_str());
     return 0;
   }
   if (sub == "unbind") {
     if (!a.has("id")) throw UsageError{"key unbind needs --id N (see hocba key bindings)"};
-    if (auto st = store->unbind_key(cli_actor(), std::stoll(a.get("id"))); !st) return fail(st.error());
+    if (auto st = store::Keys(*store).unbind(cli_actor(), std::stoll(a.get("id"))); !st) return fail(st.error());
     std::printf("key binding %s removed\n", a.get("id").c_str());
     return 0;
   }
@@ -802,7 +802,7 @@ int cmd_key_binding(const Args& a, const std::string& sub) {
   if (!key) return fail(key.error());
   if (key->certificate.empty()) return fail(make_error(Errc::not_found, "the key has no certificate on its token"));
   // The key's canonical URI (token serial, CKA_ID): two spellings of one key are one binding.
-  auto id = store->bind_key(cli_actor(), key->uri, key->label, a.has("seal") ? std::nullopt : std::optional<std::string>(a.get("user")));
+  auto id = store::Keys(*store).bind(cli_actor(), key->uri, key->label, a.has("seal") ? std::nullopt : std::optional<std::string>(a.get("user")));
   if (!id) return fail(id.error());
   std::printf("key binding %lld: %s -> %s\n", static_cast<long long>(*id), key->uri.c_str(),
               a.has("seal") ? "the school seal" : a.get("user").c_str());

@@ -71,6 +71,27 @@ TEST_F(AuditCli, RejectsAPasswordArgumentAndAnUnknownRole) {
   EXPECT_EQ(r.status, 2) << r.out;
 }
 
+TEST_F(AuditCli, ADeputyPrincipalIsAddedListedAndAudited) {
+  auto r = hocba("user add --state-dir " + q(state()) + " --username pho.ht --role deputy_principal --display-name " +
+                 q("Lê Thị Phó") + " --password-file " + q(pw_));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(has(r.out, "role deputy_principal")) << r.out;
+  ASSERT_EQ(add_user("an").status, 0);
+  r = hocba("user role --state-dir " + q(state()) + " --username an --role deputy_principal");
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = hocba("user disable --state-dir " + q(state()) + " --username pho.ht");
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = hocba("user list --state-dir " + q(state()));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "an                       deputy_principal  active   Trần Văn an\n"
+                   "pho.ht                   deputy_principal  disabled Lê Thị Phó\n");
+  auto out = dir_.file("audit.jsonl");
+  ASSERT_EQ(hocba("audit export --state-dir " + q(state()) + " --out " + q(out)).status, 0);
+  std::string text = test::read_text(out);
+  EXPECT_TRUE(has(text, R"(\"role\":\"deputy_principal\",\"username\":\"an\")")) << text;
+  EXPECT_TRUE(has(text, "\"action\":\"user.disable\"")) << text;
+}
+
 TEST_F(AuditCli, TamperedEntryExits3WithOneLine) {
   for (const char* u : {"an", "binh", "chi"}) ASSERT_EQ(add_user(u).status, 0);
   sql(state() + "/hocba.db", "UPDATE audit SET detail_json = '{\"role\":\"admin\"}' WHERE seq = 2");
