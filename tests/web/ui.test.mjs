@@ -5,6 +5,7 @@
 // the hocba CLI; keys and the class 3A from the REST API (as the admin). Then, in chromium:
 //   - the homeroom teacher on a phone (390x844) logs in, sees class 3A, signs the whole class with one
 //     PIN and watches the progress reach 35/35; a record shows "Đã ký" for the GVCN;
+//   - a deputy principal sees the principal's actions, labelled from the server's chain;
 //   - the principal on a desktop signs one record (a wrong PIN first: the Vietnamese message, then the
 //     token's confirmation), the whole school, then applies the seal: every record is "Đã hoàn tất";
 //   - the teacher asks for a correction, the admin approves it and checks the audit log;
@@ -229,7 +230,8 @@ function watch(page, who, problems) {
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     const t = m.text();
-    if (/^Failed to load resource: the server responded with a status of (401|403|429)\b/.test(t)) return;
+    // The message names no URL: the 'response' handler below decides which of these were expected.
+    if (/^Failed to load resource: the server responded with a status of (401|403|404|429)\b/.test(t)) return;
     problems.push(`${who}: console error: ${t}`);
   });
   page.on('pageerror', (e) => problems.push(`${who}: page error: ${e.message}`));
@@ -240,7 +242,9 @@ function watch(page, who, problems) {
     const expected =
       (s === 401 && (p === '/api/v1/me' || p === '/api/v1/auth/login' || p.startsWith('/api/v1/'))) ||
       (s === 429 && p === '/api/v1/auth/login') ||
-      (s === 403 && /^\/api\/v1\/records\/\d+\/sign$/.test(p));
+      (s === 403 && /^\/api\/v1\/records\/\d+\/sign$/.test(p)) ||
+      // Score sheets (GET /api/v1/sheets) may not be served yet: the page then says "Chưa hỗ trợ".
+      (s === 404 && p === '/api/v1/sheets');
     if (!expected) problems.push(`${who}: HTTP ${s} for ${r.request().method()} ${p}`);
   });
 }
@@ -357,7 +361,17 @@ try {
     assert(index.headers['content-type'].startsWith('text/html'), `GET / content type ${index.headers['content-type']}`);
     assert(/default-src 'self'/.test(index.headers['content-security-policy'] || ''), 'GET / has the CSP');
     assert(/<html lang="vi">/.test(index.body.toString()), 'index.html is Vietnamese');
-    const types = { 'app.js': 'text/javascript', 'app.css': 'text/css', 'icon.svg': 'image/svg+xml' };
+    assert(/<script type="module" src="\/static\/main.js"><\/script>/.test(index.body.toString()), 'index.html loads main.js as a module');
+    const types = { 'main.js': 'text/javascript', 'app.css': 'text/css', 'icon.svg': 'image/svg+xml' };
+    // Every module main.js imports, and theirs: served flat under /static/ as JavaScript.
+    const modules = ['main.js'];
+    for (let i = 0; i < modules.length; i++) {
+      const r = await call('GET', `/static/${modules[i]}`, { raw: true });
+      equal(r.status, 200, `GET /static/${modules[i]}`);
+      for (const m of r.body.toString().matchAll(/^import [^;]* from '\.\/([a-z0-9-]+\.js)';$/gm))
+        if (!modules.includes(m[1])) modules.push(m[1]), (types[m[1]] = 'text/javascript');
+    }
+    for (const name of ['i18n.js', 'api.js', 'chain.js']) assert(modules.includes(name), `main.js reaches ${name}`);
     for (const [name, type] of Object.entries(types)) {
       const r = await call('GET', `/static/${name}`, { raw: true });
       equal(r.status, 200, `GET /static/${name}`);
@@ -373,6 +387,8 @@ try {
     addUser('admin', 'admin', 'Quản trị viên');
     addUser('gvcn.3a', 'homeroom_teacher', 'Võ Tuấn Cường');
     addUser('ht', 'principal', 'Nguyễn Thị Giẽ');
+    addUser('pho.ht', 'deputy_principal', 'Lê Văn Phó');
+    addUser('gvbm.toan', 'subject_teacher', 'Trần Thị Toán');
     adminToken = await login('admin');
     const bind = (uri, username) => apiJson('POST', '/api/v1/keys', adminToken, username ? { uri, username } : { uri, seal: true }, 201);
     await bind('pkcs11:token=GVCN-3A;object=gvcn-3a', 'gvcn.3a');
@@ -466,6 +482,58 @@ try {
     await checkVietnamese(tp, 'teacher record');
     await fitsPhone(tp, 'teacher record');
     await moreShot(tp, 'teacher-record.png', true);
+  });
+
+  // --- a deputy principal, on a desktop: the principal's step, from the chain ---
+  await step('deputy principal: sees the school and "Ký duyệt" actions labelled from the chain', async () => {
+    const { context, page } = await newPage(browser, 'deputy', { width: 1280, height: 900 }, problems, false);
+    const me = await apiJson('GET', '/api/v1/me', await login('pho.ht'), undefined, 200);
+    assert(me.chain && me.chain.my_steps.includes('hieu_truong'), `the deputy signs the principal's step: ${JSON.stringify(me.chain && me.chain.my_steps)}`);
+    await uiLogin(page, 'pho.ht', 'password-pho.ht');
+    await page.waitForSelector('table.classes');
+    equal(await page.textContent('#who-role'), 'Phó hiệu trưởng', 'role shown');
+    equal(await page.textContent('h1'), 'Toàn trường', 'the deputy\'s home is the school');
+    equal((await page.textContent('#nav a[href="#/truong"]')).trim(), 'Toàn trường', 'the school in the navigation');
+    equal(await page.textContent('.stat-gvcn .label'), me.chain.steps.gvcn.done_label, 'the GVCN count is labelled from the chain');
+    equal(await page.textContent('.stat-gvcn .value'), '35', 'signed by the GVCN');
+    const button = await page.textContent('form.job-start[data-field="hieu_truong"] button');
+    equal(button, `${me.chain.steps.hieu_truong.verb} toàn trường (35 học bạ)`, 'the school-wide job');
+    equal(button, 'Ký duyệt toàn trường (35 học bạ)', 'the school-wide job reads as before');
+    equal(await page.locator('form.job-start[data-field="con_dau"]').count(), 0, 'no seal job before the principal has signed');
+    await checkVietnamese(page, 'deputy school');
+    await page.click(`tr[data-class="${classId}"] a`);
+    await page.waitForSelector('.record-row');
+    const row = await page.textContent('.record-row >> nth=0');
+    assert(row.includes('1/3 chữ ký') && row.includes('Chờ hiệu trưởng ký'), `record row: ${row}`);
+    await page.click('.record-row >> nth=0');
+    await page.waitForSelector('#sign-one');
+    equal(await page.textContent('#sign-one button.primary'), 'Ký duyệt học bạ này', 'the sign button');
+    equal(await page.textContent('.sign-card h2'), 'Ký duyệt học bạ này', 'the sign card');
+    assert((await page.textContent('.sign-card')).includes('Ký với vai trò: Hiệu trưởng.'), 'signs as the principal\'s step');
+    equal(await page.locator('#correction-form').count(), 1, 'a signer of records may ask for a correction');
+    await checkVietnamese(page, 'deputy record');
+    await moreShot(page, 'deputy-record.png', true);
+    const v = await cspViolations(page);
+    assert(v.length === 0, `CSP violations: ${v.join('; ')}`);
+    await context.close();
+  });
+
+  await step('subject teacher: "Xác nhận điểm" from the chain; the sheets, or "Chưa hỗ trợ"', async () => {
+    const { context, page } = await newPage(browser, 'subject teacher', { width: 390, height: 844 }, problems, true);
+    await uiLogin(page, 'gvbm.toan', 'password-gvbm.toan');
+    await page.waitForSelector('#nav a[href="#/xac-nhan-diem"]');
+    equal((await page.textContent('#nav a[href="#/xac-nhan-diem"]')).trim(), 'Xác nhận điểm', 'the link');
+    equal(await page.locator('#nav a[href="#/truong"]').count(), 0, 'no school-wide screen');
+    equal(await page.locator('#nav a[href="#/luot-ky"]').count(), 0, 'no record jobs');
+    await page.click('#nav a[href="#/xac-nhan-diem"]');
+    await page.waitForSelector('.view h1');
+    equal(await page.textContent('.view h1'), 'Xác nhận điểm', 'the title');
+    await page.waitForSelector('.view table.sheets, .view .msg');
+    const text = await page.textContent('.view');
+    assert((await page.locator('.view table.sheets').count()) === 1 || text.includes('Chưa hỗ trợ') || text.includes('Chưa có bảng điểm'), `the sheets view: ${text}`);
+    await checkVietnamese(page, 'subject teacher sheets');
+    await fitsPhone(page, 'subject teacher sheets');
+    await context.close();
   });
 
   // --- the principal, on a desktop ---
@@ -604,6 +672,10 @@ try {
   await step('admin: adds a teacher, imports class 5A from a file, assigns its homeroom teacher', async () => {
     await uiLogin(ap, 'admin', 'password-admin');
     await ap.waitForSelector('#user-form');
+    const roles = await ap.$$eval('#user-role option', (o) => o.map((x) => `${x.value}=${x.textContent}`));
+    for (const r of ['homeroom_teacher=Giáo viên chủ nhiệm', 'principal=Hiệu trưởng', 'deputy_principal=Phó hiệu trưởng', 'subject_teacher=Giáo viên bộ môn', 'admin=Quản trị'])
+      assert(roles.includes(r), `the role ${r} is offered: ${roles.join(', ')}`);
+    assert((await ap.textContent('tr[data-user="pho.ht"]')).includes('Phó hiệu trưởng'), 'the deputy is listed by role');
     await ap.fill('#user-username', 'gvcn.5a');
     await ap.fill('#user-display', 'Đỗ Đức Cường');
     await ap.selectOption('#user-role', 'homeroom_teacher');
@@ -646,6 +718,9 @@ try {
     assert((await ap.textContent('.view')).includes('Con dấu nhà trường'), 'the seal key');
     equal(await ap.locator('li[data-uri] .bound').count(), 3, 'token keys shown as bound');
     assert((await ap.textContent('li[data-uri*="object=gvcn-3a;"] .bound')).includes('Võ Tuấn Cường'), 'bound to the teacher');
+    const owners = await ap.$$eval('#bind-owner-uri option', (o) => o.map((x) => x.value));
+    assert(owners.includes('pho.ht') && owners.includes('ht') && owners.includes('gvcn.3a'), `signers a key may be bound to: ${owners.join(', ')}`);
+    assert(!owners.includes('admin'), 'the admin holds no signing key');
     // Bind the spare P-384 seal key from its card, then unbind it.
     const spare = ap.locator('li[data-uri*="object=con-dau-p384;"]');
     await spare.locator('select').selectOption('@seal');
