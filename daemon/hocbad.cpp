@@ -20,7 +20,7 @@
 
 #include "hocba/api/app.h"
 #include "hocba/net/http_client.h"
-#include "hocba/net/metrics.h"
+#include "hocba/common/metrics.h"
 #include "hocba/net/server.h"
 #include "hocba/store/store.h"
 #include "hocba/net/tls_files.h"
@@ -267,11 +267,11 @@ int run(int argc, char** argv) {
 
   // Audit: the start, and the configuration when it changed.
   std::string digest = config_digest(*cfg);
-  auto last = store->query("SELECT detail_json FROM audit WHERE action = 'config.load' ORDER BY seq DESC LIMIT 1");
+  auto last = store->last_audit("config.load");
   std::string last_digest;
-  if (last && !last->empty()) {
+  if (last && *last) {
     boost::system::error_code ec;
-    auto v = boost::json::parse(store::as_text(last->front()[0]), ec);
+    auto v = boost::json::parse((*last)->detail_json, ec);
     if (!ec && v.is_object() && v.as_object().contains("sha256")) last_digest = boost::json::value_to<std::string>(v.as_object().at("sha256"));
   }
   if (digest != last_digest) {
@@ -282,7 +282,7 @@ int run(int argc, char** argv) {
     }
   }
 
-  net::Metrics metrics;
+  Metrics metrics;
   api::AppOptions ao;
   ao.cfg = *cfg;
   ao.state_dir = state;

@@ -23,8 +23,9 @@
 #include "hocba/api/app.h"
 #include "hocba/net/basic_auth.h"
 #include "hocba/net/http.h"
-#include "hocba/net/metrics.h"
+#include "hocba/common/metrics.h"
 #include "hocba/store/store.h"
+#include "hocba/store/users.h"
 #include "hocba/hsm/hsm.h"
 
 namespace {
@@ -36,7 +37,7 @@ struct InProcessApp {
   std::string dir;
   std::optional<store::Store> store;
   hsm::Hsm hsm;
-  net::Metrics metrics;
+  Metrics metrics;
   std::unique_ptr<api::App> app;
   InProcessApp() {
     char tmpl[] = "/tmp/hocba-fuzz-http-XXXXXX";
@@ -53,7 +54,7 @@ struct InProcessApp {
     o.state_dir = dir + "/state";
     o.level = "B-B";
     app = std::make_unique<api::App>(std::move(o), *store, hsm, nullptr, metrics);
-    if (!store->add_user("system", "fuzzadmin", "Fuzz Admin", store::Role::admin, Secret(kPassword))) std::abort();
+    if (!store::Users(*store).add("system", "fuzzadmin", "Fuzz Admin", store::Role::admin, Secret(kPassword))) std::abort();
     log_in();
   }
   static constexpr const char* kPassword = "fuzz-admin-password-not-in-any-seed";

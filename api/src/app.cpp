@@ -10,6 +10,9 @@
 #include "app_internal.h"
 #include "hocba/api/totp.h"
 #include "hocba/hsm/uri.h"
+#include "hocba/store/keys.h"
+#include "hocba/store/sessions.h"
+#include "hocba/store/users.h"
 
 namespace hocba::api {
 
@@ -78,16 +81,6 @@ HttpResponse from_error(const Error& e) {
   return HttpResponse::error(status, errc_name(e.code), e.message);
 }
 
-std::string now_iso() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::int64_t param_id(const Ctx& c, const std::string& name) {
   auto it = c.req.params.find(name);
   if (it == c.req.params.end() || it->second.empty() || it->second.size() > 18) return -1;
@@ -100,14 +93,6 @@ std::int64_t param_id(const Ctx& c, const std::string& name) {
 }
 
 namespace {
-
-std::string sha256_hex(std::string_view s) {
-  unsigned char h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(s.data()), s.size());
-  char hex[sizeof h * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-  return hex;
-}
 
 std::vector<std::string> split_path(const std::string& p) {
   std::vector<std::string> out;
@@ -122,19 +107,10 @@ std::vector<std::string> split_path(const std::string& p) {
 }
 
 
-json::object user_json(const DbRow& r) {
-  // id, username, display_name, role, disabled, totp
-  json::object o;
-  o["id"] = as_int(r[0]);
-  o["username"] = as_text(r[1]);
-  o["display_name"] = as_text(r[2]);
-  o["role"] = as_text(r[3]);
-  o["disabled"] = as_int(r[4]) != 0;
-  o["totp"] = !is_null(r[5]);
-  return o;
+json::object user_json(const store::User& u) {
+  return json::object{{"id", u.id},           {"username", u.username}, {"display_name", u.display_name},
+                      {"role", role_name(u.role)}, {"disabled", u.disabled}, {"totp", u.totp}};
 }
-
-constexpr const char* kUserCols = "id, username, display_name, role, disabled, totp_secret";
 
 }  // namespace
 
@@ -261,12 +237,9 @@ HttpResponse App::Impl::dispatch(HttpRequest& req, std::string& route) {
 // --- sessions ------------------------------------------------------------------------------------------
 
 std::optional<Caller> App::Impl::caller_by_id(std::int64_t user_id) {
-  auto rows = store.query("SELECT id, username, display_name, role FROM users WHERE id = ? AND disabled = 0", {user_id});
-  if (!rows || rows->empty()) return std::nullopt;
-  const DbRow& r = rows->front();
-  auto role = parse_role(as_text(r[3]));
-  if (!role) return std::nullopt;
-  return Caller{as_int(r[0]), as_text(r[1]), as_text(r[2]), *role, false};
+  auto u = store::Users(store).by_id(user_id);
+  if (!u || !*u || (*u)->disabled) return std::nullopt;
+  return Caller{{(*u)->id, (*u)->username, (*u)->display_name, (*u)->role}, false};
 }
 
 std::string session_token(const HttpRequest& req) {
@@ -281,30 +254,14 @@ std::string session_token(const HttpRequest& req) {
 std::optional<Caller> App::Impl::authenticate(const HttpRequest& req) {
   std::string token = session_token(req);
   if (token.size() < 20 || token.size() > 200) return std::nullopt;
-  auto rows = store.query("SELECT user_id FROM sessions WHERE token_hash = ? AND expires_unix > ?",
-                          {sha256_hex(token), static_cast<std::int64_t>(std::time(nullptr))});
-  if (!rows || rows->empty()) return std::nullopt;
-  return caller_by_id(as_int(rows->front()[0]));
+  auto user_id = store::Sessions(store).user_of(token);
+  if (!user_id || !*user_id) return std::nullopt;
+  return caller_by_id(**user_id);
 }
 
 Result<std::string> App::Impl::new_session(const Caller& c, const std::string& address) {
-  unsigned char raw[32];
-  randombytes_buf(raw, sizeof raw);
-  char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-  sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  sodium_memzero(raw, sizeof raw);
-  std::string token = b64;
-  std::int64_t expires = std::time(nullptr) + opts.cfg.server.session_hours * 3600;
-  Status st = store.transaction([&](Tx& tx) -> Status {
-    if (auto r = tx.exec("DELETE FROM sessions WHERE expires_unix <= ?", {static_cast<std::int64_t>(std::time(nullptr))}); !r) return r.error();
-    if (auto r = tx.exec("INSERT INTO sessions(token_hash, user_id, created_at, expires_unix, address) VALUES(?,?,?,?,?)",
-                         {sha256_hex(token), c.user_id, now_iso(), expires, address});
-        !r)
-      return r.error();
-    return {};
-  });
-  if (!st) return st.error();
-  return token;
+  std::int64_t expires = static_cast<std::int64_t>(std::time(nullptr)) + opts.cfg.server.session_hours * 3600;
+  return store::Sessions(store).create(c.user_id, expires, address);
 }
 
 LoginThrottle::Limits App::Impl::throttle_limits(const config::Config& cfg) {
@@ -413,30 +370,19 @@ std::variant<Caller, HttpResponse> App::Impl::login(const std::string& username,
   LoginThrottle::Who who{username, net::client_group(address), device_id(username, device_token), false};
   if (auto refusal = throttle.begin(who)) return throttle_refusal(*refusal, metrics);
   LoginThrottle::Attempt attempt(throttle, who);
-  bool ok = store.check_password(username, password);
+  store::Users users(store);
+  bool ok = users.check_password(username, password);
   std::optional<Caller> c;
   if (ok) {
-    auto rows = store.query("SELECT id, totp_secret FROM users WHERE username = ?", {username});
-    if (rows && !rows->empty()) {
-      const DbRow& r = rows->front();
-      c = caller_by_id(as_int(r[0]));
-      if (c && !is_null(r[1])) {
-        // The step is consumed in one statement: of two logins with the same code, one wins.
-        auto step = totp_check(as_text(r[1]), totp, std::time(nullptr));
-        bool consumed = false;
-        if (step) {
-          std::int64_t user_id = as_int(r[0]), used = *step;
-          Status st = store.transaction([&](Tx& tx) -> Status {
-            if (auto e = tx.exec("UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
-                                 {used, user_id, used});
-                !e)
-              return e.error();
-            consumed = tx.changes() == 1;
-            return {};
-          });
-          consumed = consumed && st.ok();
-        }
-        if (!consumed) c.reset();
+    auto u = users.by_username(username);
+    if (u && *u) {
+      c = caller_by_id((*u)->id);
+      if (c && (*u)->totp) {
+        // Each time step is used once: of two logins with the same code, one wins.
+        auto secret = users.totp_secret((*u)->id);
+        auto step = secret && *secret ? totp_check(**secret, totp, std::time(nullptr)) : std::nullopt;
+        auto consumed = step ? users.consume_totp_step((*u)->id, *step) : Result<bool>(false);
+        if (!consumed || !*consumed) c.reset();
       }
     }
   }
@@ -445,8 +391,8 @@ std::variant<Caller, HttpResponse> App::Impl::login(const std::string& username,
     // One answer for a wrong name, a wrong password and a wrong or missing one-time code: nothing is
     // told about the password before the code is checked. An unknown name may be a password typed
     // into the wrong box: neither the audit nor the log keeps anything derived from it.
-    auto known = store.query("SELECT 1 FROM users WHERE username = ?", {username});
-    std::string who_name = known && !known->empty() ? username : "(unknown user)";
+    auto known = users.by_username(username);
+    std::string who_name = known && *known ? username : "(unknown user)";
     json::object d{{"username", who_name}, {"address", address}, {"via", via}};
     (void)store.append_audit("anonymous", "login.fail", json::serialize(d));
     metrics.counter_add("hocba_logins_total", {{"result", "failed"}});
@@ -465,7 +411,7 @@ std::optional<HttpResponse> App::Impl::recheck_password(const Caller& caller, co
   LoginThrottle::Who who{caller.username, net::client_group(address), "", true};
   if (auto refusal = throttle.begin(who)) return throttle_refusal(*refusal, metrics);
   LoginThrottle::Attempt attempt(throttle, who);
-  bool ok = store.check_password(caller.username, password);
+  bool ok = store::Users(store).check_password(caller.username, password);
   attempt.finish(ok);
   if (ok) return std::nullopt;
   (void)store.append_audit(caller.actor(), "password.recheck_fail", json::serialize(json::object{{"address", address}}));
@@ -521,26 +467,23 @@ void App::Impl::add_account_routes() {
 
   add("POST", "/api/v1/auth/logout", kAllRoles, "log out", [this](Ctx& c) {
     std::string token = session_token(c.req);
-    (void)store.transaction([&](Tx& tx) -> Status {
-      if (auto r = tx.exec("DELETE FROM sessions WHERE token_hash = ?", {sha256_hex(token)}); !r) return r.error();
-      if (auto a = tx.audit(c.caller->actor(), "logout"); !a) return a.error();
-      return {};
-    });
+    (void)store::Sessions(store).end(c.caller->actor(), token, c.caller->user_id);
     HttpResponse res = ok_json(json::object{{"ok", true}});
     res.headers.emplace_back("Set-Cookie", "hocba_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
     return res;
   });
 
   add("GET", "/api/v1/me", kAllRoles, "see who is logged in", [this](Ctx& c) {
-    auto rows = store.query(std::string("SELECT ") + kUserCols + " FROM users WHERE id = ?", {c.caller->user_id});
-    if (!rows || rows->empty()) return not_found("user");
-    json::object o = user_json(rows->front());
-    auto keys = store.query("SELECT id, uri, label, is_seal FROM keys WHERE owner_user_id = ? AND unbound_at IS NULL", {c.caller->user_id});
+    auto u = store::Users(store).by_id(c.caller->user_id);
+    if (!u) return from_error(u.error());
+    if (!*u) return not_found("user");
+    json::object o = user_json(**u);
+    auto keys = store::Keys(store).bound_to(c.caller->user_id);
     json::array ka;
     if (keys)
-      for (auto& k : *keys) ka.push_back(json::object{{"id", as_int(k[0])}, {"uri", as_text(k[1])}, {"label", as_text(k[2])}});
+      for (auto& k : *keys) ka.push_back(json::object{{"id", k.id}, {"uri", k.uri}, {"label", k.label}});
     o["keys"] = std::move(ka);
-    o["chain"] = chain_json(chain, role_name(c.caller->role));
+    o["chain"] = chain_json(wf.chain(), role_name(c.caller->role));
     o["seal_pin_sealed"] = opts.seal_pin.has_value();
     return ok_json(o);
   });
@@ -552,16 +495,9 @@ void App::Impl::add_account_routes() {
     if (new_s.size() < 8) return bad_request("the new password needs at least 8 characters");
     if (new_s.size() > kMaxPasswordBytes) return bad_request("a password has at most 1024 bytes");
     if (auto refused = recheck_password(*c.caller, old_s, c.req.remote_address)) return *refused;
-    char hash[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(hash, new_s.c_str(), new_s.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-      return HttpResponse::error(500, "internal", "cannot hash the password");
-    Status st = store.transaction([&](Tx& tx) -> Status {
-      if (auto r = tx.exec("UPDATE users SET password_hash = ? WHERE id = ?", {std::string(hash), c.caller->user_id}); !r) return r.error();
-      if (auto r = tx.exec("DELETE FROM sessions WHERE user_id = ?", {c.caller->user_id}); !r) return r.error();
-      if (auto a = tx.audit(c.caller->actor(), "user.password"); !a) return a.error();
-      return {};
-    });
-    if (!st) return from_error(st.error());
+    auto hash = store::hash_password(new_s);
+    if (!hash) return HttpResponse::error(500, "internal", "cannot hash the password");
+    if (auto st = store::Users(store).change_own_password(c.caller->actor(), c.caller->user_id, *hash); !st) return from_error(st.error());
     return ok_json(json::object{{"ok", true}});
   });
 
@@ -579,21 +515,15 @@ void App::Impl::add_account_routes() {
     auto step = totp_check(secret, code, std::time(nullptr));
     if (!step) return bad_request("the code does not match the secret; check the phone's clock");
     std::int64_t used = *step;
-    Status st = store.transaction([&](Tx& tx) -> Status {
-      if (auto r = tx.exec("UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE id = ?", {secret, used, c.caller->user_id}); !r)
-        return r.error();
-      if (auto a = tx.audit(c.caller->actor(), "user.totp_on"); !a) return a.error();
-      return {};
-    });
-    if (!st) return from_error(st.error());
+    if (auto st = store::Users(store).enable_totp(c.caller->actor(), c.caller->user_id, secret, used); !st) return from_error(st.error());
     return ok_json(json::object{{"ok", true}});
   });
 
   add("GET", "/api/v1/users", {"admin", "principal"}, "list users", [this](Ctx&) {
-    auto rows = store.query(std::string("SELECT ") + kUserCols + " FROM users ORDER BY username");
-    if (!rows) return from_error(rows.error());
+    auto users = store::Users(store).list();
+    if (!users) return from_error(users.error());
     json::array a;
-    for (auto& r : *rows) a.push_back(user_json(r));
+    for (auto& u : *users) a.push_back(user_json(u));
     return ok_json(json::object{{"users", a}});
   });
 
@@ -601,10 +531,10 @@ void App::Impl::add_account_routes() {
     auto o = parse_object(c.req.body);
     if (!o) return bad_request("expected {\"username\", \"display_name\", \"role\", \"password\"}");
     auto role = parse_role(str_field(*o, "role"));
-    if (!role) return bad_request("role must be admin, principal, homeroom_teacher, subject_teacher or viewer");
+    if (!role) return bad_request("role must be one of " + store::role_names());
     Secret password = take_secret(*o, "password");
     if (password.size() < 8) return bad_request("the password needs at least 8 characters");
-    auto id = store.add_user(c.caller->actor(), str_field(*o, "username"), str_field(*o, "display_name"), *role, password);
+    auto id = store::Users(store).add(c.caller->actor(), str_field(*o, "username"), str_field(*o, "display_name"), *role, password);
     if (!id) return from_error(id.error());
     return ok_json(json::object{{"id", *id}}, 201);
   });
@@ -613,73 +543,31 @@ void App::Impl::add_account_routes() {
     auto o = parse_object(c.req.body);
     std::int64_t id = param_id(c);
     if (!o || id < 0) return bad_request("expected a JSON object");
-    std::optional<Role> role;
-    if (o->contains("role") && !(role = parse_role(str_field(*o, "role")))) return bad_request("unknown role");
+    store::UserChange change;
+    if (o->contains("role") && !(change.role = parse_role(str_field(*o, "role")))) return bad_request("unknown role");
+    if (o->contains("display_name")) change.display_name = str_field(*o, "display_name");
+    if (auto it = o->find("disabled"); it != o->end() && it->value().is_bool()) change.disabled = it->value().as_bool();
+    if (auto it = o->find("totp"); it != o->end() && it->value().is_bool() && !it->value().as_bool()) change.totp_off = true;
     Secret password = take_secret(*o, "password");
-    std::string hash;
     if (!password.empty()) {
       if (password.size() < 8) return bad_request("the password needs at least 8 characters");
-      char h[crypto_pwhash_STRBYTES];
-      if (crypto_pwhash_str(h, password.c_str(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-        return HttpResponse::error(500, "internal", "cannot hash the password");
-      hash = h;
+      auto hash = store::hash_password(password);
+      if (!hash) return HttpResponse::error(500, "internal", "cannot hash the password");
+      change.password_hash = std::move(*hash);
     }
-    bool found = false;
-    Status st = store.transaction([&](Tx& tx) -> Status {
-      auto rows = tx.query("SELECT id FROM users WHERE id = ?", {id});
-      if (!rows) return rows.error();
-      if (rows->empty()) return {};
-      found = true;
-      json::object d{{"user_id", id}};
-      if (role) {
-        if (auto r = tx.exec("UPDATE users SET role = ? WHERE id = ?", {std::string(role_name(*role)), id}); !r) return r.error();
-        d["role"] = role_name(*role);
-      }
-      if (o->contains("display_name")) {
-        if (auto r = tx.exec("UPDATE users SET display_name = ? WHERE id = ?", {str_field(*o, "display_name"), id}); !r) return r.error();
-        d["display_name"] = str_field(*o, "display_name");
-      }
-      if (auto it = o->find("disabled"); it != o->end() && it->value().is_bool()) {
-        bool dis = it->value().as_bool();
-        if (auto r = tx.exec("UPDATE users SET disabled = ? WHERE id = ?", {std::int64_t(dis ? 1 : 0), id}); !r) return r.error();
-        if (dis)
-          if (auto r = tx.exec("DELETE FROM sessions WHERE user_id = ?", {id}); !r) return r.error();
-        d["disabled"] = dis;
-      }
-      if (!hash.empty()) {
-        if (auto r = tx.exec("UPDATE users SET password_hash = ? WHERE id = ?", {hash, id}); !r) return r.error();
-        if (auto r = tx.exec("DELETE FROM sessions WHERE user_id = ?", {id}); !r) return r.error();
-        d["password"] = "changed";
-      }
-      if (auto it = o->find("totp"); it != o->end() && it->value().is_bool() && !it->value().as_bool()) {
-        if (auto r = tx.exec("UPDATE users SET totp_secret = NULL WHERE id = ?", {id}); !r) return r.error();
-        d["totp"] = "off";
-      }
-      if (auto a = tx.audit(c.caller->actor(), "user.change", json::serialize(d)); !a) return a.error();
-      return {};
-    });
-    if (!st) return from_error(st.error());
-    if (!found) return not_found("user");
+    if (auto st = store::Users(store).change(c.caller->actor(), id, change); !st)
+      return st.error().code == Errc::not_found ? not_found("user") : from_error(st.error());
     return ok_json(json::object{{"ok", true}});
   });
 
   add("GET", "/api/v1/keys", kAllRoles, "list signing keys (one's own; the admin sees all)", [this](Ctx& c) {
-    std::string sql =
-        "SELECT k.id, k.uri, k.label, k.is_seal, u.username FROM keys k LEFT JOIN users u ON u.id = k.owner_user_id "
-        "WHERE k.unbound_at IS NULL";
-    std::vector<DbValue> params;
-    if (c.caller->role != Role::admin) {
-      sql += " AND (k.owner_user_id = ?";
-      params.push_back(c.caller->user_id);
-      if (c.caller->role == Role::principal) sql += " OR k.is_seal = 1";
-      sql += ")";
-    }
-    auto rows = store.query(sql + " ORDER BY k.id", params);
-    if (!rows) return from_error(rows.error());
+    store::Keys keys(store);
+    auto bound = c.caller->role == Role::admin ? keys.bound() : keys.bound_to(c.caller->user_id, c.caller->role == Role::principal);
+    if (!bound) return from_error(bound.error());
     json::array a;
-    for (auto& r : *rows)
-      a.push_back(json::object{{"id", as_int(r[0])}, {"uri", as_text(r[1])}, {"label", as_text(r[2])}, {"seal", as_int(r[3]) != 0},
-                               {"owner", is_null(r[4]) ? json::value(nullptr) : json::value(as_text(r[4]))}});
+    for (auto& k : *bound)
+      a.push_back(json::object{{"id", k.id}, {"uri", k.uri}, {"label", k.label}, {"seal", k.seal},
+                               {"owner", k.seal ? json::value(nullptr) : json::value(k.owner_username)}});
     return ok_json(json::object{{"keys", a}});
   });
 
@@ -697,13 +585,13 @@ void App::Impl::add_account_routes() {
     if (!key) return from_error(key.error());
     if (key->certificate.empty()) return bad_request("the key has no certificate on its token");
     // The key's canonical URI (token serial, CKA_ID): two spellings of one key are one binding.
-    auto id = store.bind_key(c.caller->actor(), key->uri, key->label, seal ? std::nullopt : std::optional<std::string>(username));
+    auto id = store::Keys(store).bind(c.caller->actor(), key->uri, key->label, seal ? std::nullopt : std::optional<std::string>(username));
     if (!id) return from_error(id.error());
     return ok_json(json::object{{"id", *id}}, 201);
   });
 
   add("DELETE", "/api/v1/keys/{id}", {"admin"}, "unbind a key", [this](Ctx& c) {
-    if (auto st = store.unbind_key(c.caller->actor(), param_id(c)); !st) return from_error(st.error());
+    if (auto st = store::Keys(store).unbind(c.caller->actor(), param_id(c)); !st) return from_error(st.error());
     return ok_json(json::object{{"ok", true}});
   });
 
@@ -727,14 +615,14 @@ void App::Impl::add_account_routes() {
     std::int64_t after = 0, limit = 200;
     if (auto it = c.req.query.find("after"); it != c.req.query.end()) after = std::atoll(it->second.c_str());
     if (auto it = c.req.query.find("limit"); it != c.req.query.end()) limit = std::clamp<std::int64_t>(std::atoll(it->second.c_str()), 1, 1000);
-    auto rows = store.query("SELECT seq, at, actor, action, detail_json, hash FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", {after, limit});
-    if (!rows) return from_error(rows.error());
+    auto entries = store.audit_entries(after, limit);
+    if (!entries) return from_error(entries.error());
     json::array a;
-    for (auto& r : *rows) {
+    for (auto& e : *entries) {
       boost::system::error_code ec;
-      json::value detail = json::parse(as_text(r[4]), ec);
-      a.push_back(json::object{{"seq", as_int(r[0])}, {"at", as_text(r[1])}, {"actor", as_text(r[2])}, {"action", as_text(r[3])},
-                               {"detail", ec ? json::value(as_text(r[4])) : detail}, {"hash", as_text(r[5])}});
+      json::value detail = json::parse(e.detail_json, ec);
+      a.push_back(json::object{{"seq", e.seq}, {"at", e.at}, {"actor", e.actor}, {"action", e.action},
+                               {"detail", ec ? json::value(e.detail_json) : detail}, {"hash", e.hash}});
     }
     return ok_json(json::object{{"entries", a}});
   });

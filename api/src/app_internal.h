@@ -15,10 +15,12 @@
 #include <vector>
 
 #include "hocba/api/app.h"
+#include "hocba/common/clock.h"
 #include "hocba/hsm/hsm.h"
 #include "hocba/pdf/render.h"
 #include "hocba/signer/key.h"
 #include "hocba/workflow/chain.h"
+#include "hocba/workflow/workflow.h"
 #include "throttle.h"
 
 namespace hocba::api {
@@ -36,12 +38,8 @@ using store::role_name;
 using store::Tx;
 
 // Who is calling (after authentication).
-struct Caller {
-  std::int64_t user_id = 0;
-  std::string username, display_name;
-  Role role = Role::viewer;
+struct Caller : workflow::Actor {
   bool csc = false;  // authenticated with a CSC access token
-  std::string actor() const { return "user:" + username; }
 };
 
 // A route's handler: the caller is set for every route but anonymous ones.
@@ -57,13 +55,7 @@ struct Route {
   RouteFn fn;
 };
 
-// A PKCS#11 key bound in the store.
-struct BoundKey {
-  std::int64_t id = 0;
-  std::string uri, label;
-  std::int64_t owner_user_id = 0;  // 0: the seal
-  bool seal = false;
-};
+using workflow::BoundKey;
 
 // A batch job running in this process.
 struct RunningJob {
@@ -82,12 +74,8 @@ struct App::Impl {
   hsm::Hsm& hsm;
   signer::TimestampClient* tsa;
   Metrics& metrics;
-  workflow::Chain chain;  // the signing chain (configuration [workflow])
+  workflow::Workflow wf;  // the signing chain and signing one record
   std::vector<Route> routes;
-
-  // Records being signed right now (by a request or a job): nobody else touches them meanwhile.
-  std::mutex busy_mu;
-  std::set<std::int64_t> busy_records;
 
   // Login throttling (in memory, bounded): per (account, address), per account and per address.
   LoginThrottle throttle;
@@ -114,8 +102,13 @@ struct App::Impl {
   std::int64_t job_threads = 0;  // started and not yet joined (the gauge hocba_job_threads)
 
   Impl(AppOptions o, Store& s, hsm::Hsm& h, signer::TimestampClient* t, Metrics& m)
-      : opts(std::move(o)), store(s), hsm(h), tsa(t), metrics(m), chain(opts.cfg.workflow), throttle(throttle_limits(opts.cfg)) {}
+      : opts(std::move(o)), store(s), hsm(h), tsa(t), metrics(m), wf(workflow_options(opts), s, h, t, m), throttle(throttle_limits(opts.cfg)) {}
   static LoginThrottle::Limits throttle_limits(const config::Config& cfg);
+  static workflow::WorkflowOptions workflow_options(const AppOptions& o) {
+    workflow::WorkflowOptions w{o.cfg, o.state_dir, o.level, std::nullopt};
+    if (o.seal_pin) w.seal_pin.emplace(o.seal_pin->view());  // its own copy, wiped with the workflow
+    return w;
+  }
 
   // --- app.cpp -------------------------------------------------------------------------------------
   void add(std::string method, std::string pattern, std::vector<std::string> roles, std::string summary, RouteFn fn);
@@ -155,57 +148,15 @@ struct App::Impl {
   // --- workflow.cpp --------------------------------------------------------------------------------
   // The roles that sign some record step of the chain (the signing routes' roles).
   std::vector<std::string> chain_signer_roles() const;
-  // A class's school level ("primary", "lower_secondary", "upper_secondary") from its class file; ""
-  // when there is no such class.
-  std::string class_level(std::int64_t class_id);
-  // Which key signs `field` for `caller`: the caller's own key, or the seal's for a seal step.
-  Result<BoundKey> key_for(const Caller& caller, const std::string& field, std::int64_t wanted_key_id);
-  Result<BoundKey> key_by_id(std::int64_t id);
-  // The key on its token, resolved once and kept (forgotten when the token goes away).
-  Result<hsm::KeyRef> key_ref(const BoundKey& bk);
-  void forget_key_ref(std::int64_t key_id);
-  std::mutex key_refs_mu;
-  std::map<std::int64_t, hsm::KeyRef> key_refs;
-  // A seal request (a seal step) that gives a PIN or confirm_pin_risk while the seal's PIN is
-  // sealed: why it is refused (nobody may send guesses of the seal's PIN to its token); "" if fine.
-  std::string sealed_seal_refusal(const std::string& field, const Secret& pin, const json::object* body) const;
-  // May `caller` sign `field` on records of class `class_id`? "" if yes, else why not.
-  std::string may_sign(const Caller& caller, const std::string& field, std::int64_t class_id);
-  // Signs one record's next step (field) with `key`: reads its current PDF, signs on the token,
-  // writes the new file atomically and commits the record, the signature row and the audit entry.
-  // `job_id` 0 for an interactive request. The record must not be busy (the caller reserved it).
-  Status sign_record(std::int64_t record_id, const std::string& field, const BoundKey& key, const Secret* pin,
-                     const Caller& caller, std::int64_t job_id, bool batch, bool confirm_pin_risk = false);
-  bool reserve(std::int64_t record_id);
-  void release(std::int64_t record_id);
-  // Holds a record reserved (App::Impl::reserve) while alive; empty when it was busy.
-  class Reservation {
-   public:
-    Reservation() = default;
-    Reservation(Impl& app, std::int64_t record_id) : app_(app.reserve(record_id) ? &app : nullptr), id_(record_id) {}
-    ~Reservation() { reset(); }
-    Reservation(Reservation&& o) noexcept : app_(std::exchange(o.app_, nullptr)), id_(o.id_) {}
-    Reservation& operator=(Reservation&& o) noexcept {
-      if (this != &o) {
-        reset();
-        app_ = std::exchange(o.app_, nullptr);
-        id_ = o.id_;
-      }
-      return *this;
-    }
-    explicit operator bool() const { return app_ != nullptr; }
-    void reset() {
-      if (app_) app_->release(id_);
-      app_ = nullptr;
-    }
-
-   private:
-    Impl* app_ = nullptr;
-    std::int64_t id_ = 0;
-  };
-  std::string record_path(std::int64_t class_id, const std::string& personal_id, std::int64_t version, std::size_t step) const;
-  pdf::RenderOptions render_options() const;
-  std::string abs(const std::string& rel) const { return opts.state_dir + "/" + rel; }
+  // A seal request (a seal step) that gives a PIN or confirm_pin_risk while the seal's PIN is sealed:
+  // why it is refused; "" if fine.
+  std::string sealed_seal_refusal(const std::string& field, const Secret& pin, const json::object* body) const {
+    bool confirm = false;
+    if (body)
+      if (auto it = body->find("confirm_pin_risk"); it != body->end() && it->value().is_bool()) confirm = it->value().as_bool();
+    return wf.sealed_seal_refusal(field, !pin.empty(), confirm);
+  }
+  using Reservation = workflow::Workflow::Reservation;
 
   // --- jobs.cpp ------------------------------------------------------------------------------------
   // false when the job's thread is still running (nothing started).
@@ -247,7 +198,6 @@ HttpResponse forbidden(std::string_view message);
 HttpResponse not_found(std::string_view what);
 HttpResponse conflict(std::string_view message);
 HttpResponse from_error(const Error& e);  // an Error -> the fitting status and code
-std::string now_iso();
 std::int64_t param_id(const Ctx& c, const std::string& name = "id");  // -1 when not a number
 
 }  // namespace hocba::api

@@ -28,6 +28,8 @@
 #include "hocba/common/bytes.h"
 #include "hocba/common/ossl.h"
 #include "hocba/hsm/uri.h"
+#include "hocba/store/keys.h"
+#include "hocba/store/sessions.h"
 
 namespace hocba::api {
 namespace {
@@ -480,7 +482,7 @@ void App::Impl::add_csc_routes() {
   auto credential = [this, seal_for](const Caller& caller, const std::string& id) -> Result<BoundKey> {
     if (id.empty()) return make_error(Errc::invalid_argument, "Missing (or invalid type) string parameter credentialID");
     std::int64_t key_id = parse_credential_id(id);
-    auto bk = key_id < 0 ? Result<BoundKey>(make_error(Errc::not_found, "")) : key_by_id(key_id);
+    auto bk = key_id < 0 ? Result<BoundKey>(make_error(Errc::not_found, "")) : wf.key_by_id(key_id);
     if (!bk) {
       if (bk.error().code != Errc::not_found) return bk.error();
     } else if (!bk->seal && bk->owner_user_id == caller.user_id) {
@@ -611,7 +613,7 @@ void App::Impl::add_csc_routes() {
           auth = val;
           sodium_memzero(val.data(), val.size());
         }
-      auto basic = parse_basic_authorization(auth);
+      auto basic = net::parse_basic_authorization(auth);
       wipe(auth);
       if (!basic) {
         HttpResponse r = csc_error(401, "invalid_request", "HTTP Basic authentication (Authorization: Basic base64(username:password)) is required");
@@ -635,15 +637,9 @@ void App::Impl::add_csc_routes() {
         if (auth.size() > 7) token = auth.substr(7);
       }
       if (str_field(*o, "token_type_hint") == "refresh_token") return invalid_request("Invalid parameter token_type_hint: no refresh tokens are issued");
-      Status st = store.transaction([&](Tx& tx) -> Status {
-        // Only one's own tokens; anything else is silently ignored (RFC 7009).
-        if (auto r = tx.exec("DELETE FROM sessions WHERE token_hash = ? AND user_id = ?", {sha256_hex(token), c.caller->user_id}); !r)
-          return r.error();
-        if (tx.changes() > 0)
-          if (auto a = tx.audit(c.caller->actor(), "logout", json::serialize(json::object{{"via", "csc"}})); !a) return a.error();
-        return {};
-      });
-      if (!st) return csc_from_error(st.error());
+      // Only one's own tokens; anything else is silently ignored (RFC 7009).
+      auto ended = store::Sessions(store).end(c.caller->actor(), token, c.caller->user_id, json::serialize(json::object{{"via", "csc"}}));
+      if (!ended) return csc_from_error(ended.error());
       HttpResponse r;
       r.status = 204;
       return r;
@@ -654,20 +650,16 @@ void App::Impl::add_csc_routes() {
       if (!o) return invalid_request("The request body is not a JSON object");
       if (o->contains("userID")) return invalid_request("Invalid parameter userID: the access token already names the user");
       bool principal = seal_for(*c.caller);  // the seal is listed only where it may be used
-      auto rows = store.query(
-          "SELECT id, uri, label, owner_user_id, is_seal FROM keys WHERE unbound_at IS NULL AND "
-          "((is_seal = 0 AND owner_user_id = ?) OR (is_seal = 1 AND ? = 1)) ORDER BY id",
-          {c.caller->user_id, std::int64_t(principal ? 1 : 0)});
-      if (!rows) return csc_from_error(rows.error());
+      auto keys = store::Keys(store).bound_to(c.caller->user_id, principal);
+      if (!keys) return csc_from_error(keys.error());
       bool infos = v.major == 2 && bool_field(*o, "credentialInfo");
       bool only_valid = v.major == 2 && bool_field(*o, "onlyValid");
       std::string certificates = o->contains("certificates") ? str_field(*o, "certificates") : "single";
       if (certificates != "none" && certificates != "single" && certificates != "chain") return invalid_request("Invalid parameter certificates");
       json::array ids, info_list;
-      for (auto& r : *rows) {
-        BoundKey bk{as_int(r[0]), as_text(r[1]), as_text(r[2]), is_null(r[3]) ? 0 : as_int(r[3]), as_int(r[4]) != 0};
+      for (const BoundKey& bk : *keys) {
         if (infos || only_valid) {
-          auto ref = key_ref(bk);
+          auto ref = wf.key_ref(bk);
           if (!ref) {
             if (only_valid) continue;  // a token that is not there cannot sign now
             return csc_from_error(ref.error());
@@ -693,7 +685,7 @@ void App::Impl::add_csc_routes() {
       std::string certificates = o->contains("certificates") ? str_field(*o, "certificates") : "single";
       if (certificates != "none" && certificates != "single" && certificates != "chain")
         return invalid_request("Invalid parameter certificates: none, single or chain");
-      auto ref = key_ref(*bk);
+      auto ref = wf.key_ref(*bk);
       if (!ref) return csc_from_error(ref.error());
       return ok_json(credential_json(*bk, *ref, v, certificates, bool_field(*o, "certInfo")));
     });
@@ -747,7 +739,7 @@ void App::Impl::add_csc_routes() {
               return refuse(invalid_request("Invalid digest value length for " + std::string(hsm::hash_name(*h))));
         }
       {
-        auto ref = key_ref(*bk);
+        auto ref = wf.key_ref(*bk);
         if (!ref) return refuse(csc_from_error(ref.error()), errc_name(ref.error().code));
         if (!certificate_current(ref->certificate))
           return refuse(invalid_request("The credential is disabled: its certificate is expired or not yet valid"));
@@ -852,7 +844,7 @@ void App::Impl::add_csc_routes() {
         if (h.bytes.size() != hsm::hash_size(spec->hash))
           return refuse(invalid_request("Invalid digest value length: " + std::string(hsm::hash_name(spec->hash)) + " digests have " +
                                         std::to_string(hsm::hash_size(spec->hash)) + " bytes"));
-      auto ref = key_ref(*bk);
+      auto ref = wf.key_ref(*bk);
       if (!ref) return refuse(csc_from_error(ref.error()), errc_name(ref.error().code));
       if (!certificate_current(ref->certificate))
         return refuse(invalid_request("The credential is disabled: its certificate is expired or not yet valid"));
@@ -900,7 +892,7 @@ void App::Impl::add_csc_routes() {
         if (!sig) {
           metrics.counter_add("hocba_signatures_total", {{"key", key_label}, {"result", errc_name(sig.error().code)}});
           failed = sig.error();
-          if (failed->code == Errc::token_not_present) forget_key_ref(bk->id);  // resolve it afresh next time
+          if (failed->code == Errc::token_not_present) wf.forget_key_ref(bk->id);  // resolve it afresh next time
           break;  // a wrong PIN is never tried again, and nothing after a failure is signed
         }
         metrics.counter_add("hocba_signatures_total", {{"key", key_label}, {"result", "ok"}});

@@ -178,16 +178,16 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
   if (!jr || jr->empty()) return finish("failed", "the job is not in the store", "", "not_found");
   std::string field = as_text(jr->front()[0]);
   const std::int64_t class_id = as_int(jr->front()[2]);
-  auto key = key_by_id(as_int(jr->front()[1]));
+  auto key = wf.key_by_id(as_int(jr->front()[1]));
   if (!key) return finish("failed", key.error().message, "job.fail", errc_name(key.error().code));
   // May the owner still sign this (still active, same role, same class, the key still theirs)?
   auto still_allowed = [&]() -> std::string {
     auto who = caller_by_id(owner.user_id);
     if (!who) return owner.username + " is disabled";
-    if (std::string why = may_sign(*who, field, class_id); !why.empty()) return why;
-    auto k = key_by_id(key->id);
+    if (std::string why = wf.may_sign(*who, field, class_id); !why.empty()) return why;
+    auto k = wf.key_by_id(key->id);
     if (!k) return k.error().message;
-    if (k->seal ? !chain.may_sign(role_name(who->role), field) : k->owner_user_id != who->user_id) return "the job's key is no longer " + owner.username + "'s";
+    if (k->seal ? !wf.chain().may_sign(role_name(who->role), field) : k->owner_user_id != who->user_id) return "the job's key is no longer " + owner.username + "'s";
     return "";
   };
   spdlog::info("JOB_START job={} field={} key={}", id, field, key->id);
@@ -244,7 +244,7 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
 
       // The record may be signed interactively right now: wait for it rather than skip it.
       Reservation held;
-      while (!(held = Reservation(*this, record_id))) {
+      while (!(held = Reservation(wf, record_id))) {
         if (rj.cancel || rj.pause || stopping) {
           std::lock_guard lk(mu);
           claimed.erase(record_id);
@@ -258,7 +258,7 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
                              "JOIN classes c ON c.id = r.class_id WHERE r.id = ?",
                              {record_id});
       // The field's place in this record's chain (its class's level).
-      const std::int64_t step = cur && !cur->empty() ? chain.position(as_text(cur->front()[2]), field) : -1;
+      const std::int64_t step = cur && !cur->empty() ? wf.chain().position(as_text(cur->front()[2]), field) : -1;
       Status st;
       if (!cur || cur->empty()) {
         item_state = "failed", item_error = "the record is gone";
@@ -275,7 +275,7 @@ void App::Impl::run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owne
         if (!ours) item_error = "already signed";
       } else {
         const Secret* p = pin ? pin.get() : opts.seal_pin ? &*opts.seal_pin : nullptr;
-        st = sign_record(record_id, field, *key, p, owner, id, true, confirm_pin_risk);
+        st = wf.sign_record(record_id, field, *key, p, owner, id, true, confirm_pin_risk);
         if (!st) {
           item_state = "failed";
           item_error = st.error().message;
@@ -340,9 +340,9 @@ Status App::Impl::pause_interrupted_jobs() {
   if (!rows) return rows.error();
   for (auto& r : *rows) {
     std::int64_t id = as_int(r[0]);
-    if (chain.is_seal(as_text(r[1])) && opts.seal_pin) {
+    if (wf.chain().is_seal(as_text(r[1])) && opts.seal_pin) {
       auto owner = caller_by_id(as_int(r[2]));
-      if (owner && may_sign(*owner, as_text(r[1]), as_int(r[4])).empty()) {
+      if (owner && wf.may_sign(*owner, as_text(r[1]), as_int(r[4])).empty()) {
         if (auto st = set_job_state(store, id, "running", "", "", "system", ""); !st) return st;
         spdlog::info("JOB_RESUME job={} reason=sealed-pin", id);
         (void)store.append_audit("system", "job.resume", json::serialize(json::object{{"job_id", id}, {"reason", "restart, sealed PIN"}}));
@@ -395,22 +395,22 @@ void App::Impl::add_job_routes() {
     for (const char* k : {"class_id", "key_id"})
       if (bad_int_field(*o, k)) return bad_request(std::string(k) + " must be a positive integer");
     std::string field = str_field(*o, "field");
-    if (field.empty()) field = chain.default_step_for(role_name(c.caller->role));
-    const config::Step* step_def = chain.step(field);
+    if (field.empty()) field = wf.chain().default_step_for(role_name(c.caller->role));
+    const config::Step* step_def = wf.chain().step(field);
     if (!step_def || step_def->scope != "record") return bad_request("this school's chain has no record step \"" + field + "\"");
     std::int64_t class_id = int_field(*o, "class_id", 0);
     if (class_id == 0 && step_def->role == "homeroom_teacher")
       return bad_request("a homeroom teacher signs one class at a time: give class_id");
     if (class_id != 0)
-      if (std::string why = may_sign(*c.caller, field, class_id); !why.empty()) return forbidden(why);
+      if (std::string why = wf.may_sign(*c.caller, field, class_id); !why.empty()) return forbidden(why);
     if (class_id == 0)
-      if (std::string why = may_sign(*c.caller, field, 0); !why.empty()) return forbidden(why);
-    auto key = key_for(*c.caller, field, int_field(*o, "key_id"));
+      if (std::string why = wf.may_sign(*c.caller, field, 0); !why.empty()) return forbidden(why);
+    auto key = wf.key_for(*c.caller, field, int_field(*o, "key_id"));
     if (!key) return from_error(key.error());
     auto pin = std::make_shared<Secret>(take_secret(*o, "pin"));
     if (std::string why = sealed_seal_refusal(field, *pin, &*o); !why.empty()) return bad_request(why);
     if (pin->empty()) {
-      if (chain.is_seal(field) && opts.seal_pin) pin.reset();
+      if (wf.chain().is_seal(field) && opts.seal_pin) pin.reset();
       else return bad_request("the token's PIN is required");
     }
     std::int64_t job_id = 0, total = 0;
@@ -431,7 +431,7 @@ void App::Impl::add_job_routes() {
       std::string sql = "SELECT r.id FROM records r JOIN classes c ON c.id = r.class_id WHERE r.state IN ('draft','signing') AND (0";
       std::vector<DbValue> params;
       for (std::string_view level : config::Config::Workflow::levels())
-        if (int pos = chain.position(level, field); pos >= 0) {
+        if (int pos = wf.chain().position(level, field); pos >= 0) {
           sql += " OR (json_extract(c.source_json, '$.level') = ? AND r.steps_done = ?)";
           params.push_back(std::string(level));
           params.push_back(std::int64_t{pos});
@@ -537,10 +537,10 @@ void App::Impl::add_job_routes() {
     std::string field = as_text(jr->front()[0]);
     if (std::string why = sealed_seal_refusal(field, *pin, o ? &*o : nullptr); !why.empty()) return bad_request(why);
     // The caller may still sign this, with this key (roles, classes and keys may have changed).
-    if (std::string why = may_sign(*c.caller, field, as_int(jr->front()[1])); !why.empty()) return forbidden(why);
-    auto key = key_for(*c.caller, field, as_int(jr->front()[2]));
+    if (std::string why = wf.may_sign(*c.caller, field, as_int(jr->front()[1])); !why.empty()) return forbidden(why);
+    auto key = wf.key_for(*c.caller, field, as_int(jr->front()[2]));
     if (!key) return from_error(key.error());
-    bool sealed = chain.is_seal(field) && opts.seal_pin;
+    bool sealed = wf.chain().is_seal(field) && opts.seal_pin;
     if (pin->empty()) {
       if (sealed) pin.reset();
       else return bad_request("the token's PIN is required to resume");

@@ -28,39 +28,12 @@ std::string sha256_hex(const Bytes& b) {
   return hex;
 }
 
-// A record's folder and its new parents, each synced into its parent before the PDF goes in.
-Status make_dirs(const std::string& dir) { return make_dirs_durable(dir, 0777); }
-
-// A title block's lines as one appearance title ('\n' between lines).
-std::string title_text(const std::vector<std::string>& lines) {
-  std::string t;
-  for (const std::string& l : lines) t += (t.empty() ? "" : "\n") + l;
-  return t;
-}
-
 json::array problems_json(const std::vector<pdf::Problem>& ps) {
   json::array a;
   for (auto& p : ps)
     a.push_back(json::object{{"path", p.path}, {"student_name", p.student_name}, {"personal_id", p.student_id},
                              {"message", p.message}, {"text", p.to_string()}});
   return a;
-}
-
-// Is `candidate` exactly `current` plus one incremental update holding `field`'s signature, made with
-// the certificate `cert` (DER)? (What a run that stopped after writing it would have left.)
-bool adoptable(const Bytes& current, const Bytes& candidate, const std::string& field, const Bytes& cert) {
-  if (candidate.size() <= current.size() || !std::equal(current.begin(), current.end(), candidate.begin())) return false;
-  auto in = pdf::inspect(candidate);
-  if (!in || in->signatures.empty()) return false;
-  const pdf::FoundSignature& last = in->signatures.back();
-  if (last.field_name != field || last.covered_end != candidate.size()) return false;
-  const unsigned char* p = last.contents.data();
-  std::unique_ptr<CMS_ContentInfo, decltype(&CMS_ContentInfo_free)> cms(
-      d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(last.contents.size())), CMS_ContentInfo_free);
-  auto x = x509_from_der(cert);
-  if (!cms || !x) return false;
-  STACK_OF(CMS_SignerInfo)* sis = CMS_get0_SignerInfos(cms.get());
-  return sis && sk_CMS_SignerInfo_num(sis) == 1 && CMS_SignerInfo_cert_cmp(sk_CMS_SignerInfo_value(sis, 0), x.get()) == 0;
 }
 
 constexpr const char* kRecordCols =
@@ -115,232 +88,8 @@ json::object chain_json(const workflow::Chain& chain, std::string_view role) {
 std::vector<std::string> App::Impl::chain_signer_roles() const {
   std::vector<std::string> roles;
   for (std::string_view r : config::signing_roles())
-    if (!chain.record_steps_for(r).empty()) roles.emplace_back(r);
+    if (!wf.chain().record_steps_for(r).empty()) roles.emplace_back(r);
   return roles;
-}
-
-pdf::RenderOptions App::Impl::render_options() const {
-  pdf::RenderOptions ro;
-  ro.fields = chain.record_fields();  // only the fields this school's chain signs on records
-  return ro;
-}
-
-std::string App::Impl::class_level(std::int64_t class_id) {
-  auto rows = store.query("SELECT json_extract(source_json, '$.level') FROM classes WHERE id = ?", {class_id});
-  return rows && !rows->empty() ? as_text(rows->front()[0]) : std::string();
-}
-
-std::string App::Impl::record_path(std::int64_t class_id, const std::string& personal_id, std::int64_t version, std::size_t step) const {
-  return "records/" + std::to_string(class_id) + "/" + personal_id + "/v" + std::to_string(version) + "-" + std::to_string(step) + ".pdf";
-}
-
-bool App::Impl::reserve(std::int64_t record_id) {
-  std::lock_guard lk(busy_mu);
-  return busy_records.insert(record_id).second;
-}
-
-void App::Impl::release(std::int64_t record_id) {
-  std::lock_guard lk(busy_mu);
-  busy_records.erase(record_id);
-}
-
-Result<BoundKey> App::Impl::key_by_id(std::int64_t id) {
-  auto rows = store.query("SELECT id, uri, label, owner_user_id, is_seal FROM keys WHERE id = ? AND unbound_at IS NULL", {id});
-  if (!rows) return rows.error();
-  if (rows->empty()) return make_error(Errc::not_found, "key " + std::to_string(id) + " is not bound (any more)");
-  const DbRow& r = rows->front();
-  return BoundKey{as_int(r[0]), as_text(r[1]), as_text(r[2]), as_int(r[3]), as_int(r[4]) != 0};
-}
-
-Result<hsm::KeyRef> App::Impl::key_ref(const BoundKey& bk) {
-  {
-    std::lock_guard lk(key_refs_mu);
-    if (auto it = key_refs.find(bk.id); it != key_refs.end()) return it->second;
-  }
-  // Resolving asks the token (on its queue): once per key, not once per signature, so an interactive
-  // signature waits behind at most one batch signature.
-  auto uri = hsm::Pkcs11Uri::parse(bk.uri);
-  if (!uri) return uri.error();
-  auto ref = hsm.find_key(*uri);
-  if (!ref) return ref.error();
-  std::lock_guard lk(key_refs_mu);
-  key_refs[bk.id] = *ref;
-  return ref;
-}
-
-void App::Impl::forget_key_ref(std::int64_t key_id) {
-  std::lock_guard lk(key_refs_mu);
-  key_refs.erase(key_id);
-}
-
-Result<BoundKey> App::Impl::key_for(const Caller& caller, const std::string& field, std::int64_t wanted) {
-  bool seal = chain.is_seal(field);
-  auto rows = seal ? store.query("SELECT id FROM keys WHERE is_seal = 1 AND unbound_at IS NULL ORDER BY id")
-                   : store.query("SELECT id FROM keys WHERE owner_user_id = ? AND unbound_at IS NULL ORDER BY id", {caller.user_id});
-  if (!rows) return rows.error();
-  if (rows->empty())
-    return make_error(Errc::not_found, seal ? "no key is bound to the school seal; the admin binds one"
-                                            : "no signing key is bound to " + caller.username + "; the admin binds one");
-  for (auto& r : *rows)
-    if (wanted == 0 || as_int(r[0]) == wanted) return key_by_id(as_int(r[0]));
-  return make_error(Errc::forbidden, "key " + std::to_string(wanted) + (seal ? " is not the seal's" : " is not yours"));
-}
-
-std::string App::Impl::sealed_seal_refusal(const std::string& field, const Secret& pin, const json::object* body) const {
-  if (!chain.is_seal(field) || !opts.seal_pin) return "";
-  bool confirm = false;
-  if (body)
-    if (auto it = body->find("confirm_pin_risk"); it != body->end() && it->value().is_bool()) confirm = it->value().as_bool();
-  if (pin.empty() && !confirm) return "";
-  return std::string("the seal's PIN is sealed on this appliance (seal.pin_file or seal.pin_credential): send no ") +
-         (pin.empty() ? "confirm_pin_risk" : "PIN") + " for the seal; only the sealed PIN is ever tried on its token";
-}
-
-std::string App::Impl::may_sign(const Caller& caller, const std::string& field, std::int64_t class_id) {
-  const config::Step* step = chain.step(field);
-  if (!step) return "this school's chain has no step " + field;
-  if (step->scope != "record") return "the " + field + " step is confirmed on score sheets, not signed on records";
-  if (!step->may_sign(role_name(caller.role))) {
-    std::string who = step->role;
-    for (const std::string& r : step->substitutes) who += " or " + r;
-    return "the " + field + " step (" + step->label + ") is signed by the " + who;
-  }
-  if (caller.role == Role::homeroom_teacher && class_id != 0) {
-    // A homeroom teacher signs the records of their own classes only.
-    auto rows = store.query("SELECT homeroom_user_id FROM classes WHERE id = ?", {class_id});
-    if (!rows || rows->empty()) return "no such class";
-    if (as_int(rows->front()[0]) != caller.user_id) return "you are not the homeroom teacher of this class";
-  }
-  if (class_id != 0) {
-    std::string level = class_level(class_id);
-    if (chain.position(level, field) < 0) return "records of " + (level.empty() ? std::string("this class") : level) + " classes take no " + field + " signature";
-  }
-  return "";
-}
-
-Status App::Impl::sign_record(std::int64_t record_id, const std::string& field, const BoundKey& bk, const Secret* pin,
-                              const Caller& caller, std::int64_t job_id, bool batch, bool confirm_pin_risk) {
-  auto rows = store.query(
-      "SELECT r.class_id, r.personal_id, r.version, r.state, r.steps_done, r.pdf_path, json_extract(c.source_json, '$.level'), "
-      "r.pdf_sha256 FROM records r "
-      "JOIN classes c ON c.id = r.class_id WHERE r.id = ?",
-      {record_id});
-  if (!rows) return rows.error();
-  if (rows->empty()) return make_error(Errc::not_found, "record " + std::to_string(record_id) + " does not exist");
-  const DbRow& r = rows->front();
-  std::int64_t class_id = as_int(r[0]), version = as_int(r[2]), steps_done = as_int(r[4]);
-  std::string personal_id = as_text(r[1]), state = as_text(r[3]);
-  const std::vector<std::string>& steps = chain.record_steps(as_text(r[6]));
-  const config::Step* step_def = chain.step(field);
-  std::int64_t step = chain.position(as_text(r[6]), field);
-  if (!step_def || step < 0)
-    return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " takes no " + field + " signature in this school's chain");
-  if (state == "final" || state == "superseded" || state == "failed")
-    return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " is " + state + ": nothing more to sign");
-  if (steps_done > step)
-    return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " already has the " + field + " signature");
-  if (steps_done < step)
-    return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " needs the " + steps[static_cast<std::size_t>(steps_done)] +
-                                                  " signature before " + field);
-
-  std::string out_rel = record_path(class_id, personal_id, version, static_cast<std::size_t>(step + 1));
-  std::string out_abs = abs(out_rel);
-  Bytes signed_pdf;
-  struct stat st {};
-  bool adopted = false;
-  // The record's current file, checked against the hash the store holds.
-  auto in = read_file(abs(as_text(r[5])));
-  if (!in) return make_error(Errc::bad_pdf, "cannot read record " + std::to_string(record_id) + "'s PDF: " + in.error().message);
-  if (sha256_hex(*in) != as_text(r[7]))
-    return make_error(Errc::bad_pdf, "record " + std::to_string(record_id) + "'s PDF does not match the hash in the store; restore it from a backup");
-  if (::stat(out_abs.c_str(), &st) == 0) {
-    // A file a run wrote before it stopped (files are renamed into place whole). Taken only when it is
-    // exactly the current file plus this field's signature by this key; anything else is moved aside.
-    auto b = read_file(out_abs);
-    if (!b) return b.error();
-    auto ref = key_ref(bk);
-    if (!ref) return ref.error();
-    if (adoptable(*in, *b, field, ref->certificate)) {
-      signed_pdf = std::move(*b);
-      adopted = true;
-      spdlog::info("RECORD_SIGNATURE_ADOPTED record={} field={} path={}", record_id, field, out_rel);
-    } else {
-      std::string aside = out_abs + ".orphan-" + std::to_string(std::time(nullptr));
-      if (std::rename(out_abs.c_str(), aside.c_str()) != 0)
-        return make_error(Errc::io, "cannot move the stale file " + out_rel + " aside: " + std::strerror(errno));
-      spdlog::warn("RECORD_STALE_FILE_MOVED record={} field={} path={}", record_id, field, aside);
-    }
-  }
-  if (!adopted) {
-    auto ref = key_ref(bk);
-    if (!ref) return ref.error();
-    signer::TokenSignOptions to;
-    to.pin = pin;
-    to.batch = batch;
-    to.check_pin_when_logged_in = true;
-    to.confirm_pin_risk = confirm_pin_risk;
-    auto key = signer::token_key(hsm, *ref, to);
-
-    signer::PadesOptions po;
-    po.field_name = field;
-    po.reason = step_def->reason;
-    if (opts.cfg.school.name) po.location = *opts.cfg.school.name;
-    auto hash = opts.cfg.signing.hash;
-    po.hash = hash == "sha384" ? signer::Hash::sha384 : hash == "sha512" ? signer::Hash::sha512 : signer::Hash::sha256;
-    po.lock_signed_fields = opts.cfg.signing.lock_fields;
-    if (step == 0 && opts.cfg.signing.certify_first) po.certify_p = 2;
-    signer::VisibleSignature vis;
-    vis.title = title_text(step_def->title_for(role_name(caller.role)));
-    vis.seal = step_def->seal;
-    std::string image = vis.seal ? abs("images/seal.png") : abs("images/user-" + caller.username + ".png");
-    if (vis.seal && ::stat(image.c_str(), &st) != 0) vis.seal = false, vis.title = "Con dấu";
-    if (::stat(image.c_str(), &st) == 0)
-      if (auto img = read_file(image, 4u << 20)) vis.image_png = std::move(*img);
-    po.appearance = std::move(vis);
-    auto level = signer::parse_level(opts.level);
-    po.level = level ? *level : signer::Level::B_B;
-    if (po.level != signer::Level::B_B) {
-      po.level = signer::Level::B_T;  // B-LT/B-LTA: `hocba extend` adds the validation data afterwards
-      po.timestamps = tsa;
-    }
-    auto t0 = std::chrono::steady_clock::now();
-    auto out = signer::sign_pdf(*in, *key, po);
-    if (!out && out.error().code == Errc::token_not_present) forget_key_ref(bk.id);  // resolve it afresh next time
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::string key_label = bk.label.empty() ? std::to_string(bk.id) : bk.label;
-    metrics.counter_add("hocba_token_busy_seconds_total", {{"key", key_label}}, secs);
-    if (!out) {
-      metrics.counter_add("hocba_signatures_total", {{"key", key_label}, {"result", errc_name(out.error().code)}});
-      return out.error();
-    }
-    metrics.counter_add("hocba_signatures_total", {{"key", key_label}, {"result", "ok"}});
-    signed_pdf = std::move(out->pdf);
-    if (auto d = make_dirs(std::filesystem::path(out_abs).parent_path().string()); !d) return d;
-    if (auto w = write_file_atomic(out_abs, signed_pdf, 0640); !w) return w;
-  }
-  std::string sha = sha256_hex(signed_pdf);
-  bool final = step + 1 == static_cast<std::int64_t>(steps.size());
-  return store.transaction([&](Tx& tx) -> Status {
-    // The record may not have moved meanwhile (it was reserved); check anyway.
-    auto cur = tx.query("SELECT steps_done FROM records WHERE id = ?", {record_id});
-    if (!cur) return cur.error();
-    if (cur->empty() || as_int(cur->front()[0]) != step)
-      return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " changed while it was being signed");
-    if (auto e = tx.exec("UPDATE records SET steps_done = ?, state = ?, pdf_path = ?, pdf_sha256 = ?, updated_at = ? WHERE id = ?",
-                         {step + 1, std::string(final ? "final" : "signing"), out_rel, sha, now_iso(), record_id});
-        !e)
-      return e.error();
-    if (auto e = tx.exec("INSERT INTO signatures(record_id, step, field, user_id, key_id, job_id, signed_at, pdf_sha256) VALUES(?,?,?,?,?,?,?,?)",
-                         {record_id, step, field, caller.user_id, bk.id, job_id ? DbValue(job_id) : DbValue(), now_iso(), sha});
-        !e)
-      return e.error();
-    json::object d{{"record_id", record_id}, {"personal_id", personal_id}, {"version", version}, {"field", field},
-                   {"key_id", bk.id},        {"pdf_sha256", sha},          {"final", final}};
-    if (job_id) d["job_id"] = job_id;
-    if (adopted) d["recovered"] = true;
-    if (auto a = tx.audit(caller.actor(), "record.sign", json::serialize(d)); !a) return a.error();
-    return {};
-  });
 }
 
 void App::Impl::add_workflow_routes() {
@@ -390,7 +139,7 @@ void App::Impl::add_workflow_routes() {
                            "AND state != 'superseded' ORDER BY version DESC LIMIT 1",
                            {class_id, s.personal_id});
         if (!ex) return ex.error();
-        std::string rel = record_path(class_id, s.personal_id, 1, 0);
+        std::string rel = wf.record_path(class_id, s.personal_id, 1, 0);
         if (!ex->empty()) {
           std::int64_t rid = as_int(ex->front()[0]);
           auto keep = [&](const char* why) { kept.push_back(json::object{{"personal_id", s.personal_id}, {"record_id", rid}, {"reason", why}}); };
@@ -402,7 +151,7 @@ void App::Impl::add_workflow_routes() {
             keep("a corrected version: change it with a correction");
             continue;
           }
-          Reservation r(*this, rid);
+          Reservation r(wf, rid);
           if (!r) {
             keep("being signed right now: import again later");
             continue;
@@ -433,9 +182,9 @@ void App::Impl::add_workflow_routes() {
     if (!st) return from_error(st.error());
     // Render the drafts (outside the transaction: rendering takes a while).
     for (auto& [s, rel, rid] : to_render) {
-      auto pdfb = pdf::render_record(cf.info, *s, render_options());
-      Status w = pdfb ? make_dirs(std::filesystem::path(abs(rel)).parent_path().string()) : Status(pdfb.error());
-      if (w) w = write_file_atomic(abs(rel), *pdfb, 0640);
+      auto pdfb = pdf::render_record(cf.info, *s, wf.render_options());
+      Status w = pdfb ? make_dirs_durable(std::filesystem::path(wf.abs(rel)).parent_path().string(), 0777) : Status(pdfb.error());
+      if (w) w = write_file_atomic(wf.abs(rel), *pdfb, 0640);
       // Structured bindings copied into the lambda: clang before 16 cannot capture them (the fuzz build).
       (void)store.transaction([&, s = s, rid = rid](Tx& tx) -> Status {
         if (w) {
@@ -506,7 +255,7 @@ void App::Impl::add_workflow_routes() {
                                   {"version", as_int(r[4])},
                                   {"state", as_text(r[5])},
                                   {"steps_done", done},
-                                  {"next_step", next_step_json(chain, as_text(r[13]), done, as_text(r[5]))},
+                                  {"next_step", next_step_json(wf.chain(), as_text(r[13]), done, as_text(r[5]))},
                                   {"error", as_text(r[8])}});
     }
     return ok_json(json::object{{"id", as_int(cr[0])},
@@ -531,7 +280,7 @@ void App::Impl::add_workflow_routes() {
                    {"steps_done", done},           {"pdf_sha256", as_text(r[7])}, {"error", as_text(r[8])},
                    {"superseded_by", is_null(r[9]) ? json::value(nullptr) : json::value(as_int(r[9]))},
                    {"updated_at", as_text(r[10])}, {"class", as_text(r[11])},     {"school_year", as_text(r[12])}};
-    o["next_step"] = next_step_json(chain, as_text(r[13]), done, as_text(r[5]));
+    o["next_step"] = next_step_json(wf.chain(), as_text(r[13]), done, as_text(r[5]));
     o["level"] = as_text(r[13]);
     return o;
   };
@@ -577,7 +326,7 @@ void App::Impl::add_workflow_routes() {
     if (!rows) return from_error(rows.error());
     if (rows->empty() || is_null(rows->front()[3])) return not_found("record");
     if (!visible(*c.caller, as_int(rows->front()[0]))) return forbidden("this record is not in your class");
-    auto b = read_file(abs(as_text(rows->front()[3])));
+    auto b = read_file(wf.abs(as_text(rows->front()[3])));
     if (!b) return from_error(b.error());
     if (sha256_hex(*b) != as_text(rows->front()[4]))
       return HttpResponse::error(500, "integrity", "the record's file does not match the hash in the store; restore it from a backup");
@@ -600,21 +349,21 @@ void App::Impl::add_workflow_routes() {
     if (rows->empty()) return not_found("record");
     std::int64_t class_id = as_int(rows->front()[0]), done = as_int(rows->front()[1]);
     std::string field = str_field(*o, "field");
-    const auto& steps = chain.record_steps(as_text(rows->front()[3]));
+    const auto& steps = wf.chain().record_steps(as_text(rows->front()[3]));
     if (field.empty() && done < static_cast<std::int64_t>(steps.size())) field = steps[static_cast<std::size_t>(done)];
     if (field.empty()) return conflict("the record has every signature");
-    if (std::string why = may_sign(*c.caller, field, class_id); !why.empty()) return forbidden(why);
-    auto key = key_for(*c.caller, field, int_field(*o, "key_id"));
+    if (std::string why = wf.may_sign(*c.caller, field, class_id); !why.empty()) return forbidden(why);
+    auto key = wf.key_for(*c.caller, field, int_field(*o, "key_id"));
     if (!key) return from_error(key.error());
     if (std::string why = sealed_seal_refusal(field, *pin, &*o); !why.empty()) return bad_request(why);
-    if (pin->empty() && chain.is_seal(field) && opts.seal_pin) pin.reset();
+    if (pin->empty() && wf.chain().is_seal(field) && opts.seal_pin) pin.reset();
     if (pin && pin->empty()) return bad_request("the token's PIN is required");
-    Reservation held(*this, id);
+    Reservation held(wf, id);
     if (!held) return conflict("the record is being signed right now");
     const Secret* use_pin = pin ? pin.get() : &*opts.seal_pin;
     bool confirm = false;
     if (auto it = o->find("confirm_pin_risk"); it != o->end() && it->value().is_bool()) confirm = it->value().as_bool();
-    Status st = sign_record(id, field, *key, use_pin, *c.caller, 0, false, confirm);
+    Status st = wf.sign_record(id, field, *key, use_pin, *c.caller, 0, false, confirm);
     held = Reservation();
     if (!st) return from_error(st.error());
     auto r = store.query("SELECT state, steps_done, pdf_sha256 FROM records WHERE id = ?", {id});
@@ -701,12 +450,12 @@ void App::Impl::add_workflow_routes() {
     const pdf::Student& s = parsed->students.front();
     if (s.personal_id != as_text(r[4])) return bad_request("a correction cannot change the personal ID; import the student anew");
     std::int64_t old_id = as_int(r[0]), class_id = as_int(r[3]), version = as_int(r[5]) + 1;
-    Reservation held(*this, old_id);
+    Reservation held(wf, old_id);
     if (!held) return conflict("the record is being signed right now; approve after");
-    std::string rel = record_path(class_id, s.personal_id, version, 0);
-    auto pdfb = pdf::render_record(parsed->info, s, render_options());
-    Status w = pdfb ? make_dirs(std::filesystem::path(abs(rel)).parent_path().string()) : Status(pdfb.error());
-    if (w) w = write_file_atomic(abs(rel), *pdfb, 0640);
+    std::string rel = wf.record_path(class_id, s.personal_id, version, 0);
+    auto pdfb = pdf::render_record(parsed->info, s, wf.render_options());
+    Status w = pdfb ? make_dirs_durable(std::filesystem::path(wf.abs(rel)).parent_path().string(), 0777) : Status(pdfb.error());
+    if (w) w = write_file_atomic(wf.abs(rel), *pdfb, 0640);
     std::int64_t new_id = 0;
     bool already = false;
     if (w)

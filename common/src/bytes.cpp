@@ -1,5 +1,7 @@
 #include "hocba/common/bytes.h"
 
+#include <openssl/sha.h>
+
 namespace hocba {
 
 std::string to_hex(std::span<const std::uint8_t> b, bool upper) {
@@ -61,6 +63,16 @@ std::string percent_encode(std::span<const std::uint8_t> b) {
     s += to_hex(std::span<const std::uint8_t>(&c, 1));
   }
   return s;
+}
+
+std::string sha256_hex(std::span<const std::uint8_t> b) {
+  unsigned char h[SHA256_DIGEST_LENGTH];
+  SHA256(b.data(), b.size(), h);
+  return to_hex(std::span<const std::uint8_t>(h, sizeof h));
+}
+
+std::string sha256_hex(std::string_view s) {
+  return sha256_hex(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
 }
 
 }  // namespace hocba

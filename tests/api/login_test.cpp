@@ -11,6 +11,7 @@
 #include "hocba/api/app.h"
 #include "hocba/api/totp.h"
 #include "hocba/hsm/hsm.h"
+#include "hocba/store/users.h"
 #include "test_env.h"
 #include "throttle.h"
 
@@ -23,7 +24,7 @@ struct InProcess {
   TempDir tmp;
   std::optional<store::Store> store;
   hsm::Hsm hsm;
-  net::Metrics metrics;
+  Metrics metrics;
   std::unique_ptr<api::App> app;
 
   explicit InProcess(std::function<void(config::Config&)> tweak = {}) {
@@ -38,8 +39,8 @@ struct InProcess {
     o.level = "B-B";
     app = std::make_unique<api::App>(std::move(o), *store, hsm, nullptr, metrics);
     for (const char* u : {"admin", "teacher"}) {
-      auto id = store->add_user("test", u, u, std::string(u) == "admin" ? store::Role::admin : store::Role::homeroom_teacher,
-                                Secret(std::string("password-") + u));
+      auto id = store::Users(*store).add("test", u, u, std::string(u) == "admin" ? store::Role::admin : store::Role::homeroom_teacher,
+                                         Secret(std::string("password-") + u));
       if (!id) throw std::runtime_error(id.error().message);
     }
   }

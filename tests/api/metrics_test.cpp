@@ -1,6 +1,6 @@
 // The metrics registry: the exact exposition text, escaping, number formats, programming errors,
 // concurrent updates, and (where prometheus_client is installed) Prometheus's own parser.
-#include "hocba/net/metrics.h"
+#include "hocba/common/metrics.h"
 
 #include <gtest/gtest.h>
 
@@ -15,8 +15,6 @@
 #include "test_env.h"
 
 using namespace hocba;
-using net::Labels;
-using net::Metrics;
 
 namespace {
 
@@ -112,7 +110,6 @@ TEST(Metrics, Escaping) {
 }
 
 TEST(Metrics, NumberFormat) {
-  using net::format_metric_value;
   EXPECT_EQ(format_metric_value(0), "0");
   EXPECT_EQ(format_metric_value(-0.0), "0");
   EXPECT_EQ(format_metric_value(3), "3");

@@ -17,7 +17,7 @@ std::vector<api::RouteInfo> served_routes() {
   auto store = store::Store::open(state);
   if (!store) throw std::runtime_error("Store::open: " + store.error().message);
   hsm::Hsm hsm;
-  net::Metrics metrics;
+  Metrics metrics;
   api::AppOptions o;
   o.cfg = config::default_config();
   o.state_dir = state;

@@ -651,7 +651,7 @@ std::map<std::string, std::vector<std::string>> csc_routes(config::Config cfg) {
   auto store = store::Store::open(tmp.file("state"));
   if (!store) throw std::runtime_error("Store::open: " + store.error().message);
   hsm::Hsm hsm;
-  net::Metrics metrics;
+  Metrics metrics;
   api::AppOptions o;
   o.cfg = std::move(cfg);
   o.state_dir = tmp.file("state");

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "hocba/net/http.h"
-#include "hocba/net/metrics.h"
+#include "hocba/common/metrics.h"
 #include "hocba/store/store.h"
 #include "hocba/common/error.h"
 #include "hocba/common/secret.h"
@@ -27,7 +27,6 @@ namespace hocba::api {
 using net::HeadDecision;
 using net::HttpRequest;
 using net::HttpResponse;
-using net::Metrics;
 using store::Store;
 
 struct AppOptions {

@@ -1,5 +1,5 @@
 // The metrics registry and its Prometheus text exposition (format 0.0.4).
-#include "hocba/net/metrics.h"
+#include "hocba/common/metrics.h"
 
 #include <array>
 #include <charconv>
@@ -9,7 +9,7 @@
 #include <mutex>
 #include <stdexcept>
 
-namespace hocba::net {
+namespace hocba {
 namespace {
 
 enum class Type { counter, gauge, histogram };
@@ -223,4 +223,4 @@ std::string format_metric_value(double v) {
   return std::string(buf, r.ptr);
 }
 
-}  // namespace hocba::net
+}  // namespace hocba

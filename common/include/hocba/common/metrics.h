@@ -1,5 +1,5 @@
-// The daemon's metrics registry, rendered for GET /metrics in the Prometheus text exposition format,
-// version 0.0.4 (Content-Type: text/plain; version=0.0.4; charset=utf-8).
+// The appliance's metrics registry (the job engine and the signing path count into it; hocbad serves
+// it at GET /metrics) and its rendering in the Prometheus text exposition format, version 0.0.4 (Content-Type: text/plain; version=0.0.4; charset=utf-8).
 //
 // A metric family is a name with a type (counter, gauge or histogram) and a help text; its series are
 // told apart by their labels. A family gets its type from describe() or from its first use; using it
@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-namespace hocba::net {
+namespace hocba {
 
 // Label names and values, in the order they are rendered. {a,b} and {b,a} are two different series:
 // always pass a family's labels in the same order.
@@ -63,4 +63,4 @@ class Metrics {
 // A value as render() prints it (exposed for tests).
 std::string format_metric_value(double v);
 
-}  // namespace hocba::net
+}  // namespace hocba

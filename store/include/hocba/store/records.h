@@ -1,0 +1,56 @@
+// Classes and records (the classes, records and signatures tables): what the workflow reads and
+// writes about a class's level and homeroom teacher and a record's place in its chain. No SQLite type
+// appears here. Writes that belong with other changes take the caller's transaction (Tx&).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hocba/common/error.h"
+#include "hocba/store/store.h"
+
+namespace hocba::store {
+
+class Classes {
+ public:
+  explicit Classes(Store& store) : store_(&store) {}
+  // The class's school level from its class file ("primary", "lower_secondary", "upper_secondary");
+  // nullopt when there is no such class.
+  Result<std::optional<std::string>> level(std::int64_t class_id);
+  // The class's homeroom teacher's user id (0 when none is bound); nullopt when there is no such class.
+  Result<std::optional<std::int64_t>> homeroom(std::int64_t class_id);
+
+ private:
+  Store* store_;
+};
+
+// A record as the signing step needs it.
+struct RecordForSigning {
+  std::int64_t class_id = 0, version = 0, steps_done = 0;
+  std::string personal_id, state, pdf_path, pdf_sha256;
+  std::string level;  // its class's level
+};
+
+// A new signature on a record (Records::add_signature).
+struct NewSignature {
+  std::int64_t record_id = 0, step = 0, user_id = 0, key_id = 0, job_id = 0;  // job_id 0: interactive
+  std::string field, pdf_path, pdf_sha256, at;
+  bool final = false;  // the record's last step: it becomes "final"
+};
+
+class Records {
+ public:
+  explicit Records(Store& store) : store_(&store) {}
+  Result<std::optional<RecordForSigning>> for_signing(std::int64_t record_id);
+  // Moves the record from step s.step to s.step + 1 with its new file and adds the signature row, in
+  // `tx`. Errc::invalid_argument when the record is no longer at s.step (changed meanwhile).
+  static Status add_signature(Tx& tx, const NewSignature& s);
+  // The job that made the signature of `step` on the record (0 when interactive or none).
+  Result<std::int64_t> signature_job(std::int64_t record_id, std::int64_t step);
+
+ private:
+  Store* store_;
+};
+
+}  // namespace hocba::store

@@ -1,0 +1,62 @@
+// Classes and records: see records.h.
+#include "hocba/store/records.h"
+
+namespace hocba::store {
+
+Result<std::optional<std::string>> Classes::level(std::int64_t class_id) {
+  auto rows = store_->query("SELECT json_extract(source_json, '$.level') FROM classes WHERE id = ?", {class_id});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<std::string>();
+  return std::optional<std::string>(as_text(rows->front()[0]));
+}
+
+Result<std::optional<std::int64_t>> Classes::homeroom(std::int64_t class_id) {
+  auto rows = store_->query("SELECT homeroom_user_id FROM classes WHERE id = ?", {class_id});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(as_int(rows->front()[0]));
+}
+
+Result<std::optional<RecordForSigning>> Records::for_signing(std::int64_t record_id) {
+  auto rows = store_->query(
+      "SELECT r.class_id, r.personal_id, r.version, r.state, r.steps_done, r.pdf_path, json_extract(c.source_json, '$.level'), "
+      "r.pdf_sha256 FROM records r JOIN classes c ON c.id = r.class_id WHERE r.id = ?",
+      {record_id});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<RecordForSigning>();
+  const DbRow& r = rows->front();
+  RecordForSigning out;
+  out.class_id = as_int(r[0]);
+  out.personal_id = as_text(r[1]);
+  out.version = as_int(r[2]);
+  out.state = as_text(r[3]);
+  out.steps_done = as_int(r[4]);
+  out.pdf_path = as_text(r[5]);
+  out.level = as_text(r[6]);
+  out.pdf_sha256 = as_text(r[7]);
+  return std::optional<RecordForSigning>(std::move(out));
+}
+
+Status Records::add_signature(Tx& tx, const NewSignature& s) {
+  auto cur = tx.query("SELECT steps_done FROM records WHERE id = ?", {s.record_id});
+  if (!cur) return cur.error();
+  if (cur->empty() || as_int(cur->front()[0]) != s.step)
+    return make_error(Errc::invalid_argument, "record " + std::to_string(s.record_id) + " changed while it was being signed");
+  if (auto e = tx.exec("UPDATE records SET steps_done = ?, state = ?, pdf_path = ?, pdf_sha256 = ?, updated_at = ? WHERE id = ?",
+                       {s.step + 1, std::string(s.final ? "final" : "signing"), s.pdf_path, s.pdf_sha256, s.at, s.record_id});
+      !e)
+    return e.error();
+  if (auto e = tx.exec("INSERT INTO signatures(record_id, step, field, user_id, key_id, job_id, signed_at, pdf_sha256) VALUES(?,?,?,?,?,?,?,?)",
+                       {s.record_id, s.step, s.field, s.user_id, s.key_id, s.job_id ? DbValue(s.job_id) : DbValue(), s.at, s.pdf_sha256});
+      !e)
+    return e.error();
+  return {};
+}
+
+Result<std::int64_t> Records::signature_job(std::int64_t record_id, std::int64_t step) {
+  auto rows = store_->query("SELECT job_id FROM signatures WHERE record_id = ? AND step = ?", {record_id, step});
+  if (!rows) return rows.error();
+  return rows->empty() ? std::int64_t{0} : as_int(rows->front()[0]);
+}
+
+}  // namespace hocba::store

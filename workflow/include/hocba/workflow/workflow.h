@@ -1,0 +1,130 @@
+// The appliance's signing workflow below the API: who may sign which step of which record, the keys
+// they sign with, and signing one record's next step (read, sign on the token, write the file
+// atomically, commit the record, the signature and its audit entry together). The API's handlers and
+// the job engine call this; it knows no HTTP and holds no SQL (store/ repositories do).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "hocba/common/error.h"
+#include "hocba/common/metrics.h"
+#include "hocba/common/secret.h"
+#include "hocba/config/config.h"
+#include "hocba/hsm/hsm.h"
+#include "hocba/pdf/render.h"
+#include "hocba/store/keys.h"
+#include "hocba/store/roles.h"
+#include "hocba/store/store.h"
+#include "hocba/workflow/chain.h"
+
+namespace hocba::signer {
+class TimestampClient;
+}
+
+namespace hocba::workflow {
+
+// Who acts (after authentication).
+struct Actor {
+  std::int64_t user_id = 0;
+  std::string username, display_name;
+  store::Role role = store::Role::viewer;
+  std::string actor() const { return "user:" + username; }  // as the audit trail names them
+};
+
+// A PKCS#11 key bound in the store.
+using BoundKey = store::Key;
+
+struct WorkflowOptions {
+  config::Config cfg;              // effective configuration ([workflow] is the chain)
+  std::string state_dir;           // records/ and images/ live here
+  std::string level;               // effective PAdES level ("B-B" when no TSA is configured)
+  std::optional<Secret> seal_pin;  // the sealed PIN of the seal's token, when the school configured one
+};
+
+class Workflow {
+ public:
+  // `store`, `hsm`, `tsa` (may be null: B-B) and `metrics` are not owned and must outlive this.
+  Workflow(WorkflowOptions opts, store::Store& store, hsm::Hsm& hsm, signer::TimestampClient* tsa, Metrics& metrics);
+  Workflow(const Workflow&) = delete;
+  Workflow& operator=(const Workflow&) = delete;
+
+  const Chain& chain() const { return chain_; }
+  const WorkflowOptions& options() const { return opts_; }
+  // The sealed PIN of the seal's token, if any.
+  const Secret* sealed_pin() const { return opts_.seal_pin ? &*opts_.seal_pin : nullptr; }
+  // A seal step with a sealed PIN: no PIN (nor a PIN-risk confirmation) is ever sent for it.
+  bool uses_sealed_pin(const std::string& step) const { return chain_.is_seal(step) && opts_.seal_pin.has_value(); }
+
+  // A class's school level ("primary", "lower_secondary", "upper_secondary"); "" when no such class.
+  std::string class_level(std::int64_t class_id);
+  // May `who` sign `step` on records of class `class_id` (0: any class)? "" if yes, else why not.
+  std::string may_sign(const Actor& who, const std::string& step, std::int64_t class_id);
+  // A seal request that gives a PIN (`pin_given`) or confirm_pin_risk while the seal's PIN is sealed:
+  // why it is refused (nobody may send guesses of the seal's PIN to its token); "" if fine.
+  std::string sealed_seal_refusal(const std::string& step, bool pin_given, bool confirm_pin_risk) const;
+
+  // Which key signs `step` for `who`: their own key, or the seal's for a seal step (`wanted` 0: the first).
+  Result<BoundKey> key_for(const Actor& who, const std::string& step, std::int64_t wanted);
+  Result<BoundKey> key_by_id(std::int64_t id);
+  // The key on its token, resolved once and kept (forgotten when the token goes away).
+  Result<hsm::KeyRef> key_ref(const BoundKey& bk);
+  void forget_key_ref(std::int64_t key_id);
+
+  // Signs one record's next step `step` with `key`. `job_id` 0 for an interactive request. The record
+  // must be reserved by the caller (Reservation).
+  Status sign_record(std::int64_t record_id, const std::string& step, const BoundKey& key, const Secret* pin, const Actor& who,
+                     std::int64_t job_id, bool batch, bool confirm_pin_risk = false);
+
+  // Records being signed right now (by a request or a job): nobody else touches them meanwhile.
+  bool reserve(std::int64_t record_id);
+  void release(std::int64_t record_id);
+  // Holds a record reserved while alive; false when it was busy.
+  class Reservation {
+   public:
+    Reservation() = default;
+    Reservation(Workflow& wf, std::int64_t record_id) : wf_(wf.reserve(record_id) ? &wf : nullptr), id_(record_id) {}
+    ~Reservation() { reset(); }
+    Reservation(Reservation&& o) noexcept : wf_(std::exchange(o.wf_, nullptr)), id_(o.id_) {}
+    Reservation& operator=(Reservation&& o) noexcept {
+      if (this != &o) {
+        reset();
+        wf_ = std::exchange(o.wf_, nullptr);
+        id_ = o.id_;
+      }
+      return *this;
+    }
+    explicit operator bool() const { return wf_ != nullptr; }
+    void reset() {
+      if (wf_) wf_->release(id_);
+      wf_ = nullptr;
+    }
+
+   private:
+    Workflow* wf_ = nullptr;
+    std::int64_t id_ = 0;
+  };
+
+  // records/CLASS/PERSONAL_ID/vVERSION-STEP.pdf, relative to the state folder.
+  std::string record_path(std::int64_t class_id, const std::string& personal_id, std::int64_t version, std::size_t step) const;
+  std::string abs(const std::string& rel) const { return opts_.state_dir + "/" + rel; }
+  pdf::RenderOptions render_options() const;
+
+ private:
+  WorkflowOptions opts_;
+  store::Store& store_;
+  hsm::Hsm& hsm_;
+  signer::TimestampClient* tsa_;
+  Metrics& metrics_;
+  Chain chain_;
+  std::mutex busy_mu_;
+  std::set<std::int64_t> busy_;
+  std::mutex key_refs_mu_;
+  std::map<std::int64_t, hsm::KeyRef> key_refs_;
+};
+
+}  // namespace hocba::workflow
