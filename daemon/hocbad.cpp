@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "hocba/api/app.h"
+#include "hocba/csc/csc.h"
 #include "hocba/net/http_client.h"
 #include "hocba/common/metrics.h"
 #include "hocba/net/server.h"
@@ -289,7 +290,9 @@ int run(int argc, char** argv) {
   ao.level = level;
   ao.modules = modules;
   if (*pin) ao.seal_pin.emplace(std::move(**pin));
-  api::App app(std::move(ao), *store, hsm, tsa.get(), metrics);
+  std::vector<std::unique_ptr<api::RouteModule>> route_modules;
+  route_modules.push_back(std::make_unique<csc::CscModule>());  // the CSC API (csc.enabled off: its routes answer 404)
+  api::App app(std::move(ao), *store, hsm, tsa.get(), metrics, std::move(route_modules));
   if (auto st = app.start(); !st) {
     std::cerr << "hocbad: " << st.error().message << "\n";
     return 1;

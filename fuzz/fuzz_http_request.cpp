@@ -3,10 +3,10 @@
 // into our HttpRequest as api/src/server.cpp does it (Session::on_read); then split_target (path and
 // query decoding), header(), cookie(), the JSON body helpers the handlers use (parse_object,
 // str_field, int_field, bad_int_field, take_secret), HTTP Basic credentials (parse_basic_authorization)
-// and the router with every handler behind it (App::handle on an in-process App: a throw-away store,
-// no PKCS#11 module, B-B). Inputs reach the handlers behind the login too: "SESSION_TOKEN" in the
-// input is replaced by the session token of an admin logged in at start (and again when an input
-// logged it out).
+// and the router with every handler behind it (App::handle on an in-process App with the CSC module,
+// as hocbad builds it: a throw-away store, no PKCS#11 module, B-B). Inputs reach the handlers behind
+// the login too: "SESSION_TOKEN" in the input is replaced by the session token of an admin logged in
+// at start (and again when an input logged it out).
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
@@ -21,6 +21,7 @@
 #include "beast_request.h"
 #include "app_internal.h"
 #include "hocba/api/app.h"
+#include "hocba/csc/csc.h"
 #include "hocba/net/basic_auth.h"
 #include "hocba/net/http.h"
 #include "hocba/common/metrics.h"
@@ -53,7 +54,9 @@ struct InProcessApp {
     o.cfg = config::default_config();
     o.state_dir = dir + "/state";
     o.level = "B-B";
-    app = std::make_unique<api::App>(std::move(o), *store, hsm, nullptr, metrics);
+    std::vector<std::unique_ptr<api::RouteModule>> modules;
+    modules.push_back(std::make_unique<csc::CscModule>());  // the CSC routes too, as hocbad serves them
+    app = std::make_unique<api::App>(std::move(o), *store, hsm, nullptr, metrics, std::move(modules));
     if (!store::Users(*store).add("system", "fuzzadmin", "Fuzz Admin", store::Role::admin, Secret(kPassword))) std::abort();
     log_in();
   }

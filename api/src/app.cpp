@@ -117,19 +117,44 @@ json::object user_json(const store::User& u) {
 // --- routing -----------------------------------------------------------------------------------------
 
 void App::Impl::add(std::string method, std::string pattern, std::vector<std::string> roles, std::string summary, RouteFn fn) {
+  add(RouteInfo{std::move(method), std::move(pattern), std::move(roles), std::move(summary)}, std::move(fn));
+}
+
+void App::Impl::add(RouteInfo info, RouteFn fn) {
   Route r;
-  r.parts = split_path(pattern);
-  r.info = RouteInfo{std::move(method), std::move(pattern), std::move(roles), std::move(summary)};
+  r.parts = split_path(info.pattern);
+  r.info = std::move(info);
   r.fn = std::move(fn);
   routes.push_back(std::move(r));
 }
+
+// What a route module sees of the App (router.h).
+class App::Impl::Services final : public AppServices {
+ public:
+  explicit Services(Impl& impl) : impl_(impl) {}
+  void add(RouteInfo route, RouteFn fn) override { impl_.add(std::move(route), std::move(fn)); }
+  const AppOptions& options() const override { return impl_.opts; }
+  store::Store& store() override { return impl_.store; }
+  hsm::Hsm& hsm() override { return impl_.hsm; }
+  workflow::Workflow& workflow() override { return impl_.wf; }
+  Metrics& metrics() override { return impl_.metrics; }
+  std::variant<Caller, HttpResponse> login(const std::string& username, const Secret& password, const std::string& totp,
+                                           const std::string& address, const std::string& via) override {
+    return impl_.login(username, password, totp, address, via);
+  }
+  Result<std::string> new_session(const Caller& caller, const std::string& address) override { return impl_.new_session(caller, address); }
+
+ private:
+  Impl& impl_;
+};
 
 void App::Impl::add_routes() {
   add_account_routes();
   add_workflow_routes();
   add_job_routes();
-  add_csc_routes();
   add_web_routes();
+  services = std::make_unique<Services>(*this);
+  for (auto& m : modules) m->add_routes(*services);
 }
 
 const Route* App::Impl::match(const std::string& method, const std::string& path, std::map<std::string, std::string>* params,
@@ -199,11 +224,10 @@ HttpResponse App::Impl::dispatch(HttpRequest& req, std::string& route) {
   req.params = std::move(params);
   Ctx ctx{req, std::nullopt};
   bool anonymous = std::find(r->info.roles.begin(), r->info.roles.end(), "anonymous") != r->info.roles.end();
-  // The CSC API answers in its own (OAuth-style) error format.
-  bool csc = req.path.rfind("/csc/", 0) == 0;
-  auto refuse = [&](int status, const char* code, const char* csc_code, const std::string& message) {
-    if (!csc) return HttpResponse::error(status, code, message);
-    return ok_json(json::object{{"error", csc_code}, {"error_description", message}}, status);
+  // Each route's refusals in its own shape (the CSC API answers as OAuth 2.0 does).
+  auto refuse = [&](int status, const char* code, const char* oauth_code, const std::string& message) {
+    if (r->info.errors == ErrorShape::rest) return HttpResponse::error(status, code, message);
+    return ok_json(json::object{{"error", oauth_code}, {"error_description", message}}, status);
   };
   bool changes = req.method != "GET" && req.method != "HEAD";
   if (changes) {
@@ -239,7 +263,7 @@ HttpResponse App::Impl::dispatch(HttpRequest& req, std::string& route) {
 std::optional<Caller> App::Impl::caller_by_id(std::int64_t user_id) {
   auto u = store::Users(store).by_id(user_id);
   if (!u || !*u || (*u)->disabled) return std::nullopt;
-  return Caller{{(*u)->id, (*u)->username, (*u)->display_name, (*u)->role}, false};
+  return Caller{(*u)->id, (*u)->username, (*u)->display_name, (*u)->role};
 }
 
 std::string session_token(const HttpRequest& req) {
@@ -640,8 +664,10 @@ void App::Impl::add_account_routes() {
 
 // --- App ---------------------------------------------------------------------------------------------
 
-App::App(AppOptions opts, Store& store, hsm::Hsm& hsm, signer::TimestampClient* tsa, Metrics& metrics)
+App::App(AppOptions opts, Store& store, hsm::Hsm& hsm, signer::TimestampClient* tsa, Metrics& metrics,
+         std::vector<std::unique_ptr<RouteModule>> modules)
     : impl_(std::make_unique<Impl>(std::move(opts), store, hsm, tsa, metrics)) {
+  impl_->modules = std::move(modules);
   impl_->load_device_key();
   impl_->add_routes();
   metrics.describe("hocba_http_requests_total", "counter", "HTTP requests by route and status");

@@ -1,5 +1,6 @@
 // App's insides, shared by app.cpp (routing, accounts, sessions), workflow.cpp (classes, records,
-// signing, corrections), jobs.cpp (batch jobs), csc.cpp (the CSC API) and web.cpp (the web UI).
+// signing, corrections), jobs.cpp (batch jobs) and web.cpp (the web UI). Route modules above api/
+// (csc/) see only router.h.
 #pragma once
 #include <array>
 #include <atomic>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "hocba/api/app.h"
+#include "hocba/api/json_body.h"
+#include "hocba/api/router.h"
 #include "hocba/common/clock.h"
 #include "hocba/hsm/hsm.h"
 #include "hocba/pdf/render.h"
@@ -25,7 +28,6 @@
 
 namespace hocba::api {
 
-namespace json = boost::json;
 using store::as_int;
 using store::as_text;
 using store::AuditEntry;
@@ -36,18 +38,6 @@ using store::parse_role;
 using store::Role;
 using store::role_name;
 using store::Tx;
-
-// Who is calling (after authentication).
-struct Caller : workflow::Actor {
-  bool csc = false;  // authenticated with a CSC access token
-};
-
-// A route's handler: the caller is set for every route but anonymous ones.
-struct Ctx {
-  HttpRequest& req;
-  std::optional<Caller> caller;
-};
-using RouteFn = std::function<HttpResponse(Ctx&)>;
 
 struct Route {
   RouteInfo info;
@@ -76,20 +66,13 @@ struct App::Impl {
   Metrics& metrics;
   workflow::Workflow wf;  // the signing chain and signing one record
   std::vector<Route> routes;
+  // The route modules (csc/) and what they see of the App (app.cpp): alive as long as the routes.
+  class Services;
+  std::unique_ptr<AppServices> services;
+  std::vector<std::unique_ptr<RouteModule>> modules;
 
   // Login throttling (in memory, bounded): per (account, address), per account and per address.
   LoginThrottle throttle;
-
-  // CSC signature activation data: SAD -> what it allows.
-  struct Sad {
-    std::int64_t user_id = 0, key_id = 0;
-    std::set<std::string> hashes;  // base64 of the hashes it may sign (each once)
-    std::chrono::steady_clock::time_point expires;
-    std::shared_ptr<Secret> pin;
-  };
-  std::mutex sad_mu;
-  std::map<std::string, Sad> sads;
-  int csc_seal_pin_mismatches = 0;  // (guarded by sad_mu) wrong seal PINs through CSC, when the seal's PIN is sealed
 
   std::mutex jobs_mu;
   std::map<std::int64_t, std::unique_ptr<RunningJob>> jobs;  // runs not yet ended
@@ -112,11 +95,11 @@ struct App::Impl {
 
   // --- app.cpp -------------------------------------------------------------------------------------
   void add(std::string method, std::string pattern, std::vector<std::string> roles, std::string summary, RouteFn fn);
-  void add_routes();           // every route (calls the add_*_routes below)
+  void add(RouteInfo info, RouteFn fn);
+  void add_routes();           // every route (calls the add_*_routes below, then the modules')
   void add_account_routes();   // app.cpp
   void add_workflow_routes();  // workflow.cpp
   void add_job_routes();       // jobs.cpp
-  void add_csc_routes();       // csc.cpp
   void add_web_routes();       // web.cpp
   // Sets `route` to the matched route's pattern (left as it is when no path matches).
   HttpResponse dispatch(HttpRequest& req, std::string& route);
@@ -170,8 +153,6 @@ struct App::Impl {
   json::object job_json(std::int64_t job_id);
 };
 
-// Every role, for routes any logged-in user may call.
-inline const std::vector<std::string> kAllRoles = {"admin", "principal", "deputy_principal", "homeroom_teacher", "subject_teacher", "viewer"};
 // `roles` and "admin".
 std::vector<std::string> with_admin(std::vector<std::string> roles);
 // The chain as the UI needs it (GET /api/v1/me "chain"): each level's record and sheet steps, each
@@ -181,18 +162,10 @@ json::object chain_json(const workflow::Chain& chain, std::string_view role);
 constexpr std::size_t kMaxUsernameBytes = 64;
 constexpr std::size_t kMaxPasswordBytes = 1024;
 
-// Helpers shared by the route files.
+// Helpers shared by the route files (and json_body.h's).
 // The session token of a request: "Authorization: Bearer …", else (no Authorization header at all)
 // the hocba_session cookie; "" if none.
 std::string session_token(const HttpRequest& req);
-std::optional<json::object> parse_object(const std::string& body);
-std::string str_field(const json::object& o, std::string_view key);
-// Moves a secret (PIN, password) out of a parsed body and zeroes it there.
-Secret take_secret(json::object& o, std::string_view key);
-std::int64_t int_field(const json::object& o, std::string_view key, std::int64_t def = 0);
-// Present but not a positive integer (an id given as a string, a fraction, a negative number).
-bool bad_int_field(const json::object& o, std::string_view key);
-HttpResponse ok_json(const json::value& v, int status = 200);
 HttpResponse bad_request(std::string_view message);
 HttpResponse forbidden(std::string_view message);
 HttpResponse not_found(std::string_view what);

@@ -1,5 +1,6 @@
 #include "appliance.h"
 
+#include "hocba/csc/csc.h"
 #include "hocba/hsm/hsm.h"
 
 #include <gtest/gtest.h>
@@ -11,7 +12,7 @@
 
 namespace hocba::test {
 
-std::vector<api::RouteInfo> served_routes() {
+std::vector<api::RouteInfo> served_routes(config::Config cfg) {
   TempDir tmp;
   std::string state = tmp.file("state");
   auto store = store::Store::open(state);
@@ -19,10 +20,12 @@ std::vector<api::RouteInfo> served_routes() {
   hsm::Hsm hsm;
   Metrics metrics;
   api::AppOptions o;
-  o.cfg = config::default_config();
+  o.cfg = std::move(cfg);
   o.state_dir = state;
   o.level = "B-B";
-  api::App app(std::move(o), *store, hsm, nullptr, metrics);
+  std::vector<std::unique_ptr<api::RouteModule>> modules;
+  modules.push_back(std::make_unique<csc::CscModule>());
+  api::App app(std::move(o), *store, hsm, nullptr, metrics, std::move(modules));
   return app.routes();
 }
 

@@ -20,9 +20,9 @@ struct ApplianceOptions {
   std::vector<std::string> wrapper;    // put before hocbad's command line, e.g. {"prlimit", "--nofile=1024", "--"}
 };
 
-// The routes of an App built in-process (no token module, default configuration): the same table
-// hocbad serves.
-std::vector<api::RouteInfo> served_routes();
+// The routes of an App built in-process as hocbad builds it (with the CSC module; no token module),
+// with configuration `cfg`: the same table hocbad serves.
+std::vector<api::RouteInfo> served_routes(config::Config cfg = config::default_config());
 
 class Appliance {
  public:

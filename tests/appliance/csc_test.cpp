@@ -8,6 +8,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <boost/json.hpp>
@@ -647,18 +648,8 @@ TEST(Csc, TurnedOffItAnswersNotFoundToEveryone) {
 
 // The CSC routes of an App built in-process with `cfg` (method + pattern -> roles).
 std::map<std::string, std::vector<std::string>> csc_routes(config::Config cfg) {
-  TempDir tmp;
-  auto store = store::Store::open(tmp.file("state"));
-  if (!store) throw std::runtime_error("Store::open: " + store.error().message);
-  hsm::Hsm hsm;
-  Metrics metrics;
-  api::AppOptions o;
-  o.cfg = std::move(cfg);
-  o.state_dir = tmp.file("state");
-  o.level = "B-B";
-  api::App app(std::move(o), *store, hsm, nullptr, metrics);
   std::map<std::string, std::vector<std::string>> out;
-  for (auto& r : app.routes())
+  for (auto& r : served_routes(std::move(cfg)))
     if (r.pattern.starts_with("/csc/")) out[r.method + " " + r.pattern] = r.roles;
   return out;
 }
@@ -678,6 +669,56 @@ TEST(Csc, TheRoutesStayInTheTableWhatEverTheSchoolChooses) {
     ASSERT_TRUE(changed.count(key)) << key;
     bool signing = key.find("/credentials/") != std::string::npos || key.find("/signatures/") != std::string::npos;
     EXPECT_EQ(changed.at(key), signing ? std::vector<std::string>{"principal"} : roles) << key;
+  }
+}
+
+// A deputy principal named in csc.roles uses CSC as the principal does: the seal too where the school
+// allows it, since the chain lets them sign the seal step in the principal's place; a chain where
+// they may not sign it gives them no seal.
+TEST(Csc, ADeputyPrincipalSignsThroughCscWhereTheSchoolAndTheChainSaySo) {
+  auto deputy_signs = [](bool named) {
+    config::Config cfg = config::default_config();
+    if (named) cfg.csc.roles = {"principal", "deputy_principal"};
+    auto roles = csc_routes(cfg).at("POST /csc/v2/signatures/signHash");
+    return std::find(roles.begin(), roles.end(), "deputy_principal") != roles.end();
+  };
+  EXPECT_FALSE(deputy_signs(false));  // not in the default csc.roles
+  EXPECT_TRUE(deputy_signs(true));
+
+  const std::string csc = "[csc]\nroles = [\"principal\", \"deputy_principal\"]\nallow_seal = true\n";
+  std::string h = digest(EVP_sha256(), "KT. HIỆU TRƯỞNG — đóng dấu 3A");
+  {
+    ApplianceOptions o;
+    o.config_toml = csc;
+    Appliance a(o);
+    School sc(a);
+    a.add_user("pht", "deputy_principal");
+    for (std::string ver : {"v1", "v2"}) {
+      std::string deputy = sc.login(ver, "pht");
+      auto ids = sc.ok(ver, "credentials/list", deputy).at("credentialIDs").as_array();
+      EXPECT_EQ(ids.size(), 1u) << json::serialize(ids);  // the seal, and nobody else's key
+      EXPECT_TRUE(contains(ids, School::cred(sc.seal_key))) << json::serialize(ids);
+      expect_error(sc.post(ver, "credentials/info", deputy, {{"credentialID", School::cred(sc.principal_key)}}), 400,
+                   "not one of your credentials");
+    }
+    std::string deputy = sc.login("v2", "pht");
+    auto info = sc.ok("v2", "credentials/info", deputy, {{"credentialID", School::cred(sc.seal_key)}});
+    std::string sad = sc.authorize("v2", deputy, sc.seal_key, {h}, a.pin("CON-DAU"));
+    auto sig = sc.sign("v2", deputy, sc.seal_key, sad, {h}, kEcdsaSha256, kSha256);
+    EXPECT_TRUE(verifies(s(info.at("cert").at("certificates").at(0)), Scheme::ecdsa, EVP_sha256(), h, sig.at(0)));
+  }
+  {
+    // The school's chain: only the principal applies the seal.
+    ApplianceOptions o;
+    o.config_toml = csc + "\n[workflow.steps.con_dau]\nsubstitutes = []\n";
+    Appliance a(o);
+    School sc(a);
+    a.add_user("pht", "deputy_principal");
+    std::string deputy = sc.login("v2", "pht");
+    EXPECT_TRUE(sc.ok("v2", "credentials/list", deputy).at("credentialIDs").as_array().empty());
+    expect_error(sc.post("v2", "credentials/authorize", deputy, School::authorize_body("v2", sc.seal_key, {h}, a.pin("CON-DAU"))), 400,
+                 "not one of your credentials");
+    EXPECT_TRUE(contains(sc.ok("v2", "credentials/list", sc.login("v2", "ht")).at("credentialIDs").as_array(), School::cred(sc.seal_key)));
   }
 }
 

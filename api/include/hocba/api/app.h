@@ -1,13 +1,15 @@
 // The appliance's request handling (docs/appliance.md): accounts and sessions, keys, classes and
-// records, the signing workflow, batch jobs, corrections, audit, the REST API under /api/v1/, the CSC
-// API under /csc/v1/ and /csc/v2/, /healthz, /metrics and the web UI. A function from request to
-// response: the HTTPS listener (server.h) is apart, so all of this is testable without sockets.
+// records, the signing workflow, batch jobs, corrections, audit, the REST API under /api/v1/, /healthz,
+// /metrics and the web UI, and the routes of the modules its creator gives it (router.h; hocbad gives
+// the CSC API, csc/). A function from request to response: the HTTPS listener (server.h) is apart, so
+// all of this is testable without sockets.
 #pragma once
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "hocba/api/router.h"
 #include "hocba/net/http.h"
 #include "hocba/common/metrics.h"
 #include "hocba/store/store.h"
@@ -25,8 +27,6 @@ class TimestampClient;
 namespace hocba::api {
 
 using net::HeadDecision;
-using net::HttpRequest;
-using net::HttpResponse;
 using store::Store;
 
 struct AppOptions {
@@ -37,19 +37,12 @@ struct AppOptions {
   std::vector<std::string> modules;  // loaded PKCS#11 modules (for the key list)
 };
 
-// One route of the API: for the role x endpoint test and docs/openapi.yaml.
-struct RouteInfo {
-  std::string method;   // "GET"
-  std::string pattern;  // "/api/v1/records/{id}/sign"
-  std::vector<std::string> roles;  // roles allowed; "anonymous" when no login is needed
-  std::string summary;
-  std::size_t max_body = 0;  // largest body in bytes; 0: server.max_json_kb
-};
-
 class App {
  public:
   // `store`, `hsm`, `tsa` (may be null: B-B) and `metrics` are not owned and must outlive the App.
-  App(AppOptions opts, Store& store, hsm::Hsm& hsm, signer::TimestampClient* tsa, Metrics& metrics);
+  // `modules` add their routes after the App's own (e.g. csc::CscModule); the App owns them.
+  App(AppOptions opts, Store& store, hsm::Hsm& hsm, signer::TimestampClient* tsa, Metrics& metrics,
+      std::vector<std::unique_ptr<RouteModule>> modules = {});
   ~App();  // stop()s
   App(const App&) = delete;
   App& operator=(const App&) = delete;
