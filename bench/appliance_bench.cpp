@@ -22,6 +22,15 @@
 //    rate, the token time it needs at least (records x delay), and the token's busy share (every
 //    signature the token made x delay / wall time of the batch).
 //
+// --night: the principal's night instead. The workflow is `hieu_truong`, then `con_dau`, on TWO slow
+// tokens (HIEU-TRUONG and CON-DAU, --sign-delay-ms each; default 250 ms here), a school of --records
+// students (default 40 here). The same school is signed twice, on two fresh appliances: as two
+// one-step jobs one after the other (the principal's step, then the seal's), and as ONE two-step job
+// (POST /api/v1/jobs {"steps": ["hieu_truong", "con_dau"], "pin", "seal_pin"}), where each record is
+// sealed as soon as the principal's signature is on it. Printed: both wall times (from the first
+// POST until the last job is not running, polled every 20 ms), their ratio, and each against
+// records x delay (the time one token needs alone: the target for the two-step job is <= 1.05 x it).
+//
 // Needs the test tools (configure with HOCBA_BUILD_TESTS=ON, the default, and build hocbad, hocba and
 // hocba_p11test): without them it says so and exits 2. Exit 3: the figures are implausible (the batch
 // faster than its token time, or fewer than 5 requests during the batch).
@@ -37,6 +46,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <random>
 #include <regex>
 #include <string>
@@ -55,11 +65,13 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 const char* kUsage =
-    "usage: hocba-appliance-bench [--records N] [--sign-delay-ms N] [--think-ms N] [--no-interactive] [--seed N] [--json]\n"
+    "usage: hocba-appliance-bench [--records N] [--sign-delay-ms N] [--think-ms N] [--no-interactive] [--night] [--seed N] [--json]\n"
     "  --records N        students in the school (default 500); the batch seals all but 10\n"
     "  --sign-delay-ms N  extra time per token signature, as on a USB token (default 200)\n"
     "  --think-ms N       mean pause between the teacher's signatures (default 300)\n"
     "  --no-interactive   the batch alone (its rate without interactive traffic)\n"
+    "  --night            the principal's night: one two-step job (principal + seal, two tokens) against two\n"
+    "                     one-step jobs one after the other (defaults then: 40 records, 250 ms)\n"
     "  --seed N           seed of the school and of the think times (default 11)\n";
 
 constexpr int kAlone = 10;
@@ -265,13 +277,121 @@ int run_bench(int records, int delay_ms, int think_ms, bool interactive, unsigne
   return 0;
 }
 
+// The principal's night (--night): see the top of the file.
+struct NightSchool {
+  std::unique_ptr<Appliance> a;
+  std::string principal;
+  std::string pin, seal_pin;
+};
+
+NightSchool night_school(const std::string& school_dir, const std::string& conf) {
+  ApplianceOptions o;
+  o.config_toml = std::string("[hsm]\nmodules = [\"") + HOCBA_P11TEST_MODULE + "\"]\n\n[workflow]\nsteps = [\"hieu_truong\", \"con_dau\"]\n";
+  o.extra_env = {"HOCBA_P11TEST_CONF=" + conf};
+  NightSchool n;
+  n.a = std::make_unique<Appliance>(o);
+  Appliance& a = *n.a;
+  a.add_user("admin", "admin");
+  a.add_user("hieutruong", "principal");
+  std::string admin = a.login("admin");
+  a.bind_key(admin, "pkcs11:token=HIEU-TRUONG;object=hieu-truong", "hieutruong");
+  a.bind_key(admin, "pkcs11:token=CON-DAU;object=con-dau", "");
+  std::vector<std::string> files;
+  for (auto& e : fs::directory_iterator(school_dir))
+    if (e.path().extension() == ".json") files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  for (auto& f : files) a.json("POST", "/api/v1/classes", admin, read_text(f), 201);
+  n.principal = a.login("hieutruong");
+  n.pin = a.pin("HIEU-TRUONG");
+  n.seal_pin = a.pin("CON-DAU");
+  return n;
+}
+
+// Starts a job and waits (polling every 20 ms) until it is not running; its final JSON.
+json::object run_job(Appliance& a, const std::string& token, const json::object& body) {
+  auto id = a.json("POST", "/api/v1/jobs", token, json::serialize(body), 202).at("id").as_int64();
+  for (;;) {
+    auto j = a.json("GET", "/api/v1/jobs/" + ids(id), token).as_object();
+    if (j.at("state").as_string() != "running") {
+      if (j.at("state").as_string() != "done") throw std::runtime_error("a job ended " + json::serialize(j));
+      return j;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+int run_night(int records, int delay_ms, unsigned seed, bool as_json) {
+  for (auto& [path, what] : {std::pair<std::string, std::string>{HOCBA_P11TEST_MODULE, "libhocba-p11test.so (tests/p11test)"},
+                             {HOCBAD_BIN, "hocbad"}, {HOCBA_BIN, "hocba"}})
+    if (!fs::exists(path)) {
+      std::fprintf(stderr, "hocba-appliance-bench: %s is not built at %s; build it first\n", what.c_str(), path.c_str());
+      return 2;
+    }
+  TempDir work;
+  auto gen = run("python3 " + std::string(HOCBA_SOURCE_DIR) + "/tests/tools/gen-school.py --school --students " + std::to_string(records) +
+                 " --level primary --seed " + std::to_string(seed) + " --out " + work.file("school") + " 2>&1");
+  if (gen.status != 0) throw std::runtime_error("gen-school.py: " + gen.out);
+  std::string conf = work.file("p11test.conf"), state = work.file("p11test.state");
+  write_text(conf, "sign_delay_ms=" + std::to_string(delay_ms) + "\nstate_file=" + state + "\n");
+  const double floor_s = records * delay_ms / 1000.0;  // one token's time for the school
+
+  // 1. Two one-step jobs, one after the other.
+  double seq_s = 0;
+  {
+    NightSchool n = night_school(work.file("school"), conf);
+    auto t0 = Clock::now();
+    run_job(*n.a, n.principal, json::object{{"field", "hieu_truong"}, {"pin", n.pin}});
+    run_job(*n.a, n.principal, json::object{{"field", "con_dau"}, {"pin", n.seal_pin}});
+    seq_s = since(t0);
+  }
+  // 2. One two-step job: both tokens at once.
+  double night_s = 0;
+  long long sigs_before = sign_calls(state);
+  json::object night;
+  {
+    NightSchool n = night_school(work.file("school"), conf);
+    auto t0 = Clock::now();
+    night = run_job(*n.a, n.principal,
+                    json::object{{"steps", json::array{"hieu_truong", "con_dau"}}, {"pin", n.pin}, {"seal_pin", n.seal_pin}});
+    night_s = since(t0);
+  }
+  long long night_sigs = sign_calls(state) - sigs_before;
+  if (as_json) {
+    std::cout << json::serialize(json::object{{"mode", "night"},
+                                              {"records", records},
+                                              {"sign_delay_ms", delay_ms},
+                                              {"token_floor_s", floor_s},
+                                              {"two_jobs_one_after_the_other_s", seq_s},
+                                              {"two_step_job_s", night_s},
+                                              {"two_step_over_two_jobs", night_s / seq_s},
+                                              {"two_step_over_floor", night_s / floor_s},
+                                              {"two_jobs_over_floor", seq_s / floor_s},
+                                              {"two_step_job_done", night.at("done").as_int64()},
+                                              {"two_step_token_signatures", night_sigs}})
+              << "\n";
+  } else {
+    std::printf("hocba-appliance-bench --night: %d records, two tokens (HIEU-TRUONG, CON-DAU), +%d ms per signature each\n", records, delay_ms);
+    std::printf("  records x delay (one token's time)             %7.2f s\n", floor_s);
+    std::printf("  two one-step jobs, one after the other          %7.2f s  = %.3f x records x delay\n", seq_s, seq_s / floor_s);
+    std::printf("  one two-step job (principal + seal at once)     %7.2f s  = %.3f x records x delay (target <= 1.05)\n", night_s,
+                night_s / floor_s);
+    std::printf("  two-step job / two jobs                         %7.3f\n", night_s / seq_s);
+    std::printf("  two-step job: %lld records done, %lld token signatures\n", static_cast<long long>(night.at("done").as_int64()), night_sigs);
+  }
+  if (night.at("done").as_int64() != records || night_s < floor_s) {
+    std::fprintf(stderr, "hocba-appliance-bench: implausible figures\n");
+    return 3;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   hocba::log::init("warn");
   int records = 500, delay_ms = 200, think_ms = 300;
   unsigned seed = 11;
-  bool interactive = true, as_json = false;
+  bool interactive = true, as_json = false, night = false, records_set = false, delay_set = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* {
@@ -281,8 +401,9 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--records") records = parse_count(value(), "--records", kAlone + 1);
-    else if (a == "--sign-delay-ms") delay_ms = parse_count(value(), "--sign-delay-ms", 0);
+    if (a == "--records") records = parse_count(value(), "--records", kAlone + 1), records_set = true;
+    else if (a == "--sign-delay-ms") delay_ms = parse_count(value(), "--sign-delay-ms", 0), delay_set = true;
+    else if (a == "--night") night = true;
     else if (a == "--think-ms") think_ms = parse_count(value(), "--think-ms", 0);
     else if (a == "--seed") seed = static_cast<unsigned>(parse_count(value(), "--seed", 0));
     else if (a == "--no-interactive") interactive = false;
@@ -296,6 +417,7 @@ int main(int argc, char** argv) {
     }
   }
   try {
+    if (night) return run_night(records_set ? records : 40, delay_set ? delay_ms : 250, seed, as_json);
     return run_bench(records, delay_ms, think_ms, interactive, seed, as_json);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hocba-appliance-bench: %s\n", e.what());

@@ -152,6 +152,7 @@ void App::Impl::add_routes() {
   add_account_routes();
   add_workflow_routes();
   add_job_routes();
+  add_sheet_routes();
   add_web_routes();
   services = std::make_unique<Services>(*this);
   for (auto& m : modules) m->add_routes(*services);
@@ -455,8 +456,7 @@ void App::Impl::add_account_routes() {
   });
 
   add("GET", "/metrics", {"admin"}, "read the Prometheus metrics", [this](Ctx&) {
-    std::lock_guard lk(jobs_mu);
-    return HttpResponse::text(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+    return HttpResponse::text(200, jobs.metrics_text(), "text/plain; version=0.0.4; charset=utf-8");
   });
 
   add("POST", "/api/v1/auth/login", {"anonymous"}, "log in", [this](Ctx& c) {

@@ -23,6 +23,7 @@
 #include "hocba/pdf/render.h"
 #include "hocba/signer/key.h"
 #include "hocba/workflow/chain.h"
+#include "hocba/workflow/jobs.h"
 #include "hocba/workflow/workflow.h"
 #include "throttle.h"
 
@@ -47,17 +48,6 @@ struct Route {
 
 using workflow::BoundKey;
 
-// A batch job running in this process.
-struct RunningJob {
-  std::int64_t id = 0;
-  std::thread thread;
-  std::atomic<bool> pause{false}, cancel{false};
-  std::atomic<bool> finished{false};
-  // Progress figures for the ETA (this run only).
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  std::atomic<std::int64_t> signed_this_run{0};
-};
-
 struct App::Impl {
   AppOptions opts;
   Store& store;
@@ -74,15 +64,8 @@ struct App::Impl {
   // Login throttling (in memory, bounded): per (account, address), per account and per address.
   LoginThrottle throttle;
 
-  std::mutex jobs_mu;
-  std::map<std::int64_t, std::unique_ptr<RunningJob>> jobs;  // runs not yet ended
-  std::atomic<bool> stopping{false};
-  // Job threads that ended, handed to the reaper thread, which joins them (all guarded by jobs_mu).
-  std::vector<std::unique_ptr<RunningJob>> ended_jobs;
-  std::condition_variable ended_cv;
-  std::thread job_reaper;  // started with the first job
-  bool reaper_stop = false;
-  std::int64_t job_threads = 0;  // started and not yet joined (the gauge hocba_job_threads)
+  // --- jobs.cpp: the batch job engine (workflow/jobs.h); after wf, which it uses.
+  workflow::JobEngine jobs{wf, store, metrics};
 
   Impl(AppOptions o, Store& s, hsm::Hsm& h, signer::TimestampClient* t, Metrics& m)
       : opts(std::move(o)), store(s), hsm(h), tsa(t), metrics(m), wf(workflow_options(opts), s, h, t, m), throttle(throttle_limits(opts.cfg)) {}
@@ -100,6 +83,7 @@ struct App::Impl {
   void add_account_routes();   // app.cpp
   void add_workflow_routes();  // workflow.cpp
   void add_job_routes();       // jobs.cpp
+  void add_sheet_routes();     // sheets.cpp
   void add_web_routes();       // web.cpp
   // Sets `route` to the matched route's pattern (left as it is when no path matches).
   HttpResponse dispatch(HttpRequest& req, std::string& route);
@@ -142,15 +126,16 @@ struct App::Impl {
   using Reservation = workflow::Workflow::Reservation;
 
   // --- jobs.cpp ------------------------------------------------------------------------------------
-  // false when the job's thread is still running (nothing started).
-  bool start_job_thread(std::int64_t job_id, std::shared_ptr<Secret> pin, const Caller& owner, bool confirm_pin_risk = false);
-  void run_job(RunningJob& rj, std::shared_ptr<Secret> pin, Caller owner, bool confirm_pin_risk);
-  void job_ended(RunningJob& rj);  // the job's thread, last: hands itself to the reaper
-  void reap_jobs();                // the reaper thread: joins ended job threads as they end
-  Status pause_interrupted_jobs();
-  void remove_stale_temp_files();
-  void stop_jobs();
-  json::object job_json(std::int64_t job_id);
+  // The routes parse, call the engine (jobs) and serialise; App::start and App::stop call these.
+  Status pause_interrupted_jobs() { return jobs.pause_interrupted_jobs(); }
+  void remove_stale_temp_files() { jobs.remove_stale_temp_files(); }
+  void stop_jobs() { jobs.stop(); }
+  json::object job_json(std::int64_t job_id);  // {} when there is no such job
+  // The PINs of a job's steps from a request body (moved out of it and wiped there): "pin" (and
+  // "confirm_pin_risk") for a one-step job's token or the caller's own token, "seal_pin" (and
+  // "seal_confirm_pin_risk") for the seal's token in a job of several steps; none for a seal whose PIN
+  // is sealed. The refusal (400) when they do not fit.
+  std::variant<std::vector<workflow::StepPin>, HttpResponse> step_pins(json::object* body, const std::vector<std::string>& steps);
 };
 
 // `roles` and "admin".

@@ -180,9 +180,11 @@ void App::Impl::add_workflow_routes() {
       return {};
     });
     if (!st) return from_error(st.error());
-    // Render the drafts (outside the transaction: rendering takes a while).
+    // Render the drafts (outside the transaction: rendering takes a while), naming the subject
+    // teachers who confirmed their scores already (a class imported again).
+    const pdf::RenderOptions ro = wf.render_options(class_id);
     for (auto& [s, rel, rid] : to_render) {
-      auto pdfb = pdf::render_record(cf.info, *s, wf.render_options());
+      auto pdfb = pdf::render_record(cf.info, *s, ro);
       Status w = pdfb ? make_dirs_durable(std::filesystem::path(wf.abs(rel)).parent_path().string(), 0777) : Status(pdfb.error());
       if (w) w = write_file_atomic(wf.abs(rel), *pdfb, 0640);
       // Structured bindings copied into the lambda: clang before 16 cannot capture them (the fuzz build).
@@ -202,6 +204,8 @@ void App::Impl::add_workflow_routes() {
     }
     json::object out{{"class_id", class_id}, {"created", created}, {"kept", kept}, {"failed", failed},
                      {"errors", problems_json(cf.errors)}, {"warnings", problems_json(cf.warnings)}};
+    // The subject teachers' score sheets of this class: new versions where scores changed.
+    if (auto sheets = wf.refresh_sheets(class_id); !sheets) out["sheets_error"] = sheets.error().message;
     return ok_json(out, 201);
   });
   routes.back().info.max_body = static_cast<std::size_t>(opts.cfg.server.max_body_mb) << 20;  // the only large upload
@@ -262,6 +266,8 @@ void App::Impl::add_workflow_routes() {
                                 {"school_year", as_text(cr[1])},
                                 {"name", as_text(cr[2])},
                                 {"homeroom", is_null(cr[4]) ? json::value(nullptr) : json::value(as_text(cr[4]))},
+                                {"level", wf.class_level(id)},
+                                {"sheets_waiting", wf.sheets_waiting(id)},
                                 {"records", recs}});
   });
 
@@ -453,7 +459,7 @@ void App::Impl::add_workflow_routes() {
     Reservation held(wf, old_id);
     if (!held) return conflict("the record is being signed right now; approve after");
     std::string rel = wf.record_path(class_id, s.personal_id, version, 0);
-    auto pdfb = pdf::render_record(parsed->info, s, wf.render_options());
+    auto pdfb = pdf::render_record(parsed->info, s, wf.render_options(class_id));
     Status w = pdfb ? make_dirs_durable(std::filesystem::path(wf.abs(rel)).parent_path().string(), 0777) : Status(pdfb.error());
     if (w) w = write_file_atomic(wf.abs(rel), *pdfb, 0640);
     std::int64_t new_id = 0;
@@ -486,7 +492,10 @@ void App::Impl::add_workflow_routes() {
     held = Reservation();
     if (already) return conflict("this correction was already decided");
     if (!w) return from_error(w.error());
-    return ok_json(json::object{{"id", id}, {"state", "approved"}, {"new_record_id", new_id}, {"version", version}});
+    json::object out{{"id", id}, {"state", "approved"}, {"new_record_id", new_id}, {"version", version}};
+    // A corrected score changes its subject's sheet: a new version for its teacher to confirm.
+    if (auto sheets = wf.refresh_sheets(class_id); !sheets) out["sheets_error"] = sheets.error().message;
+    return ok_json(out);
   });
 
   add("POST", "/api/v1/corrections/{id}/reject", {"admin"}, "reject a correction", [this](Ctx& c) {

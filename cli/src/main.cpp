@@ -19,6 +19,7 @@
 //   hocba user list|role|disable|enable --state-dir DIR [--username U] [--role ROLE]
 //   hocba key bind --state-dir DIR --key URI (--user U | --seal) [--module PATH]... | key unbind --id N | key bindings
 //   hocba class homeroom --state-dir DIR --class-id N --username U
+//   hocba class teacher --state-dir DIR --class-id N --subject NAME --username U
 // sign, finish and extend take --config FILE: the appliance configuration (firmware-config/) fills in
 // the options not given; a command-line option wins (docs/configuration.md).
 //
@@ -49,6 +50,7 @@
 #include "hocba/common/bytes.h"
 #include "hocba/net/http_client.h"
 #include "hocba/store/keys.h"
+#include "hocba/store/sheets.h"
 #include "hocba/store/store.h"
 #include "hocba/store/users.h"
 #include "hocba/config/config.h"
@@ -97,6 +99,7 @@ const char* kUsage =
     "  hocba key bind --state-dir DIR --key URI (--user U | --seal) [--module PATH]...   (the key must be on its token)\n"
     "  hocba key unbind --state-dir DIR --id N | hocba key bindings --state-dir DIR\n"
     "  hocba class homeroom --state-dir DIR --class-id N --username U\n"
+    "  hocba class teacher --state-dir DIR --class-id N --subject NAME --username U\n"
     "sign, finish and extend take --config FILE: its [signing] keys fill in the options not given on the\n"
     "command line (command line > configuration file > built-in default; sign also takes --no-certify).\n"
     "The PIN comes from the key URI's pin-source=file:PATH, --pin-file FILE, or a prompt on the terminal;\n"
@@ -819,6 +822,19 @@ int cmd_class_homeroom(const Args& a) {
   return 0;
 }
 
+// hocba class teacher --state-dir D --class-id N --subject NAME --username U: the subject teacher who
+// confirms that subject's scores in that class (hocbad makes the score sheet for them).
+int cmd_class_teacher(const Args& a) {
+  if (!a.has("class-id") || !a.has("subject") || !a.has("username"))
+    throw UsageError{"class teacher needs --class-id N, --subject NAME and --username U"};
+  auto store = open_store(a, "class teacher");
+  if (!store) return fail(store.error());
+  if (auto st = store::Sheets(*store).set_teacher(cli_actor(), std::stoll(a.get("class-id")), a.get("subject"), a.get("username")); !st)
+    return fail(st.error());
+  std::printf("class %s: %s taught by %s\n", a.get("class-id").c_str(), a.get("subject").c_str(), a.get("username").c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -857,6 +873,8 @@ int main(int argc, char** argv) {
     if (cmd == "key" && (sub == "unbind" || sub == "bindings"))
       return cmd_key_binding(parse(argc, argv, 3, {"state-dir", "id"}, {}), sub);
     if (cmd == "class" && sub == "homeroom") return cmd_class_homeroom(parse(argc, argv, 3, {"state-dir", "class-id", "username"}, {}));
+    if (cmd == "class" && sub == "teacher")
+      return cmd_class_teacher(parse(argc, argv, 3, {"state-dir", "class-id", "subject", "username"}, {}));
     if (cmd == "render") return cmd_render(parse(argc, argv, 2, {"in", "out", "student"}, {"valid-only"}));
     throw UsageError{"unknown command \"" + cmd + (sub.empty() ? "" : " " + sub) + "\""};
   } catch (const ConfigFailure& e) {

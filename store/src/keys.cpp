@@ -69,7 +69,9 @@ Result<std::int64_t> Keys::bind(const std::string& actor, const std::string& uri
 
 Status Keys::unbind(const std::string& actor, std::int64_t key_id) {
   return store_->transaction([&](Tx& tx) -> Status {
-    auto busy = tx.query("SELECT id FROM jobs WHERE key_id = ? AND state IN ('running','paused')", {key_id});
+    auto busy = tx.query("SELECT j.id FROM jobs j WHERE j.state IN ('running','paused') AND EXISTS "
+                         "(SELECT 1 FROM job_steps s WHERE s.job_id = j.id AND s.key_id = ?)",
+                         {key_id});
     if (!busy) return busy.error();
     if (!busy->empty())
       return make_error(Errc::invalid_argument, "job " + as_text(busy->front()[0]) + " uses this key; cancel it first");

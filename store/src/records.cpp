@@ -10,6 +10,36 @@ Result<std::optional<std::string>> Classes::level(std::int64_t class_id) {
   return std::optional<std::string>(as_text(rows->front()[0]));
 }
 
+Result<std::optional<std::string>> Classes::source(std::int64_t class_id) {
+  auto rows = store_->query("SELECT source_json FROM classes WHERE id = ?", {class_id});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<std::string>();
+  return std::optional<std::string>(as_text(rows->front()[0]));
+}
+
+Result<std::vector<CurrentRecord>> Records::current(std::int64_t class_id) {
+  auto rows = store_->query(
+      "SELECT id, version, steps_done, personal_id, state, student_json, coalesce(pdf_path, ''), coalesce(pdf_sha256, '') FROM records "
+      "WHERE class_id = ? AND state != 'superseded' ORDER BY student_name, personal_id",
+      {class_id});
+  if (!rows) return rows.error();
+  std::vector<CurrentRecord> out;
+  for (const DbRow& r : *rows)
+    out.push_back({as_int(r[0]), as_int(r[1]), as_int(r[2]), as_text(r[3]), as_text(r[4]), as_text(r[5]), as_text(r[6]), as_text(r[7])});
+  return out;
+}
+
+Status Records::redraw_draft(std::int64_t record_id, const std::string& pdf_path, const std::string& pdf_sha256, const std::string& at) {
+  return store_->transaction([&](Tx& tx) -> Status {
+    if (auto e = tx.exec("UPDATE records SET pdf_path = ?, pdf_sha256 = ?, updated_at = ? WHERE id = ? AND steps_done = 0 AND state = 'draft'",
+                         {pdf_path, pdf_sha256, at, record_id});
+        !e)
+      return e.error();
+    if (tx.changes() != 1) return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " is no longer a draft");
+    return {};
+  });
+}
+
 Result<std::optional<std::int64_t>> Classes::homeroom(std::int64_t class_id) {
   auto rows = store_->query("SELECT homeroom_user_id FROM classes WHERE id = ?", {class_id});
   if (!rows) return rows.error();

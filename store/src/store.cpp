@@ -193,8 +193,47 @@ INSERT INTO users(id, username, display_name, role, password_hash, created_at, d
   SELECT id, username, display_name, role, password_hash, created_at, disabled, totp_secret, totp_last_step FROM users_v3;
 DROP TABLE users_v3;
 )sql",
+    // v5: subject teachers. Each class-subject's teacher, and the score sheets they confirm (one
+    // signed PDF per class, subject and step; a changed score makes a new version to confirm).
+    R"sql(
+CREATE TABLE class_subjects(
+  class_id INTEGER NOT NULL REFERENCES classes(id),
+  subject TEXT NOT NULL,
+  teacher_user_id INTEGER REFERENCES users(id),
+  PRIMARY KEY(class_id, subject));
+CREATE TABLE sheets(
+  id INTEGER PRIMARY KEY,
+  class_id INTEGER NOT NULL REFERENCES classes(id),
+  subject TEXT NOT NULL,
+  step TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('waiting','confirmed','superseded')),
+  data_sha256 TEXT NOT NULL,
+  pdf_path TEXT NOT NULL,
+  pdf_sha256 TEXT NOT NULL,
+  confirmed_by INTEGER REFERENCES users(id),
+  key_id INTEGER REFERENCES keys(id),
+  confirmed_at TEXT,
+  created_at TEXT NOT NULL,
+  UNIQUE(class_id, subject, step, version));
+CREATE INDEX sheets_current ON sheets(class_id, state);
+)sql",
+    // v6: a job signs one step or several consecutive steps of each record (the principal's night:
+    // the principal's signature, then the seal), each with its key; an item counts the job's steps it
+    // has passed. jobs.field and jobs.key_id stay: the job's first step.
+    R"sql(
+CREATE TABLE job_steps(
+  job_id INTEGER NOT NULL REFERENCES jobs(id),
+  step INTEGER NOT NULL,
+  field TEXT NOT NULL,
+  key_id INTEGER NOT NULL REFERENCES keys(id),
+  PRIMARY KEY(job_id, step));
+INSERT INTO job_steps(job_id, step, field, key_id) SELECT id, 0, field, key_id FROM jobs;
+ALTER TABLE job_items ADD COLUMN steps_done INTEGER NOT NULL DEFAULT 0;
+UPDATE job_items SET steps_done = 1 WHERE state = 'done';
+)sql",
 };
-static_assert(Store::kSchemaVersion == 4, "kMigrations must hold one step per schema version");
+static_assert(Store::kSchemaVersion == 6, "kMigrations must hold one step per schema version");
 
 }  // namespace
 

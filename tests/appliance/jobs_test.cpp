@@ -1,13 +1,20 @@
 // Batch jobs that fail, and what a school can then do (cancel them, start a new one); job threads and
-// metric series that end with their job; a sealed seal PIN that no request can replace with a guess.
-// hocbad on 127.0.0.1 with the SoftHSM2 test tokens.
+// metric series that end with their job; a sealed seal PIN that no request can replace with a guess;
+// the principal's night (the principal's signature and the seal in one job, both tokens at once).
+// hocbad on 127.0.0.1 with the SoftHSM2 test tokens (some behind our slow PKCS#11 test module).
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <chrono>
 #include <thread>
 
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <regex>
+
 #include "appliance.h"
+#include "job_kit.h"
 
 namespace hocba::test {
 namespace {
@@ -241,6 +248,276 @@ TEST(Jobs, PinGuessesForASealedSealAreRefusedAndTheTokenIsNeverAsked) {
   auto r = sign(s.principal, {});
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body).at("state").as_string(), "final");
+}
+
+
+// --- The principal's night --------------------------------------------------------------------------
+
+// The body of the principal's night: both steps, both PINs (`extra` may add or override).
+std::string night(Appliance& a, json::object extra = {}) {
+  json::object b{{"steps", json::array{"hieu_truong", "con_dau"}}, {"pin", a.pin("HIEU-TRUONG")}, {"seal_pin", a.pin("CON-DAU")}};
+  for (auto& kv : extra) b[kv.key()] = kv.value();
+  return json::serialize(b);
+}
+
+std::int64_t start_night(School& s, const std::string& body) {
+  auto r = s.a.call("POST", "/api/v1/jobs", s.principal, body);
+  if (r.status != 202) throw std::runtime_error("POST /api/v1/jobs: HTTP " + std::to_string(r.status) + ": " + r.body);
+  return json::parse(r.body).at("id").as_int64();
+}
+
+// The records of the class: each one's signatures' fields in order.
+std::map<std::int64_t, std::vector<std::string>> signature_fields(School& s) {
+  std::map<std::int64_t, std::vector<std::string>> out;
+  for (auto id : s.record_ids()) {
+    auto rec = s.a.json("GET", "/api/v1/records/" + std::to_string(id), s.admin);
+    auto& f = out[id];
+    for (auto& sg : rec.at("signatures").as_array()) f.emplace_back(sg.at("field").as_string());
+  }
+  return out;
+}
+
+json::object wait_state(Appliance& a, const std::string& token, std::int64_t id, const std::string& state, int timeout_s = 60) {
+  auto t0 = std::chrono::steady_clock::now();
+  json::object j;
+  while ((j = a.json("GET", "/api/v1/jobs/" + std::to_string(id), token).as_object()).at("state").as_string() != state &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(timeout_s))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return j;
+}
+
+const std::vector<std::string> kAllThree{"gvcn", "hieu_truong", "con_dau"};
+
+TEST(Night, ThePrincipalSignsAndSealsEveryRecordInOneJob) {
+  if (!have_tool("pdfsig") || !have_tool("qpdf")) GTEST_SKIP() << "pdfsig and qpdf are needed";
+  Appliance a;
+  School s(a);
+  ASSERT_EQ(state(s.run(s.teacher, "gvcn", {{"pin", a.pin("GVCN-3A")}})), "done");
+
+  std::int64_t id = start_night(s, night(a));
+  auto j = a.wait_job(s.principal, id);
+  ASSERT_EQ(state(j), "done") << json::serialize(j);
+  EXPECT_EQ(j.at("total").as_int64(), 35);
+  EXPECT_EQ(j.at("done").as_int64(), 35);
+  EXPECT_EQ(j.at("failed").as_int64(), 0);
+  EXPECT_EQ(j.at("field").as_string(), "hieu_truong");
+  // Each step's progress.
+  auto& steps = j.at("steps").as_array();
+  ASSERT_EQ(steps.size(), 2u) << json::serialize(j);
+  EXPECT_EQ(steps[0].at("field").as_string(), "hieu_truong");
+  EXPECT_EQ(steps[0].at("key_id").as_int64(), s.principal_key);
+  EXPECT_EQ(steps[1].at("field").as_string(), "con_dau");
+  EXPECT_EQ(steps[1].at("key_id").as_int64(), s.seal_key);
+  for (auto& st : steps) {
+    EXPECT_EQ(st.at("done").as_int64(), 35) << json::serialize(j);
+    EXPECT_EQ(st.at("queued").as_int64(), 0) << json::serialize(j);
+  }
+
+  // Every record is final with the three signatures in the chain's order, both of the night's by this job.
+  TempDir work;
+  std::vector<std::string> files;
+  for (auto rid : s.record_ids()) {
+    auto rec = a.json("GET", "/api/v1/records/" + std::to_string(rid), s.admin).as_object();
+    EXPECT_EQ(rec.at("state").as_string(), "final") << json::serialize(rec);
+    auto& sigs = rec.at("signatures").as_array();
+    ASSERT_EQ(sigs.size(), 3u) << json::serialize(rec);
+    for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(sigs[k].at("field").as_string(), kAllThree[k]) << json::serialize(rec);
+    EXPECT_EQ(sigs[1].at("job_id").as_int64(), id);
+    EXPECT_EQ(sigs[2].at("job_id").as_int64(), id);
+    auto pdf = a.call("GET", "/api/v1/records/" + std::to_string(rid) + "/pdf", s.admin);
+    ASSERT_EQ(pdf.status, 200);
+    files.push_back(work.file(std::to_string(rid) + ".pdf"));
+    write_text(files.back(), pdf.body);
+  }
+  // pdfsig: three valid signatures, in order; qpdf --check finds nothing.
+  for (auto& [file, out] : pdfsig_all(files, work.path())) {
+    auto fields = signed_fields(out);
+    ASSERT_EQ(fields.size(), 3u) << file << ":\n" << out;
+    for (std::size_t k = 0; k < 3; ++k) {
+      EXPECT_EQ(fields[k].first, kAllThree[k]) << file << ":\n" << out;
+      EXPECT_TRUE(fields[k].second) << file << " (not valid):\n" << out;
+    }
+  }
+  EXPECT_TRUE(qpdf_check(files, work.path()).empty());
+
+  // The audit log: job.create names both steps; one record.sign per signature, each record's seal
+  // after its principal's signature; and the seal began before the principal's last signature (the
+  // two tokens worked at the same time, not one step after the other).
+  std::map<std::int64_t, std::int64_t> principal_at, seal_at;
+  bool created = false;
+  auto entries = a.json("GET", "/api/v1/audit?limit=1000", s.admin);
+  for (auto& e : entries.at("entries").as_array()) {
+    auto& d = e.at("detail").as_object();
+    if (e.at("action").as_string() == "job.create" && d.at("job_id").as_int64() == id) {
+      created = true;
+      EXPECT_EQ(json::serialize(d.at("steps")),
+                json::serialize(json::array{json::object{{"field", "hieu_truong"}, {"key_id", s.principal_key}},
+                                            json::object{{"field", "con_dau"}, {"key_id", s.seal_key}}}));
+    }
+    if (e.at("action").as_string() != "record.sign" || !d.contains("job_id") || d.at("job_id").as_int64() != id) continue;
+    auto& m = d.at("field").as_string() == "hieu_truong" ? principal_at : seal_at;
+    EXPECT_TRUE(m.emplace(d.at("record_id").as_int64(), e.at("seq").as_int64()).second) << "two record.sign of one step: " << json::serialize(e);
+  }
+  EXPECT_TRUE(created);
+  ASSERT_EQ(principal_at.size(), 35u);
+  ASSERT_EQ(seal_at.size(), 35u);
+  std::int64_t last_principal = 0, first_seal = INT64_MAX;
+  for (auto& [rid, seq] : principal_at) {
+    EXPECT_LT(seq, seal_at[rid]) << "record " << rid;
+    last_principal = std::max(last_principal, seq);
+  }
+  for (auto& [rid, seq] : seal_at) first_seal = std::min(first_seal, seq);
+  EXPECT_LT(first_seal, last_principal);
+  EXPECT_EQ(a.hocba("audit verify --state-dir " + a.state_dir()).status, 0);
+}
+
+TEST(Night, StepsOrPinsThatDoNotFitAreRefusedAndNoJobStarts) {
+  Appliance a;
+  School s(a);
+  auto post = [&](const std::string& token, const std::string& body) { return a.call("POST", "/api/v1/jobs", token, body); };
+  auto cls = json::value(s.class_id);
+  // Not the teacher's steps.
+  EXPECT_EQ(post(s.teacher, night(a, {{"class_id", cls}})).status, 403);
+  // Steps that are not consecutive in the chain, out of order, twice, unknown, or not a list.
+  for (json::value steps : {json::value(json::array{"con_dau", "hieu_truong"}), json::value(json::array{"hieu_truong", "hieu_truong"}),
+                            json::value(json::array{"hieu_truong", "dong_dau"}), json::value(json::array{}), json::value("hieu_truong")}) {
+    auto r = post(s.principal, night(a, {{"steps", steps}}));
+    EXPECT_EQ(r.status, 400) << json::serialize(steps) << ": " << r.body;
+  }
+  auto gvcn_to_seal = post(s.principal, night(a, {{"steps", json::array{"gvcn", "con_dau"}}, {"class_id", cls}}));
+  EXPECT_EQ(gvcn_to_seal.status, 400) << gvcn_to_seal.body;
+  EXPECT_NE(gvcn_to_seal.body.find("do not follow each other"), std::string::npos) << gvcn_to_seal.body;
+  // PINs: the seal's is needed; a one-step job takes none; field and steps do not go together.
+  EXPECT_EQ(post(s.principal, json::serialize(json::object{{"steps", json::array{"hieu_truong", "con_dau"}}, {"pin", a.pin("HIEU-TRUONG")}})).status, 400);
+  EXPECT_EQ(post(s.principal, json::serialize(json::object{{"steps", json::array{"hieu_truong", "con_dau"}}, {"seal_pin", a.pin("CON-DAU")}})).status, 400);
+  EXPECT_EQ(post(s.principal, json::serialize(json::object{{"field", "hieu_truong"}, {"pin", a.pin("HIEU-TRUONG")}, {"seal_pin", "1"}})).status, 400);
+  EXPECT_EQ(post(s.principal, night(a, {{"field", "hieu_truong"}})).status, 400);
+  EXPECT_EQ(a.json("GET", "/api/v1/jobs", s.admin).at("jobs").as_array().size(), 0u);
+  // The records wait for the teacher: nothing to sign yet.
+  EXPECT_EQ(post(s.principal, night(a)).status, 404);
+}
+
+// The largest count of wrong PINs the test module saw on one token since its last right one.
+long long most_fails(const SlowToken& t) {
+  std::string text = read_text(t.state);
+  long long most = 0;
+  std::smatch m;
+  for (auto it = text.cbegin(); std::regex_search(it, text.cend(), m, std::regex(R"(fails\.[^=\n]+=(\d+))")); it = m.suffix().first)
+    most = std::max(most, std::stoll(m[1]));
+  return most;
+}
+
+TEST(Night, AWrongSealPinFailsTheJobOnceAndNeverLocksTheSeal) {
+  ASSERT_TRUE(std::filesystem::exists(HOCBA_P11TEST_MODULE)) << "target hocba_p11test is not built";
+  SlowToken token(20, "max_pin_tries=3\n");
+  Appliance a(token.options(R"(["gvcn", "hieu_truong", "con_dau"])"));
+  School s(a);
+  ASSERT_EQ(state(s.run(s.teacher, "gvcn", {{"pin", a.pin("GVCN-3A")}})), "done");
+
+  std::int64_t id = start_night(s, night(a, {{"seal_pin", "999999"}}));
+  auto j = a.wait_job(s.principal, id);
+  EXPECT_EQ(state(j), "failed") << json::serialize(j);
+  EXPECT_EQ(j.at("reason_code").as_string(), "pin_incorrect") << json::serialize(j);
+  EXPECT_NE(j.at("reason").as_string().find("con_dau"), std::string::npos) << json::serialize(j);
+  EXPECT_EQ(j.at("failed").as_int64(), 0);  // no record is blamed for the PIN
+  EXPECT_EQ(j.at("steps").as_array()[1].at("done").as_int64(), 0) << json::serialize(j);
+  // One wrong PIN reached the token, and no more after the job stopped.
+  EXPECT_EQ(most_fails(token), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(most_fails(token), 1);
+  auto seal = token_status(a, s.admin, "CON-DAU");
+  EXPECT_FALSE(seal.at("pin_locked").as_bool()) << json::serialize(seal);
+  for (auto& [rid, f] : signature_fields(s)) EXPECT_LE(f.size(), 2u) << "record " << rid << " was sealed";
+
+  // Resumed with the right PINs (both; the seal's risk confirmed, it saw a wrong PIN), it finishes.
+  EXPECT_EQ(a.call("POST", "/api/v1/jobs/" + std::to_string(id) + "/resume", s.principal,
+                   json::serialize(json::object{{"pin", a.pin("HIEU-TRUONG")}}))
+                .status,
+            400);
+  a.json("POST", "/api/v1/jobs/" + std::to_string(id) + "/resume", s.principal, night(a, {{"seal_confirm_pin_risk", true}}), 202);
+  j = a.wait_job(s.principal, id);
+  EXPECT_EQ(state(j), "done") << json::serialize(j);
+  EXPECT_EQ(j.at("done").as_int64(), 35);
+  for (auto& [rid, f] : signature_fields(s)) EXPECT_EQ(f, kAllThree) << "record " << rid;
+  EXPECT_EQ(most_fails(token), 0);  // the right PIN reset the count
+}
+
+TEST(Night, PauseResumeAndCancelThePrincipalsNight) {
+  ASSERT_TRUE(std::filesystem::exists(HOCBA_P11TEST_MODULE)) << "target hocba_p11test is not built";
+  SlowToken token(100);
+  Appliance a(token.options(R"(["gvcn", "hieu_truong", "con_dau"])"));
+  School s(a);
+  ASSERT_EQ(state(s.run(s.teacher, "gvcn", {{"pin", a.pin("GVCN-3A")}})), "done");
+
+  // Cancelled mid-way: some records sealed, some with the principal's signature only, the rest none.
+  std::int64_t first = start_night(s, night(a));
+  auto running = wait_state(a, s.principal, first, "running");
+  std::this_thread::sleep_for(std::chrono::milliseconds(900));
+  ASSERT_EQ(s.cancel(s.principal, first).status, 202);
+  auto cancelled = wait_state(a, s.principal, first, "cancelled");
+  ASSERT_EQ(state(cancelled), "cancelled") << json::serialize(cancelled);
+  std::int64_t sealed = cancelled.at("steps").as_array()[1].at("done").as_int64();
+  EXPECT_LT(sealed, 35) << json::serialize(cancelled);
+  EXPECT_EQ(sealed, cancelled.at("done").as_int64());
+  EXPECT_EQ(a.call("POST", "/api/v1/jobs/" + std::to_string(first) + "/resume", s.principal, night(a)).status, 409);
+  std::size_t half = 0, whole = 0;
+  for (auto& [rid, f] : signature_fields(s)) {
+    half += f.size() == 2;
+    whole += f.size() == 3;
+  }
+  EXPECT_EQ(static_cast<std::int64_t>(whole), sealed);
+
+  // A new night takes the rest: the records waiting for the seal only, and those waiting for both.
+  std::int64_t second = start_night(s, night(a));
+  auto j = a.json("GET", "/api/v1/jobs/" + std::to_string(second), s.principal).as_object();
+  EXPECT_EQ(j.at("total").as_int64(), 35 - sealed) << json::serialize(j);
+  // Paused: it stops after the signatures on the tokens; nothing moves until it is resumed.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  a.json("POST", "/api/v1/jobs/" + std::to_string(second) + "/pause", s.principal, "{}", 202);
+  auto paused = wait_state(a, s.principal, second, "paused");
+  ASSERT_EQ(state(paused), "paused") << json::serialize(paused);
+  EXPECT_EQ(paused.at("reason_code").as_string(), "paused");
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  auto still = a.json("GET", "/api/v1/jobs/" + std::to_string(second), s.principal).as_object();
+  EXPECT_EQ(json::serialize(still.at("steps")), json::serialize(paused.at("steps")));  // really stopped
+  // Resuming takes both PINs again.
+  EXPECT_EQ(a.call("POST", "/api/v1/jobs/" + std::to_string(second) + "/resume", s.principal,
+                   json::serialize(json::object{{"pin", a.pin("HIEU-TRUONG")}}))
+                .status,
+            400);
+  EXPECT_EQ(a.call("POST", "/api/v1/jobs/" + std::to_string(second) + "/resume", s.principal, "{}").status, 400);
+  a.json("POST", "/api/v1/jobs/" + std::to_string(second) + "/resume", s.principal, night(a), 202);
+  auto done = a.wait_job(s.principal, second);
+  EXPECT_EQ(state(done), "done") << json::serialize(done);
+  EXPECT_EQ(done.at("done").as_int64(), 35 - sealed);
+  // Each record once per step, in order.
+  for (auto& [rid, f] : signature_fields(s)) EXPECT_EQ(f, kAllThree) << "record " << rid;
+  (void)running;
+  (void)half;
+}
+
+TEST(Night, WithASealedSealPinThePrincipalGivesOnlyTheirOwnPin) {
+  TempDir pins;
+  Appliance a(sealed_seal(pins));
+  School s(a);
+  ASSERT_EQ(state(s.run(s.teacher, "gvcn", {{"pin", a.pin("GVCN-3A")}})), "done");
+  // No seal PIN (not even the right one) and no confirmation of the seal's PIN risk.
+  for (json::object extra : {json::object{}, json::object{{"seal_pin", "333333"}}}) {
+    auto r = a.call("POST", "/api/v1/jobs", s.principal, night(a, extra));
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.body.find("sealed"), std::string::npos) << r.body;
+  }
+  json::object own_only{{"steps", json::array{"hieu_truong", "con_dau"}}, {"pin", a.pin("HIEU-TRUONG")}};
+  auto confirm = own_only;
+  confirm["seal_confirm_pin_risk"] = true;
+  EXPECT_EQ(a.call("POST", "/api/v1/jobs", s.principal, json::serialize(confirm)).status, 400);
+  std::int64_t id = start_night(s, json::serialize(own_only));
+  auto j = a.wait_job(s.principal, id);
+  EXPECT_EQ(state(j), "done") << json::serialize(j);
+  EXPECT_EQ(j.at("done").as_int64(), 35);
+  for (auto& [rid, f] : signature_fields(s)) EXPECT_EQ(f, kAllThree) << "record " << rid;
+  auto tok = token_status(a, s.admin, "CON-DAU");
+  EXPECT_FALSE(tok.at("pin_count_low").as_bool()) << json::serialize(tok);
 }
 
 }  // namespace

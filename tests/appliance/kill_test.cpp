@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "appliance.h"
+#include "job_kit.h"
 
 namespace hocba::test {
 namespace {
@@ -39,50 +40,6 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 std::string pin_body(const std::string& pin, json::object extra = {}) {
   extra["pin"] = pin;
   return json::serialize(extra);
-}
-
-// hocbad with the PKCS#11 test module in front of SoftHSM2: `sign_delay_ms` per signature, and a
-// state file counting the signatures the token made.
-struct SlowToken {
-  TempDir dir;
-  std::string conf = dir.file("p11test.conf");
-  std::string state = dir.file("p11test.state");
-
-  explicit SlowToken(int sign_delay_ms) {
-    write_text(conf, "sign_delay_ms=" + std::to_string(sign_delay_ms) + "\nstate_file=" + state + "\n");
-  }
-  ApplianceOptions options(const std::string& steps) const {
-    ApplianceOptions o;
-    o.config_toml = std::string("[hsm]\nmodules = [\"") + HOCBA_P11TEST_MODULE + "\"]\n\n[workflow]\nsteps = " + steps + "\n";
-    o.extra_env = {"HOCBA_P11TEST_CONF=" + conf};
-    return o;
-  }
-  long long sign_calls() const {
-    struct stat st {};
-    if (::stat(state.c_str(), &st) != 0) return 0;
-    std::smatch m;
-    std::string text = read_text(state);
-    return std::regex_search(text, m, std::regex(R"((?:^|\n)sign_calls=(\d+))")) ? std::stoll(m[1]) : 0;
-  }
-};
-
-// The signed fields pdfsig lists (unsigned form fields left out): name, and whether it says the
-// signature is valid.
-std::vector<std::pair<std::string, bool>> signed_fields(const std::string& pdfsig_out) {
-  std::vector<std::pair<std::string, bool>> out;
-  std::vector<std::string> blocks;
-  for (std::size_t p = pdfsig_out.find("Signature #"); p != std::string::npos;) {
-    std::size_t next = pdfsig_out.find("Signature #", p + 1);
-    blocks.push_back(pdfsig_out.substr(p, next == std::string::npos ? std::string::npos : next - p));
-    p = next;
-  }
-  for (auto& b : blocks) {
-    if (b.find("is not signed") != std::string::npos) continue;
-    std::smatch m;
-    std::string name = std::regex_search(b, m, std::regex(R"(Signature Field Name: (\S+))")) ? std::string(m[1]) : "?";
-    out.emplace_back(name, b.find("Signature Validation: Signature is Valid.") != std::string::npos);
-  }
-  return out;
 }
 
 // --- record files on disk --------------------------------------------------------------------------
@@ -138,22 +95,6 @@ DiskScan scan_records(const std::string& state_dir) {
   return s;
 }
 
-// `qpdf --check` on each file (one shell for all); the files it finds fault with, with its output.
-std::vector<std::string> qpdf_check(const std::vector<std::string>& files, const std::string& tmp) {
-  std::vector<std::string> bad;
-  if (files.empty()) return bad;
-  std::string list = tmp + "/qpdf-files.txt";
-  std::string text;
-  for (auto& f : files) text += f + "\n";
-  write_text(list, text);
-  auto r = run("while IFS= read -r f; do out=$(qpdf --check \"$f\" 2>&1) || printf 'BAD %s\\n%s\\n' \"$f\" \"$out\"; done < " + list);
-  std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("BAD ", 0) == 0) bad.push_back(line.substr(4));
-  if (!bad.empty()) std::cout << r.out.substr(0, 4000);
-  return bad;
-}
-
 // Imports every class file of `dir` (sorted by name) as `admin`; the class ids.
 std::vector<std::int64_t> import_all(Appliance& a, const std::string& admin, const std::string& dir) {
   std::vector<std::string> files;
@@ -174,9 +115,11 @@ std::vector<std::int64_t> class_records(Appliance& a, const std::string& token, 
 
 // --- Kill --------------------------------------------------------------------------------------------
 
-TEST(Kill, SigkillDuringASchoolBatchLosesNothingAndSignsEachRecordOnce) {
-  if (!have_tool("pdfsig") || !have_tool("qpdf")) GTEST_SKIP() << "pdfsig and qpdf are needed";
+// `two_step`: the principal's night, one job signing the principal's step and the seal's (two tokens
+// at once); else one job of the principal's step alone.
+void kill_during_batch(bool two_step) {
   constexpr int kStudents = 200, kRounds = 12, kDelayMs = 30;
+  const std::size_t kSteps = two_step ? 2 : 1;
   auto t_start = Clock::now();
   TempDir work;
   auto gen = run("python3 " + std::string(HOCBA_SOURCE_DIR) + "/tests/tools/gen-school.py --school --students " +
@@ -192,21 +135,27 @@ TEST(Kill, SigkillDuringASchoolBatchLosesNothingAndSignsEachRecordOnce) {
   a.add_user("hieutruong", "principal");
   std::string admin = a.login("admin");
   a.bind_key(admin, "pkcs11:token=HIEU-TRUONG;object=hieu-truong", "hieutruong");
+  if (two_step) a.bind_key(admin, "pkcs11:token=CON-DAU;object=con-dau", "");
   std::vector<std::int64_t> records;
   for (auto cid : import_all(a, admin, work.file("school")))
     for (auto id : class_records(a, admin, cid)) records.push_back(id);
   ASSERT_EQ(records.size(), static_cast<std::size_t>(kStudents));
   std::string principal = a.login("hieutruong");
   auto me = a.json("GET", "/api/v1/me", principal);
-  ASSERT_EQ(json::serialize(me.at("workflow_steps")), R"(["hieu_truong","con_dau"])");
+  // The chain as the server gives it (GET /api/v1/me "chain"): the principal, then the seal.
+  ASSERT_EQ(json::serialize(me.at("chain").at("levels").at("primary").at("record_steps")), R"(["hieu_truong","con_dau"])");
   const std::string pin = a.pin("HIEU-TRUONG");
+  // The resume's body: the PIN again, and the seal's for the two-step job.
+  const std::string resume_body = two_step ? pin_body(pin, {{"seal_pin", a.pin("CON-DAU")}}) : pin_body(pin);
+  const std::string start_body = two_step ? pin_body(pin, {{"steps", json::array{"hieu_truong", "con_dau"}}, {"seal_pin", a.pin("CON-DAU")}})
+                                          : pin_body(pin, {{"field", "hieu_truong"}});
   double setup_s = since(t_start);
 
   std::uint32_t seed = 20241123;
   if (const char* e = std::getenv("HOCBA_KILL_SEED")) seed = static_cast<std::uint32_t>(std::strtoul(e, nullptr, 10));
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> delay_ms(50, 800);
-  std::cout << "Kill: seed " << seed << " (HOCBA_KILL_SEED), " << kStudents << " records, token " << kDelayMs
+  std::cout << "Kill: " << (two_step ? "two-step job (principal and seal), " : "") << "seed " << seed << " (HOCBA_KILL_SEED), " << kStudents << " records, token " << kDelayMs
             << " ms per signature, set-up " << std::fixed << std::setprecision(1) << setup_s << " s\n";
 
   std::int64_t job = 0;
@@ -215,11 +164,11 @@ TEST(Kill, SigkillDuringASchoolBatchLosesNothingAndSignsEachRecordOnce) {
   auto t_rounds = Clock::now();
   for (int round = 1; round <= kRounds; ++round) {
     if (job == 0) {
-      job = a.json("POST", "/api/v1/jobs", principal, pin_body(pin, {{"field", "hieu_truong"}}), 202).at("id").as_int64();
+      job = a.json("POST", "/api/v1/jobs", principal, start_body, 202).at("id").as_int64();
     } else {
       auto j = a.json("GET", "/api/v1/jobs/" + ids(job), principal);
       if (j.at("state").as_string() == "done") break;
-      a.json("POST", "/api/v1/jobs/" + ids(job) + "/resume", principal, pin_body(pin), 202);
+      a.json("POST", "/api/v1/jobs/" + ids(job) + "/resume", principal, resume_body, 202);
     }
     int ms = delay_ms(rng);
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
@@ -253,10 +202,10 @@ TEST(Kill, SigkillDuringASchoolBatchLosesNothingAndSignsEachRecordOnce) {
       if (checked.insert(f).second) fresh.push_back(f);
     auto bad = qpdf_check(fresh, work.path());
     EXPECT_TRUE(bad.empty()) << "round " << round << ": qpdf --check fails on " << bad.size() << " file(s), first " << bad.front();
-    if (HasFailure()) break;
+    if (::testing::Test::HasFailure()) break;
   }
   double rounds_s = since(t_rounds);
-  ASSERT_FALSE(HasFailure());
+  ASSERT_FALSE(::testing::Test::HasFailure());
   ASSERT_NE(job, 0);
   EXPECT_GE(rounds, 10);
   // Most kills must land in the batch, or this test would not be testing much.
@@ -265,7 +214,7 @@ TEST(Kill, SigkillDuringASchoolBatchLosesNothingAndSignsEachRecordOnce) {
   auto t_finish = Clock::now();
   auto j = a.json("GET", "/api/v1/jobs/" + ids(job), principal).as_object();
   if (j.at("state").as_string() != "done") {
-    a.json("POST", "/api/v1/jobs/" + ids(job) + "/resume", principal, pin_body(pin), 202);
+    a.json("POST", "/api/v1/jobs/" + ids(job) + "/resume", principal, resume_body, 202);
     j = a.wait_job(principal, job, 600);
   }
   double finish_s = since(t_finish);
@@ -275,24 +224,37 @@ TEST(Kill, SigkillDuringASchoolBatchLosesNothingAndSignsEachRecordOnce) {
   EXPECT_EQ(j.at("failed").as_int64(), 0) << json::serialize(j);
   EXPECT_EQ(j.at("skipped").as_int64(), 0) << json::serialize(j);
 
-  // Through the API: one signature row each, the principal's, by this job.
+  if (two_step) {
+    auto& steps = j.at("steps").as_array();
+    ASSERT_EQ(steps.size(), 2u) << json::serialize(j);
+    for (auto& st : steps) EXPECT_EQ(st.at("done").as_int64(), kStudents) << json::serialize(j);
+  }
+
+  // Through the API: one signature row per step, the principal's (and the seal's), by this job.
   auto t_verify = Clock::now();
   std::string pdfs = work.file("pdfs");
   fs::create_directories(pdfs);
   for (auto id : records) {
     auto rec = a.json("GET", "/api/v1/records/" + ids(id), admin).as_object();
-    EXPECT_EQ(rec.at("steps_done").as_int64(), 1) << json::serialize(rec);
-    EXPECT_EQ(rec.at("next_step").as_string(), "con_dau") << json::serialize(rec);
+    EXPECT_EQ(rec.at("steps_done").as_int64(), static_cast<std::int64_t>(kSteps)) << json::serialize(rec);
+    if (two_step) {
+      EXPECT_EQ(rec.at("state").as_string(), "final") << json::serialize(rec);
+    } else {
+      EXPECT_EQ(rec.at("next_step").as_string(), "con_dau") << json::serialize(rec);
+    }
     auto& sigs = rec.at("signatures").as_array();
-    ASSERT_EQ(sigs.size(), 1u) << json::serialize(rec);
+    ASSERT_EQ(sigs.size(), kSteps) << json::serialize(rec);
     EXPECT_EQ(sigs[0].at("field").as_string(), "hieu_truong");
     EXPECT_EQ(sigs[0].at("by").as_string(), "hieutruong");
-    EXPECT_EQ(sigs[0].at("job_id").as_int64(), job);
+    for (auto& sg : sigs) EXPECT_EQ(sg.at("job_id").as_int64(), job) << json::serialize(rec);
+    if (two_step) {
+      EXPECT_EQ(sigs[1].at("field").as_string(), "con_dau");
+    }
     auto pdf = a.call("GET", "/api/v1/records/" + ids(id) + "/pdf", admin);  // also checks the file against its hash
     ASSERT_EQ(pdf.status, 200) << "record " << id << ": " << pdf.body.substr(0, 200);
     write_text(pdfs + "/" + ids(id) + ".pdf", pdf.body);
   }
-  // With pdfsig: exactly one signature, the principal's, valid.
+  // With pdfsig: exactly the job's signatures, the principal's (then the seal's), valid.
   auto sig = run("cd " + pdfs + " && for f in *.pdf; do echo \"=== $f\"; pdfsig \"$f\" 2>&1; done");
   std::map<std::string, std::string> per_file;
   {
@@ -307,14 +269,17 @@ TEST(Kill, SigkillDuringASchoolBatchLosesNothingAndSignsEachRecordOnce) {
   for (auto& [file, out] : per_file) {
     // The record's form has a field per signature of the default workflow; only one is signed.
     auto fields = signed_fields(out);
-    ASSERT_EQ(fields.size(), 1u) << file << ":\n" << out;
+    ASSERT_EQ(fields.size(), kSteps) << file << ":\n" << out;
     EXPECT_EQ(fields[0].first, "hieu_truong") << file << ":\n" << out;
-    EXPECT_TRUE(fields[0].second) << file << " (not valid):\n" << out;
+    if (two_step) {
+      EXPECT_EQ(fields[1].first, "con_dau") << file << ":\n" << out;
+    }
+    for (auto& f : fields) EXPECT_TRUE(f.second) << file << " (not valid):\n" << out;
   }
   // On disk: one draft and one signed file per record, all whole.
   DiskScan disk = scan_records(a.state_dir());
   EXPECT_EQ(disk.drafts, kStudents);
-  EXPECT_EQ(disk.signed_files, kStudents);
+  EXPECT_EQ(disk.signed_files, kStudents * static_cast<int>(kSteps));
   EXPECT_TRUE(disk.problems.empty()) << disk.problems.size() << " problem(s), first: " << disk.problems.front();
   // The check above does see a cut file: a signed record cut short anywhere fails it.
   {
@@ -341,16 +306,28 @@ TEST(Kill, SigkillDuringASchoolBatchLosesNothingAndSignsEachRecordOnce) {
     }
   }
   EXPECT_EQ(signs.size(), static_cast<std::size_t>(kStudents));
-  for (auto& [rec, n] : signs) EXPECT_EQ(n, 1) << "record " << rec << " has " << n << " record.sign entries";
+  for (auto& [rec, n] : signs) EXPECT_EQ(n, static_cast<int>(kSteps)) << "record " << rec << " has " << n << " record.sign entries";
   auto v = a.hocba("audit verify --state-dir " + a.state_dir());
   EXPECT_EQ(v.status, 0) << v.out;
   long long token_sigs = token.sign_calls();
-  EXPECT_GE(token_sigs, kStudents);
+  const long long needed = kStudents * static_cast<long long>(kSteps);
+  EXPECT_GE(token_sigs, needed);
   std::cout << "Kill: " << rounds << " kills (" << mid_batch << " mid-batch) in " << std::setprecision(1) << rounds_s
             << " s; finishing the job " << finish_s << " s; verifying " << since(t_verify) << " s; total " << since(t_start)
-            << " s. Token signatures " << token_sigs << " for " << kStudents << " records (" << token_sigs - kStudents
+            << " s. Token signatures " << token_sigs << " for " << needed << " signatures (" << token_sigs - needed
             << " lost to kills and signed again); " << recovered << " signed file(s) adopted after a kill; "
             << disk.temps.size() << " leftover temp file(s)\n";
+}
+
+TEST(Kill, SigkillDuringASchoolBatchLosesNothingAndSignsEachRecordOnce) {
+  if (!have_tool("pdfsig") || !have_tool("qpdf")) GTEST_SKIP() << "pdfsig and qpdf are needed";
+  kill_during_batch(false);
+}
+
+// The principal's night: the principal's signature and the seal in one job, both tokens at once.
+TEST(Kill, SigkillDuringThePrincipalsNightLosesNothingAndSignsEachStepOnce) {
+  if (!have_tool("pdfsig") || !have_tool("qpdf")) GTEST_SKIP() << "pdfsig and qpdf are needed";
+  kill_during_batch(true);
 }
 
 // --- Latency -----------------------------------------------------------------------------------------

@@ -243,6 +243,8 @@ export const T = {
   notSupported: 'Chưa hỗ trợ',
   confirmAll: 'Xác nhận tất cả',
   confirmAllHint: (n) => `Xác nhận ${n} bảng điểm đang chờ, nhập mã PIN một lần.`,
+  sheetsConfirmed: (n) => `Đã xác nhận ${n} bảng điểm.`,
+  sheetFailed: (cls, subject) => `Lớp ${cls}, môn ${subject}: chưa xác nhận được.`,
   sheetHeaders: ['Lớp', 'Môn', 'Trạng thái', 'Thời điểm xác nhận', 'Phiên bản'],
 
   // the admin

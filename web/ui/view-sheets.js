@@ -4,7 +4,6 @@
 import { T, SHEET_STATE, fmtTime } from './i18n.js';
 import { api } from './api.js';
 import { h, fill, messageBox, table } from './dom.js';
-import { go } from './state.js';
 import { mySheetSteps, stepVerb } from './chain.js';
 import { pinForm, pinBody } from './pin.js';
 
@@ -34,8 +33,12 @@ export async function viewSheets(el) {
       button: T.confirmAll,
       onSubmit: async (pin, confirm) => {
         try {
-          const job = await api('POST', '/sheets/confirm', pinBody(pin, confirm));
-          go(`#/luot-ky/${job.id}`);
+          // Confirmed at once (one signature per sheet): say how many, and which could not be.
+          const res = await api('POST', '/sheets/confirm', pinBody(pin, confirm));
+          const failed = res.sheets.filter((s) => !s.ok);
+          await viewSheets(el);
+          const text = [T.sheetsConfirmed(res.confirmed), ...failed.map((s) => T.sheetFailed(s.class, s.subject))].join(' ');
+          el.prepend(messageBox(failed.length ? 'error' : 'ok', text, failed.map((s) => s.error).join('; ')));
         } catch (e) {
           if (!notThere(e)) throw e;
           msg.appendChild(messageBox('info', T.notSupported));

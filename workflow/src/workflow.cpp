@@ -154,9 +154,58 @@ std::string Workflow::may_sign(const Actor& who, const std::string& field, std::
     if (**homeroom != who.user_id) return "you are not the homeroom teacher of this class";
   }
   std::string level = class_level(class_id);
-  if (chain_.position(level, field) < 0)
-    return "records of " + (level.empty() ? std::string("this class") : level) + " classes take no " + field + " signature";
+  int position = chain_.position(level, field);
+  if (position < 0) return "records of " + (level.empty() ? std::string("this class") : level) + " classes take no " + field + " signature";
+  if (position == 0) return sheets_waiting(class_id);  // the subject teachers confirm their scores first
   return "";
+}
+
+Result<Bytes> Workflow::sign_bytes(const Bytes& in, const config::Step& step_def, bool first, const BoundKey& bk, const Secret* pin,
+                                   const Actor& who, bool batch, bool confirm_pin_risk) {
+  auto ref = key_ref(bk);
+  if (!ref) return ref.error();
+  signer::TokenSignOptions to;
+  to.pin = pin;
+  to.batch = batch;
+  to.check_pin_when_logged_in = true;
+  to.confirm_pin_risk = confirm_pin_risk;
+  auto key = signer::token_key(hsm_, *ref, to);
+
+  signer::PadesOptions po;
+  po.field_name = step_def.name;
+  po.reason = step_def.reason;
+  if (opts_.cfg.school.name) po.location = *opts_.cfg.school.name;
+  auto hash = opts_.cfg.signing.hash;
+  po.hash = hash == "sha384" ? signer::Hash::sha384 : hash == "sha512" ? signer::Hash::sha512 : signer::Hash::sha256;
+  po.lock_signed_fields = opts_.cfg.signing.lock_fields;
+  if (first && opts_.cfg.signing.certify_first) po.certify_p = 2;
+  signer::VisibleSignature vis;
+  vis.title = title_text(step_def.title_for(role_name(who.role)));
+  vis.seal = step_def.seal;
+  struct stat st {};
+  std::string image = vis.seal ? abs("images/seal.png") : abs("images/user-" + who.username + ".png");
+  if (vis.seal && ::stat(image.c_str(), &st) != 0) vis.seal = false, vis.title = "Con dấu";
+  if (::stat(image.c_str(), &st) == 0)
+    if (auto img = read_file(image, 4u << 20)) vis.image_png = std::move(*img);
+  po.appearance = std::move(vis);
+  auto level = signer::parse_level(opts_.level);
+  po.level = level ? *level : signer::Level::B_B;
+  if (po.level != signer::Level::B_B) {
+    po.level = signer::Level::B_T;  // B-LT/B-LTA: `hocba extend` adds the validation data afterwards
+    po.timestamps = tsa_;
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  auto out = signer::sign_pdf(in, *key, po);
+  if (!out && out.error().code == Errc::token_not_present) forget_key_ref(bk.id);  // resolve it afresh next time
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::string key_label = bk.label.empty() ? std::to_string(bk.id) : bk.label;
+  metrics_.counter_add("hocba_token_busy_seconds_total", {{"key", key_label}}, secs);
+  if (!out) {
+    metrics_.counter_add("hocba_signatures_total", {{"key", key_label}, {"result", errc_name(out.error().code)}});
+    return out.error();
+  }
+  metrics_.counter_add("hocba_signatures_total", {{"key", key_label}, {"result", "ok"}});
+  return std::move(out->pdf);
 }
 
 Status Workflow::sign_record(std::int64_t record_id, const std::string& field, const BoundKey& bk, const Secret* pin, const Actor& caller,
@@ -176,6 +225,8 @@ Status Workflow::sign_record(std::int64_t record_id, const std::string& field, c
     return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " is " + state + ": nothing more to sign");
   if (steps_done > step)
     return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " already has the " + field + " signature");
+  if (step == 0)
+    if (std::string why = sheets_waiting(class_id); !why.empty()) return make_error(Errc::forbidden, why);
   if (steps_done < step)
     return make_error(Errc::invalid_argument, "record " + std::to_string(record_id) + " needs the " + steps[static_cast<std::size_t>(steps_done)] +
                                                   " signature before " + field);
@@ -209,49 +260,9 @@ Status Workflow::sign_record(std::int64_t record_id, const std::string& field, c
     }
   }
   if (!adopted) {
-    auto ref = key_ref(bk);
-    if (!ref) return ref.error();
-    signer::TokenSignOptions to;
-    to.pin = pin;
-    to.batch = batch;
-    to.check_pin_when_logged_in = true;
-    to.confirm_pin_risk = confirm_pin_risk;
-    auto key = signer::token_key(hsm_, *ref, to);
-
-    signer::PadesOptions po;
-    po.field_name = field;
-    po.reason = step_def->reason;
-    if (opts_.cfg.school.name) po.location = *opts_.cfg.school.name;
-    auto hash = opts_.cfg.signing.hash;
-    po.hash = hash == "sha384" ? signer::Hash::sha384 : hash == "sha512" ? signer::Hash::sha512 : signer::Hash::sha256;
-    po.lock_signed_fields = opts_.cfg.signing.lock_fields;
-    if (step == 0 && opts_.cfg.signing.certify_first) po.certify_p = 2;
-    signer::VisibleSignature vis;
-    vis.title = title_text(step_def->title_for(role_name(caller.role)));
-    vis.seal = step_def->seal;
-    std::string image = vis.seal ? abs("images/seal.png") : abs("images/user-" + caller.username + ".png");
-    if (vis.seal && ::stat(image.c_str(), &st) != 0) vis.seal = false, vis.title = "Con dấu";
-    if (::stat(image.c_str(), &st) == 0)
-      if (auto img = read_file(image, 4u << 20)) vis.image_png = std::move(*img);
-    po.appearance = std::move(vis);
-    auto level = signer::parse_level(opts_.level);
-    po.level = level ? *level : signer::Level::B_B;
-    if (po.level != signer::Level::B_B) {
-      po.level = signer::Level::B_T;  // B-LT/B-LTA: `hocba extend` adds the validation data afterwards
-      po.timestamps = tsa_;
-    }
-    auto t0 = std::chrono::steady_clock::now();
-    auto out = signer::sign_pdf(*in, *key, po);
-    if (!out && out.error().code == Errc::token_not_present) forget_key_ref(bk.id);  // resolve it afresh next time
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::string key_label = bk.label.empty() ? std::to_string(bk.id) : bk.label;
-    metrics_.counter_add("hocba_token_busy_seconds_total", {{"key", key_label}}, secs);
-    if (!out) {
-      metrics_.counter_add("hocba_signatures_total", {{"key", key_label}, {"result", errc_name(out.error().code)}});
-      return out.error();
-    }
-    metrics_.counter_add("hocba_signatures_total", {{"key", key_label}, {"result", "ok"}});
-    signed_pdf = std::move(out->pdf);
+    auto out = sign_bytes(*in, *step_def, step == 0, bk, pin, caller, batch, confirm_pin_risk);
+    if (!out) return out.error();
+    signed_pdf = std::move(*out);
     if (auto d = make_dirs(std::filesystem::path(out_abs).parent_path().string()); !d) return d;
     if (auto w = write_file_atomic(out_abs, signed_pdf, 0640); !w) return w;
   }

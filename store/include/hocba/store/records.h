@@ -15,6 +15,8 @@ namespace hocba::store {
 class Classes {
  public:
   explicit Classes(Store& store) : store_(&store) {}
+  // The class file the class was imported from (JSON); nullopt when there is no such class.
+  Result<std::optional<std::string>> source(std::int64_t class_id);
   // The class's school level from its class file ("primary", "lower_secondary", "upper_secondary");
   // nullopt when there is no such class.
   Result<std::optional<std::string>> level(std::int64_t class_id);
@@ -39,8 +41,19 @@ struct NewSignature {
   bool final = false;  // the record's last step: it becomes "final"
 };
 
+// A record of a class as it stands now (its newest version).
+struct CurrentRecord {
+  std::int64_t id = 0, version = 0, steps_done = 0;
+  std::string personal_id, state, student_json, pdf_path, pdf_sha256;
+};
+
 class Records {
  public:
+  // The class's records that are not superseded, by student name.
+  Result<std::vector<CurrentRecord>> current(std::int64_t class_id);
+  // A draft (nothing signed) rendered again to a new file: its path and hash. Errc::invalid_argument
+  // when it has a signature by now.
+  Status redraw_draft(std::int64_t record_id, const std::string& pdf_path, const std::string& pdf_sha256, const std::string& at);
   explicit Records(Store& store) : store_(&store) {}
   Result<std::optional<RecordForSigning>> for_signing(std::int64_t record_id);
   // Moves the record from step s.step to s.step + 1 with its new file and adds the signature row, in

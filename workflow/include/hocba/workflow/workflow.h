@@ -80,6 +80,35 @@ class Workflow {
   Status sign_record(std::int64_t record_id, const std::string& step, const BoundKey& key, const Secret* pin, const Actor& who,
                      std::int64_t job_id, bool batch, bool confirm_pin_risk = false);
 
+  // --- subject teachers' score sheets (sheets.cpp) -----------------------------------------------
+  // Brings a class's score sheets up to date with its records: for each sheet step of its level
+  // (e.g. gvbm) and each subject with a known teacher, a new version waits for confirmation when the
+  // sheet would read differently from its newest version (a corrected score, another teacher), and
+  // the class's drafts are drawn again. A subject without a teacher gets its sheet once one is assigned.
+  Status refresh_sheets(std::int64_t class_id);
+  // refresh_sheets for every class that has a subject with a teacher and no sheet yet (teachers
+  // assigned with `hocba class teacher` while the daemon ran).
+  Status refresh_pending_sheets();
+  // refresh_sheets for every class where `teacher_user_id` teaches a subject (assigned meanwhile,
+  // scores corrected): what they see is what they confirm.
+  Status refresh_teacher_sheets(std::int64_t teacher_user_id);
+  struct SheetOutcome {
+    std::int64_t sheet_id = 0, class_id = 0;
+    std::string class_name, subject, step;
+    bool ok = false;
+    std::string error;  // when not ok
+  };
+  // Confirms every sheet waiting for `who` (their class-subjects) with one PIN entry: each is signed
+  // PAdES with their key. Stops at the first error that every next sheet would meet too (the PIN,
+  // the token); the outcomes say which were confirmed. Then the drafts of those classes are drawn
+  // again, naming each subject's teacher and date.
+  Result<std::vector<SheetOutcome>> confirm_sheets(const Actor& who, const Secret* pin, bool confirm_pin_risk = false);
+  // Why the class's records cannot take their first record step yet: the subjects whose sheets are
+  // not confirmed, with their teachers; "" when none wait (or the level has no sheet step).
+  std::string sheets_waiting(std::int64_t class_id);
+  // The record's render options for a class: the chain's fields and the confirmed sheets.
+  pdf::RenderOptions render_options(std::int64_t class_id);
+
   // Records being signed right now (by a request or a job): nobody else touches them meanwhile.
   bool reserve(std::int64_t record_id);
   void release(std::int64_t record_id);
@@ -115,6 +144,11 @@ class Workflow {
   pdf::RenderOptions render_options() const;
 
  private:
+  // Signs `in` on the token for `step_def` (its field, reason, title block, seal image).
+  Result<Bytes> sign_bytes(const Bytes& in, const config::Step& step_def, bool first, const BoundKey& key, const Secret* pin,
+                           const Actor& who, bool batch, bool confirm_pin_risk);
+  // Draws the class's drafts (no signature yet) again with render_options(class_id).
+  Status redraw_drafts(std::int64_t class_id);
   WorkflowOptions opts_;
   store::Store& store_;
   hsm::Hsm& hsm_;
