@@ -44,6 +44,7 @@ struct World {
   // Users: the username of each caller role; the second homeroom teacher.
   std::map<std::string, std::string> user = {{"admin", "admin"},
                                              {"principal", "hieutruong"},
+                                             {"deputy_principal", "pho"},
                                              {"homeroom_teacher", "gvcn.3a"},
                                              {"subject_teacher", "gvbm.toan"},
                                              {"viewer", "vanthu"}};
@@ -55,7 +56,7 @@ struct World {
   std::int64_t key_teacher = 0, key_principal = 0, key_seal = 0, key_other = 0;
   std::int64_t spare_user = 0;
   std::int64_t corr_approve = 0, corr_reject = 0;
-  std::int64_t job_teacher = 0, job_principal = 0, job_other = 0;
+  std::int64_t job_teacher = 0, job_principal = 0, job_other = 0, job_deputy = 0;
 
   explicit World(Appliance& app) : a(app) {
     for (auto& [role, name] : user) a.add_user(name, role);
@@ -65,12 +66,23 @@ struct World {
     key_teacher = a.bind_key(admin, "pkcs11:token=GVCN-3A;object=gvcn-3a", "gvcn.3a");
     key_principal = a.bind_key(admin, "pkcs11:token=HIEU-TRUONG;object=hieu-truong", "hieutruong");
     key_seal = a.bind_key(admin, "pkcs11:token=CON-DAU;object=con-dau", "");
-    key_other = a.bind_key(admin, "pkcs11:token=CON-DAU;object=con-dau-p384", other);
     class3a = import("primary-3A.json");
     class5a = import("primary-5A.json");
     // 8A and 11A are where the jobs run, so that 3A and 5A keep drafts for the calls below.
     class8a = import("thcs-8A.json");
     class11a = import("thpt-11A.json");
+    // They are secondary classes: the subject teacher (here one for every subject) confirms the
+    // scores first, with the key the other homeroom teacher gets afterwards.
+    std::int64_t key_gvbm = a.bind_key(admin, "pkcs11:token=CON-DAU;object=con-dau-p384", user["subject_teacher"]);
+    for (auto [cls, sample] : {std::pair{class8a, "thcs-8A.json"}, std::pair{class11a, "thpt-11A.json"}})
+      for (const std::string& subject : subjects_of(sample))
+        a.json("PUT", "/api/v1/classes/" + ids(cls) + "/teachers", admin,
+               json::serialize(json::object{{"subject", subject}, {"username", user["subject_teacher"]}}));
+    auto confirmed = a.json("POST", "/api/v1/sheets/confirm", a.login(user["subject_teacher"]),
+                            json::serialize(json::object{{"pin", a.pin("CON-DAU")}}));
+    if (confirmed.at("confirmed").as_int64() < 2) throw std::runtime_error("set-up: sheets not confirmed: " + json::serialize(confirmed));
+    a.json("DELETE", "/api/v1/keys/" + ids(key_gvbm), admin);
+    key_other = a.bind_key(admin, "pkcs11:token=CON-DAU;object=con-dau-p384", other);
     a.json("PUT", "/api/v1/classes/" + ids(class8a) + "/homeroom", admin, R"({"username":"gvcn.3a"})");
     a.json("PUT", "/api/v1/classes/" + ids(class11a) + "/homeroom", admin, R"({"username":"gvcn.5a"})");
     r3 = records(class3a);
@@ -92,6 +104,24 @@ struct World {
     job_teacher = job(teacher, "gvcn", class8a, a.pin("GVCN-3A"));
     job_principal = job(principal, "hieu_truong", class8a, a.pin("HIEU-TRUONG"));
     job_other = job(other_token, "gvcn", class11a, a.pin("CON-DAU"));
+    // The deputy principal signs 11A in the principal's place with the principal's token for a while.
+    a.json("DELETE", "/api/v1/keys/" + ids(key_principal), admin);
+    std::int64_t key_deputy = a.bind_key(admin, "pkcs11:token=HIEU-TRUONG;object=hieu-truong", user["deputy_principal"]);
+    job_deputy = job(token["deputy_principal"], "hieu_truong", class11a, a.pin("HIEU-TRUONG"));
+    a.json("DELETE", "/api/v1/keys/" + ids(key_deputy), admin);
+    key_principal = a.bind_key(admin, "pkcs11:token=HIEU-TRUONG;object=hieu-truong", "hieutruong");
+  }
+
+  // The subjects a class file's students take.
+  static std::vector<std::string> subjects_of(const std::string& sample) {
+    json::value cf = json::parse(read_text(samples(sample)));
+    std::vector<std::string> out;
+    for (auto& st : cf.at("students").as_array())
+      for (auto& sub : st.at("secondary").at("subjects").as_array()) {
+        std::string name(sub.at("subject").as_string());
+        if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+      }
+    return out;
   }
 
   std::int64_t import(const std::string& sample) {
@@ -148,7 +178,7 @@ std::string base64(const std::string& in) {
   return out;
 }
 
-const std::vector<std::string> kCallers = {"anonymous", "admin", "principal", "homeroom_teacher", "subject_teacher", "viewer"};
+const std::vector<std::string> kCallers = {"anonymous", "admin", "principal", "deputy_principal", "homeroom_teacher", "subject_teacher", "viewer"};
 
 // The call `caller` makes for `route`: path parameters filled with ids of objects the caller may act
 // on (their own class, record, job), and a body the route understands.
@@ -173,7 +203,7 @@ Call make_call(World& w, const api::RouteInfo& route, const std::string& caller)
       } else if (prev == "classes") {
         v = ids(w.class3a);
       } else if (prev == "jobs") {
-        v = ids(teacher ? w.job_teacher : w.job_principal);
+        v = ids(teacher ? w.job_teacher : caller == "deputy_principal" ? w.job_deputy : w.job_principal);
       } else if (prev == "keys") {
         v = ids(w.key_other);
       } else if (prev == "users") {
@@ -181,7 +211,7 @@ Call make_call(World& w, const api::RouteInfo& route, const std::string& caller)
       } else if (prev == "corrections") {
         v = ids(key.find("/reject") != std::string::npos ? w.corr_reject : w.corr_approve);
       } else if (prev == "static") {
-        v = "app.js";
+        v = "main.js";
       } else {
         v = "1";  // a route this test does not know yet: its role checks still apply
       }
@@ -205,7 +235,9 @@ Call make_call(World& w, const api::RouteInfo& route, const std::string& caller)
   else if (key == "POST /api/v1/keys") c.body = R"({"uri":"pkcs11:token=CON-DAU;object=con-dau-p384","username":"spare"})";
   else if (key == "POST /api/v1/classes") c.body = read_text(samples("primary-5A.json"));
   else if (key == "PUT /api/v1/classes/{id}/homeroom") c.body = R"({"username":"gvcn.3a"})";
-  else if (key == "POST /api/v1/records/{id}/sign") c.body = json::serialize(json::object{{"pin", a.pin(teacher ? "GVCN-3A" : "HIEU-TRUONG")}});
+  else if (key == "POST /api/v1/records/{id}/sign")
+    // The principal signs record 1 (hieu_truong); the deputy then applies the seal to it.
+    c.body = json::serialize(json::object{{"pin", a.pin(teacher ? "GVCN-3A" : caller == "deputy_principal" ? "CON-DAU" : "HIEU-TRUONG")}});
   else if (key == "POST /api/v1/records/{id}/corrections") c.body = w.correction_body(teacher ? w.r3[4] : w.r3[5]);
   else if (key == "POST /api/v1/corrections/{id}/approve" || key == "POST /api/v1/corrections/{id}/reject")
     c.body = R"({"note":"đã kiểm tra"})";
