@@ -97,115 +97,29 @@ void App::Impl::add_workflow_routes() {
   const std::vector<std::string> signers = chain_signer_roles();
 
   add("POST", "/api/v1/classes", {"admin"}, "import a class (hocba.class/v1) and render its drafts", [this](Ctx& c) {
-    auto parsed = pdf::parse_class(c.req.body);
-    if (!parsed) return from_error(parsed.error());
-    const pdf::ClassFile& cf = *parsed;
-    if (!cf.class_ok())
+    auto imp = wf.import_class(*c.caller, c.req.body);
+    if (!imp) return from_error(imp.error());
+    if (!imp->class_ok)
       return ok_json(json::object{{"error", json::object{{"code", "invalid_class"}, {"message", "the class file has errors"}}},
-                                  {"errors", problems_json(cf.errors)}},
+                                  {"errors", problems_json(imp->file.errors)}},
                      422);
-    // The class row, its homeroom teacher (matched by username), and the source for re-rendering.
-    std::int64_t class_id = 0;
-    json::array created, kept, failed;
-    struct Draft {
-      const pdf::Student* student;
-      std::string rel;
-      std::int64_t record_id = 0;
+    auto list = [](const std::vector<workflow::Workflow::ImportedRecord>& v, bool with_reason) {
+      json::array a;
+      for (const auto& r : v) {
+        json::object o{{"personal_id", r.personal_id}, {"record_id", r.record_id}};
+        if (r.replaced) o["replaced"] = true;
+        if (with_reason) o["reason"] = r.reason;
+        a.push_back(std::move(o));
+      }
+      return a;
     };
-    std::vector<Draft> to_render;
-    std::vector<Reservation> held;  // drafts being replaced are not signed meanwhile
-    Status st = store.transaction([&](Tx& tx) -> Status {
-      auto cls = tx.query("SELECT id FROM classes WHERE school_year = ? AND name = ?", {cf.info.school_year, cf.info.class_name});
-      if (!cls) return cls.error();
-      DbValue homeroom;
-      auto u = tx.query("SELECT id FROM users WHERE username = ? AND role = 'homeroom_teacher' AND disabled = 0",
-                        {cf.info.homeroom_teacher.username});
-      if (!u) return u.error();
-      if (!u->empty()) homeroom = as_int(u->front()[0]);
-      if (cls->empty()) {
-        auto ins = tx.exec("INSERT INTO classes(school_year, name, homeroom_user_id, created_at, source_json) VALUES(?,?,?,?,?)",
-                           {cf.info.school_year, cf.info.class_name, homeroom, now_iso(), c.req.body});
-        if (!ins) return ins.error();
-        class_id = *ins;
-      } else {
-        class_id = as_int(cls->front()[0]);
-        if (auto e = tx.exec("UPDATE classes SET source_json = ?, homeroom_user_id = coalesce(homeroom_user_id, ?) WHERE id = ?",
-                             {c.req.body, homeroom, class_id});
-            !e)
-          return e.error();
-      }
-      for (const pdf::Student& s : cf.students) {
-        auto ex = tx.query("SELECT id, steps_done, state, version FROM records WHERE class_id = ? AND personal_id = ? "
-                           "AND state != 'superseded' ORDER BY version DESC LIMIT 1",
-                           {class_id, s.personal_id});
-        if (!ex) return ex.error();
-        std::string rel = wf.record_path(class_id, s.personal_id, 1, 0);
-        if (!ex->empty()) {
-          std::int64_t rid = as_int(ex->front()[0]);
-          auto keep = [&](const char* why) { kept.push_back(json::object{{"personal_id", s.personal_id}, {"record_id", rid}, {"reason", why}}); };
-          if (as_int(ex->front()[1]) > 0 || as_text(ex->front()[2]) == "final") {
-            keep("already signed: change it with a correction");
-            continue;
-          }
-          if (as_int(ex->front()[3]) > 1) {
-            keep("a corrected version: change it with a correction");
-            continue;
-          }
-          Reservation r(wf, rid);
-          if (!r) {
-            keep("being signed right now: import again later");
-            continue;
-          }
-          // An unsigned draft of version 1: rendered again from the new data.
-          if (auto e = tx.exec("UPDATE records SET student_json = ?, student_name = ?, state = 'draft', error = NULL, pdf_sha256 = NULL, "
-                               "updated_at = ? WHERE id = ? AND steps_done = 0",
-                               {s.source_json, s.full_name, now_iso(), rid});
-              !e)
-            return e.error();
-          held.push_back(std::move(r));
-          created.push_back(json::object{{"personal_id", s.personal_id}, {"record_id", rid}, {"replaced", true}});
-          to_render.push_back({&s, rel, rid});
-        } else {
-          auto ins = tx.exec("INSERT INTO records(class_id, personal_id, student_name, version, state, steps_done, student_json, "
-                             "pdf_path, created_at, updated_at) VALUES(?,?,?,1,'draft',0,?,?,?,?)",
-                             {class_id, s.personal_id, s.full_name, s.source_json, rel, now_iso(), now_iso()});
-          if (!ins) return ins.error();
-          created.push_back(json::object{{"personal_id", s.personal_id}, {"record_id", *ins}});
-          to_render.push_back({&s, rel, *ins});
-        }
-      }
-      json::object d{{"class_id", class_id}, {"school_year", cf.info.school_year}, {"class", cf.info.class_name},
-                     {"records", created.size()}, {"rejected", cf.rejected.size()}};
-      if (auto a = tx.audit(c.caller->actor(), "class.import", json::serialize(d)); !a) return a.error();
-      return {};
-    });
-    if (!st) return from_error(st.error());
-    // Render the drafts (outside the transaction: rendering takes a while), naming the subject
-    // teachers who confirmed their scores already (a class imported again).
-    const pdf::RenderOptions ro = wf.render_options(class_id);
-    for (auto& [s, rel, rid] : to_render) {
-      auto pdfb = pdf::render_record(cf.info, *s, ro);
-      Status w = pdfb ? make_dirs_durable(std::filesystem::path(wf.abs(rel)).parent_path().string(), 0777) : Status(pdfb.error());
-      if (w) w = write_file_atomic(wf.abs(rel), *pdfb, 0640);
-      // Structured bindings copied into the lambda: clang before 16 cannot capture them (the fuzz build).
-      (void)store.transaction([&, s = s, rid = rid](Tx& tx) -> Status {
-        if (w) {
-          if (auto e = tx.exec("UPDATE records SET pdf_sha256 = ? WHERE id = ?", {sha256_hex(*pdfb), rid}); !e)
-            return e.error();
-        } else {
-          failed.push_back(json::object{{"personal_id", s->personal_id}, {"reason", w.error().message}});
-          if (auto e = tx.exec("UPDATE records SET state = 'failed', error = ? WHERE id = ?",
-                               {w.error().message, rid});
-              !e)
-            return e.error();
-        }
-        return {};
-      });
-    }
-    json::object out{{"class_id", class_id}, {"created", created}, {"kept", kept}, {"failed", failed},
-                     {"errors", problems_json(cf.errors)}, {"warnings", problems_json(cf.warnings)}};
-    // The subject teachers' score sheets of this class: new versions where scores changed.
-    if (auto sheets = wf.refresh_sheets(class_id); !sheets) out["sheets_error"] = sheets.error().message;
+    json::object out{{"class_id", imp->class_id},
+                     {"created", list(imp->created, false)},
+                     {"kept", list(imp->kept, true)},
+                     {"failed", list(imp->failed, true)},
+                     {"errors", problems_json(imp->file.errors)},
+                     {"warnings", problems_json(imp->file.warnings)}};
+    if (!imp->sheets_error.empty()) out["sheets_error"] = imp->sheets_error;
     return ok_json(out, 201);
   });
   routes.back().info.max_body = static_cast<std::size_t>(opts.cfg.server.max_body_mb) << 20;  // the only large upload

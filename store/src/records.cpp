@@ -10,6 +10,64 @@ Result<std::optional<std::string>> Classes::level(std::int64_t class_id) {
   return std::optional<std::string>(as_text(rows->front()[0]));
 }
 
+Result<std::int64_t> Classes::upsert(Tx& tx, const std::string& school_year, const std::string& name, const std::string& homeroom_username,
+                                    const std::string& source, const std::string& at) {
+  auto cls = tx.query("SELECT id FROM classes WHERE school_year = ? AND name = ?", {school_year, name});
+  if (!cls) return cls.error();
+  DbValue homeroom;
+  auto u = tx.query("SELECT id FROM users WHERE username = ? AND role = 'homeroom_teacher' AND disabled = 0", {homeroom_username});
+  if (!u) return u.error();
+  if (!u->empty()) homeroom = as_int(u->front()[0]);
+  if (cls->empty())
+    return tx.exec("INSERT INTO classes(school_year, name, homeroom_user_id, created_at, source_json) VALUES(?,?,?,?,?)",
+                   {school_year, name, homeroom, at, source});
+  std::int64_t id = as_int(cls->front()[0]);
+  if (auto e = tx.exec("UPDATE classes SET source_json = ?, homeroom_user_id = coalesce(homeroom_user_id, ?) WHERE id = ?", {source, homeroom, id});
+      !e)
+    return e.error();
+  return id;
+}
+
+Result<std::optional<NewestRecord>> Records::newest(Tx& tx, std::int64_t class_id, const std::string& personal_id) {
+  auto ex = tx.query("SELECT id, steps_done, state, version FROM records WHERE class_id = ? AND personal_id = ? "
+                     "AND state != 'superseded' ORDER BY version DESC LIMIT 1",
+                     {class_id, personal_id});
+  if (!ex) return ex.error();
+  if (ex->empty()) return std::optional<NewestRecord>();
+  const DbRow& r = ex->front();
+  return std::optional<NewestRecord>(NewestRecord{as_int(r[0]), as_int(r[1]), as_int(r[3]), as_text(r[2])});
+}
+
+Result<std::int64_t> Records::add_draft(Tx& tx, std::int64_t class_id, const std::string& personal_id, const std::string& student_name,
+                                        const std::string& student_json, const std::string& pdf_path, const std::string& at) {
+  return tx.exec("INSERT INTO records(class_id, personal_id, student_name, version, state, steps_done, student_json, "
+                 "pdf_path, created_at, updated_at) VALUES(?,?,?,1,'draft',0,?,?,?,?)",
+                 {class_id, personal_id, student_name, student_json, pdf_path, at, at});
+}
+
+Status Records::replace_draft(Tx& tx, std::int64_t record_id, const std::string& student_name, const std::string& student_json,
+                              const std::string& at) {
+  auto e = tx.exec("UPDATE records SET student_json = ?, student_name = ?, state = 'draft', error = NULL, pdf_sha256 = NULL, "
+                   "updated_at = ? WHERE id = ? AND steps_done = 0",
+                   {student_json, student_name, at, record_id});
+  if (!e) return e.error();
+  return {};
+}
+
+Status Records::set_rendered(std::int64_t record_id, const std::string& pdf_sha256) {
+  return store_->transaction([&](Tx& tx) -> Status {
+    if (auto e = tx.exec("UPDATE records SET pdf_sha256 = ? WHERE id = ?", {pdf_sha256, record_id}); !e) return e.error();
+    return {};
+  });
+}
+
+Status Records::set_failed(std::int64_t record_id, const std::string& why) {
+  return store_->transaction([&](Tx& tx) -> Status {
+    if (auto e = tx.exec("UPDATE records SET state = 'failed', error = ? WHERE id = ?", {why, record_id}); !e) return e.error();
+    return {};
+  });
+}
+
 Result<std::optional<std::string>> Classes::source(std::int64_t class_id) {
   auto rows = store_->query("SELECT source_json FROM classes WHERE id = ?", {class_id});
   if (!rows) return rows.error();

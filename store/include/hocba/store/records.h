@@ -15,6 +15,11 @@ namespace hocba::store {
 class Classes {
  public:
   explicit Classes(Store& store) : store_(&store) {}
+  // The class `school_year`/`name` made or updated from its class file (`source`, JSON), in `tx`: a new
+  // class gets the homeroom teacher `homeroom_username` when that is an active homeroom teacher; an
+  // existing one keeps its teacher (or gets that one when it has none). Returns the class's id.
+  static Result<std::int64_t> upsert(Tx& tx, const std::string& school_year, const std::string& name,
+                                     const std::string& homeroom_username, const std::string& source, const std::string& at);
   // The class file the class was imported from (JSON); nullopt when there is no such class.
   Result<std::optional<std::string>> source(std::int64_t class_id);
   // The class's school level from its class file ("primary", "lower_secondary", "upper_secondary");
@@ -47,8 +52,24 @@ struct CurrentRecord {
   std::string personal_id, state, student_json, pdf_path, pdf_sha256;
 };
 
+// The newest version of a student's record in a class (Records::newest).
+struct NewestRecord {
+  std::int64_t id = 0, steps_done = 0, version = 0;
+  std::string state;
+};
+
 class Records {
  public:
+  static Result<std::optional<NewestRecord>> newest(Tx& tx, std::int64_t class_id, const std::string& personal_id);
+  // A new draft (version 1, nothing signed) in `tx`; its file comes later (set_rendered). Returns its id.
+  static Result<std::int64_t> add_draft(Tx& tx, std::int64_t class_id, const std::string& personal_id, const std::string& student_name,
+                                        const std::string& student_json, const std::string& pdf_path, const std::string& at);
+  // An unsigned draft takes new data (its file is drawn again: set_rendered), in `tx`.
+  static Status replace_draft(Tx& tx, std::int64_t record_id, const std::string& student_name, const std::string& student_json,
+                              const std::string& at);
+  // A draft's file is written: its hash. Or it could not be: the record fails with the reason.
+  Status set_rendered(std::int64_t record_id, const std::string& pdf_sha256);
+  Status set_failed(std::int64_t record_id, const std::string& why);
   // The class's records that are not superseded, by student name.
   Result<std::vector<CurrentRecord>> current(std::int64_t class_id);
   // A draft (nothing signed) rendered again to a new file: its path and hash. Errc::invalid_argument

@@ -80,6 +80,26 @@ class Workflow {
   Status sign_record(std::int64_t record_id, const std::string& step, const BoundKey& key, const Secret* pin, const Actor& who,
                      std::int64_t job_id, bool batch, bool confirm_pin_risk = false);
 
+  // --- class import (import.cpp) ------------------------------------------------------------------
+  struct ImportedRecord {
+    std::string personal_id;
+    std::int64_t record_id = 0;
+    bool replaced = false;   // an unsigned draft drawn again from new data
+    std::string reason;      // kept or failed: why
+  };
+  struct ImportResult {
+    pdf::ClassFile file;     // the parsed class file (its errors and warnings)
+    bool class_ok = false;   // false: nothing was stored (the class-level errors say why)
+    std::int64_t class_id = 0;
+    std::vector<ImportedRecord> created, kept, failed;
+    std::string sheets_error;  // the score sheets could not be brought up to date ("" when they were)
+  };
+  // Imports a class file (hocba.class/v1, `source` as received): the class, a draft per valid student
+  // (an unsigned draft of version 1 is drawn again from new data; a signed or corrected record is kept:
+  // it changes by a correction), each rendered with the chain's fields and the confirmed sheets, the
+  // audit entry "class.import" by `who`, then the class's score sheets.
+  Result<ImportResult> import_class(const Actor& who, const std::string& source);
+
   // --- subject teachers' score sheets (sheets.cpp) -----------------------------------------------
   // Brings a class's score sheets up to date with its records: for each sheet step of its level
   // (e.g. gvbm) and each subject with a known teacher, a new version waits for confirmation when the
