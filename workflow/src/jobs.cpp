@@ -17,7 +17,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr int kWorkersPerLane = 2;
+constexpr int kWorkersPerLane = 3;
 
 bool token_wide(Errc c) {
   switch (c) {
@@ -282,6 +282,11 @@ void JobEngine::run(Run& rj, std::vector<StepPin> pins, Actor owner) {
     for (std::size_t k = 0; k < n; ++k) steps += (k ? "," : "") + j.steps[k].field + ":" + std::to_string(keys[k].id);
     spdlog::info("JOB_START job={} steps={}", id, steps);
   }
+  // Every lane's key is looked up on its token now, before the first signature: a later lane would
+  // otherwise do it when its first record arrives, while the first lane's token signs (looking keys
+  // up waits for the signatures in progress on the module), and start that much behind. (An error is
+  // left for the lane's first record to report.)
+  for (const BoundKey& k : keys) (void)wf_.key_ref(k);
 
   struct Outcome {
     std::string state, reason, action, code;
@@ -294,7 +299,7 @@ void JobEngine::run(Run& rj, std::vector<StepPin> pins, Actor owner) {
   auto stop_with = [&](Outcome o) {
     std::lock_guard lk(mu);
     // The first reason wins, except that the token's own refusal of a PIN is a better reason than the
-    // other worker's "not sent again" that followed it.
+    // other workers' "not sent again" that followed it.
     if (!outcome || (outcome->code == errc_name(Errc::pin_rejected_before) && o.code == errc_name(Errc::pin_incorrect)))
       outcome = std::move(o);
     moved.notify_all();
@@ -336,7 +341,7 @@ void JobEngine::run(Run& rj, std::vector<StepPin> pins, Actor owner) {
             break;
           }
         if (record_id == 0) {
-          // Nothing here that the other worker is not doing. More comes only from an earlier lane
+          // Nothing here that another worker is not doing. More comes only from an earlier lane
           // still at work: wait for it (a while at most, to look at pause and cancel again).
           bool upstream = false;
           for (std::size_t e = 0; e < k; ++e) upstream |= alive[e] > 0;

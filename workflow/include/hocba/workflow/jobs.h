@@ -10,9 +10,13 @@
 // lane, and a token used by one lane of the job only. A record enters step k+1's lane as soon as its
 // step-k signature is committed, so with two steps the principal's token and the seal's token sign
 // at the same time (record i sealed while record i+1 gets the principal's signature). Inside a lane
-// two workers take the records in turn: while one waits for the token, the other prepares its PDF,
-// so the token does not idle between two records; the token still signs one at a time (hsm::Hsm's
-// queue per token), interactive requests first (the job signs with batch priority).
+// three workers take the records in turn: while one waits for the token, the others finish their
+// record (file, store) and prepare the next PDF, so the token does not idle between two records
+// even when that work is slowed down on a busy machine (on the shared 2-core machine a lane took
+// 0.267-0.275 s per 0.25 s signature with two workers, 0.258-0.267 s with three; docs/bench.md); the
+// token still signs one at a time (hsm::Hsm's
+// queue per token), interactive requests first (the job signs with batch priority, so a request
+// waits for the signature in progress only).
 //
 // Token-wide failures (a wrong PIN, the token removed) stop the whole job at once and a PIN the token
 // refused is never sent again (the job fails; resuming takes the PINs again); a record that fails on
@@ -24,7 +28,7 @@
 // and keeps each signature in a pending file while its timestamp is fetched (B-T), with no store,
 // no reservations and no resume. Here every signature is Workflow::sign_record, which checks the
 // record against the store, adopts a file a crash left, and commits the record, the signature and its
-// audit entry together; its timestamp is fetched in place (the other worker of the lane keeps the
+// audit entry together; its timestamp is fetched in place (the other workers of the lane keep the
 // token busy meanwhile). Making BatchSigner the lower half would need a "signed, timestamp pending"
 // record state in the store; until then the two stay apart (BatchSigner serves the timestamp bench).
 #pragma once
