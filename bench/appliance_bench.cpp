@@ -280,7 +280,7 @@ int run_bench(int records, int delay_ms, int think_ms, bool interactive, unsigne
 // The principal's night (--night): see the top of the file.
 struct NightSchool {
   std::unique_ptr<Appliance> a;
-  std::string principal;
+  std::string admin, principal;
   std::string pin, seal_pin;
 };
 
@@ -293,7 +293,7 @@ NightSchool night_school(const std::string& school_dir, const std::string& conf)
   Appliance& a = *n.a;
   a.add_user("admin", "admin");
   a.add_user("hieutruong", "principal");
-  std::string admin = a.login("admin");
+  std::string admin = n.admin = a.login("admin");
   a.bind_key(admin, "pkcs11:token=HIEU-TRUONG;object=hieu-truong", "hieutruong");
   a.bind_key(admin, "pkcs11:token=CON-DAU;object=con-dau", "");
   std::vector<std::string> files;
@@ -318,6 +318,44 @@ json::object run_job(Appliance& a, const std::string& token, const json::object&
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+// Seconds of the day of an audit time ("2026-12-07T17:49:01.123Z").
+double audit_seconds(const std::string& at) {
+  if (at.size() < 23) return 0;
+  return std::stoi(at.substr(11, 2)) * 3600.0 + std::stoi(at.substr(14, 2)) * 60.0 + std::stod(at.substr(17, 6));
+}
+
+// When each step's signatures were committed (the audit's record.sign entries of job `id`), in
+// seconds from the job's creation: first and last per step, and the largest wait of a record between
+// its principal signature and its seal.
+struct Timeline {
+  double principal_first = 0, principal_last = 0, seal_first = 0, seal_last = 0, max_wait = 0;
+};
+Timeline timeline(Appliance& a, const std::string& admin, std::int64_t id) {
+  Timeline t;
+  double created = 0;
+  std::map<std::int64_t, double> principal_at;
+  std::vector<double> principal, seal;
+  auto entries = a.json("GET", "/api/v1/audit?limit=1000", admin);
+  for (auto& e : entries.at("entries").as_array()) {
+    auto& d = e.at("detail").as_object();
+    if (!d.contains("job_id") || d.at("job_id").as_int64() != id) continue;
+    double at = audit_seconds(std::string(e.at("at").as_string()));
+    if (e.at("action").as_string() == "job.create") created = at;
+    if (e.at("action").as_string() != "record.sign") continue;
+    if (d.at("field").as_string() == "hieu_truong") {
+      principal.push_back(at);
+      principal_at[d.at("record_id").as_int64()] = at;
+    } else {
+      seal.push_back(at);
+      t.max_wait = std::max(t.max_wait, at - principal_at[d.at("record_id").as_int64()]);
+    }
+  }
+  if (principal.empty() || seal.empty()) return t;
+  t.principal_first = principal.front() - created, t.principal_last = principal.back() - created;
+  t.seal_first = seal.front() - created, t.seal_last = seal.back() - created;
+  return t;
 }
 
 int run_night(int records, int delay_ms, unsigned seed, bool as_json) {
@@ -348,12 +386,14 @@ int run_night(int records, int delay_ms, unsigned seed, bool as_json) {
   double night_s = 0;
   long long sigs_before = sign_calls(state);
   json::object night;
+  Timeline tl;
   {
     NightSchool n = night_school(work.file("school"), conf);
     auto t0 = Clock::now();
     night = run_job(*n.a, n.principal,
                     json::object{{"steps", json::array{"hieu_truong", "con_dau"}}, {"pin", n.pin}, {"seal_pin", n.seal_pin}});
     night_s = since(t0);
+    tl = timeline(*n.a, n.admin, night.at("id").as_int64());
   }
   long long night_sigs = sign_calls(state) - sigs_before;
   if (as_json) {
@@ -367,7 +407,12 @@ int run_night(int records, int delay_ms, unsigned seed, bool as_json) {
                                               {"two_step_over_floor", night_s / floor_s},
                                               {"two_jobs_over_floor", seq_s / floor_s},
                                               {"two_step_job_done", night.at("done").as_int64()},
-                                              {"two_step_token_signatures", night_sigs}})
+                                              {"two_step_token_signatures", night_sigs},
+                                              {"principal_first_s", tl.principal_first},
+                                              {"principal_last_s", tl.principal_last},
+                                              {"seal_first_s", tl.seal_first},
+                                              {"seal_last_s", tl.seal_last},
+                                              {"longest_wait_for_seal_s", tl.max_wait}})
               << "\n";
   } else {
     std::printf("hocba-appliance-bench --night: %d records, two tokens (HIEU-TRUONG, CON-DAU), +%d ms per signature each\n", records, delay_ms);
@@ -377,6 +422,9 @@ int run_night(int records, int delay_ms, unsigned seed, bool as_json) {
                 night_s / floor_s);
     std::printf("  two-step job / two jobs                         %7.3f\n", night_s / seq_s);
     std::printf("  two-step job: %lld records done, %lld token signatures\n", static_cast<long long>(night.at("done").as_int64()), night_sigs);
+    std::printf("    principal's signatures committed from %.2f s to %.2f s, seals from %.2f s to %.2f s after the job's creation\n"
+                "    (audit times); longest wait of a record between its principal signature and its seal %.2f s\n",
+                tl.principal_first, tl.principal_last, tl.seal_first, tl.seal_last, tl.max_wait);
   }
   if (night.at("done").as_int64() != records || night_s < floor_s) {
     std::fprintf(stderr, "hocba-appliance-bench: implausible figures\n");
