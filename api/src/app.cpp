@@ -586,7 +586,7 @@ void App::Impl::add_account_routes() {
 
   add("GET", "/api/v1/keys", kAllRoles, "list signing keys (one's own; the admin sees all)", [this](Ctx& c) {
     store::Keys keys(store);
-    auto bound = c.caller->role == Role::admin ? keys.bound() : keys.bound_to(c.caller->user_id, c.caller->role == Role::principal);
+    auto bound = c.caller->role == Role::admin ? keys.bound() : keys.bound_to(c.caller->user_id, signs_seal(wf.chain(), role_name(c.caller->role)));
     if (!bound) return from_error(bound.error());
     json::array a;
     for (auto& k : *bound)

@@ -144,6 +144,13 @@ std::vector<std::string> with_admin(std::vector<std::string> roles);
 // step's labels, and the steps a user of `role` signs.
 json::object chain_json(const workflow::Chain& chain, std::string_view role);
 
+// Does a user of `role` sign some seal step of the chain (and so sees the seal's key)?
+inline bool signs_seal(const workflow::Chain& chain, std::string_view role) {
+  for (const std::string& f : chain.record_fields())
+    if (chain.is_seal(f) && chain.may_sign(role, f)) return true;
+  return false;
+}
+
 constexpr std::size_t kMaxUsernameBytes = 64;
 constexpr std::size_t kMaxPasswordBytes = 1024;
 
