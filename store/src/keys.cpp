@@ -69,9 +69,10 @@ Result<std::int64_t> Keys::bind(const std::string& actor, const std::string& uri
 
 Status Keys::unbind(const std::string& actor, std::int64_t key_id) {
   return store_->transaction([&](Tx& tx) -> Status {
-    auto busy = tx.query("SELECT j.id FROM jobs j WHERE j.state IN ('running','paused') AND EXISTS "
-                         "(SELECT 1 FROM job_steps s WHERE s.job_id = j.id AND s.key_id = ?)",
-                         {key_id});
+    // A job's first step's key is in jobs, every step's in job_steps.
+    auto busy = tx.query("SELECT j.id FROM jobs j WHERE j.state IN ('running','paused') AND (j.key_id = ? OR EXISTS "
+                         "(SELECT 1 FROM job_steps s WHERE s.job_id = j.id AND s.key_id = ?))",
+                         {key_id, key_id});
     if (!busy) return busy.error();
     if (!busy->empty())
       return make_error(Errc::invalid_argument, "job " + as_text(busy->front()[0]) + " uses this key; cancel it first");
