@@ -473,7 +473,8 @@ TEST(Schema, Version4KeepsEveryUserAndReferenceAndTakesTheDeputyPrincipal) {
     ASSERT_TRUE(t);
     token = *t;
   }
-  // Back to schema 3: the users table of v1 + v2, its CHECK without deputy_principal.
+  // Back to schema 3: the users table of v1 + v2, its CHECK without deputy_principal, and without
+  // what schemas 5 (score sheets) and 6 (job steps) add.
   raw_sql(d.file("hocba.db"), R"sql(
 BEGIN;
 CREATE TABLE users_saved AS SELECT * FROM users;
@@ -494,6 +495,10 @@ INSERT INTO classes(id, school_year, name, homeroom_user_id, created_at) VALUES(
                                         std::to_string(an) + R"sql(, 'x');
 INSERT INTO jobs(kind, state, field, key_id, created_by, created_at, updated_at) VALUES('sign', 'done', 'hieu_truong', )sql" +
                                         std::to_string(key) + ", " + std::to_string(ht) + R"sql(, 'x', 'x');
+DROP TABLE job_steps;
+ALTER TABLE job_items DROP COLUMN steps_done;
+DROP TABLE sheets;
+DROP TABLE class_subjects;
 UPDATE schema_version SET version = 3;
 COMMIT;
 )sql");
