@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "app_internal.h"
+#include "hocba/common/bytes.h"
 #include "hocba/pdf/record.h"
 #include "hocba/common/ossl.h"
 #include "hocba/pdf/render.h"
@@ -19,14 +20,6 @@
 
 namespace hocba::api {
 namespace {
-
-std::string sha256_hex(const Bytes& b) {
-  unsigned char h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(h, b.data(), b.size());
-  char hex[sizeof h * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-  return hex;
-}
 
 json::array problems_json(const std::vector<pdf::Problem>& ps) {
   json::array a;
