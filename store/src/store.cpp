@@ -232,8 +232,24 @@ INSERT INTO job_steps(job_id, step, field, key_id) SELECT id, 0, field, key_id F
 ALTER TABLE job_items ADD COLUMN steps_done INTEGER NOT NULL DEFAULT 0;
 UPDATE job_items SET steps_done = 1 WHERE state = 'done';
 )sql",
+    // v7: score sheets are made when what they show changes, never when someone lists them. A class
+    // whose sheets may be out of date is marked in sheets_dirty (a teacher assigned with `hocba class
+    // teacher`, which cannot render; a refresh that did not finish); hocbad refreshes the marked classes
+    // and clears the mark. A sheet's data_sha256 becomes the hash of its data (pdf::score_sheet_data);
+    // a sheet made before held its unsigned PDF's hash, now marked "pdf:". Classes with a teacher and
+    // no sheet yet (which the listing used to make) are marked.
+    R"sql(
+CREATE TABLE sheets_dirty(
+  class_id INTEGER PRIMARY KEY REFERENCES classes(id),
+  generation INTEGER NOT NULL,
+  marked_at TEXT NOT NULL);
+UPDATE sheets SET data_sha256 = 'pdf:' || data_sha256;
+INSERT INTO sheets_dirty(class_id, generation, marked_at)
+  SELECT DISTINCT cs.class_id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM class_subjects cs
+  WHERE cs.teacher_user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sheets s WHERE s.class_id = cs.class_id AND s.subject = cs.subject);
+)sql",
 };
-static_assert(Store::kSchemaVersion == 6, "kMigrations must hold one step per schema version");
+static_assert(Store::kSchemaVersion == 7, "kMigrations must hold one step per schema version");
 
 }  // namespace
 

@@ -474,7 +474,7 @@ TEST(Schema, Version4KeepsEveryUserAndReferenceAndTakesTheDeputyPrincipal) {
     token = *t;
   }
   // Back to schema 3: the users table of v1 + v2, its CHECK without deputy_principal, and without
-  // what schemas 5 (score sheets) and 6 (job steps) add.
+  // what schemas 5 (score sheets), 6 (job steps) and 7 (dirty sheets) add.
   raw_sql(d.file("hocba.db"), R"sql(
 BEGIN;
 CREATE TABLE users_saved AS SELECT * FROM users;
@@ -497,6 +497,7 @@ INSERT INTO jobs(kind, state, field, key_id, created_by, created_at, updated_at)
                                         std::to_string(key) + ", " + std::to_string(ht) + R"sql(, 'x', 'x');
 DROP TABLE job_steps;
 ALTER TABLE job_items DROP COLUMN steps_done;
+DROP TABLE sheets_dirty;
 DROP TABLE sheets;
 DROP TABLE class_subjects;
 UPDATE schema_version SET version = 3;

@@ -76,7 +76,7 @@ class Tx {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 6;  // the newest schema this code knows
+  static constexpr int kSchemaVersion = 7;  // the newest schema this code knows
 
   // Opens (creating the folder, mode 0700, and the database if needed) state_dir/hocba.db and brings
   // its schema up to kSchemaVersion. A database with a newer schema is refused (Errc::invalid_argument).
