@@ -8,7 +8,8 @@
 //   - a deputy principal sees the principal's actions, labelled from the server's chain;
 //   - the principal on a desktop signs one record (a wrong PIN first: the Vietnamese message, then the
 //     token's confirmation), the whole school, then applies the seal: every record is "Đã hoàn tất";
-//   - the teacher asks for a correction, the admin approves it and checks the audit log;
+//   - the teacher asks for a correction, the admin approves it and checks the audit log; the teacher
+//     signs the new version and the principal signs and seals it in one job with both PINs;
 //   - throughout: no console error, no CSP violation, no unexpected HTTP error, and no English word
 //     from a deny-list in the visible text of the main screens.
 //
@@ -756,6 +757,40 @@ try {
     await tp.goto(`${base}/#/hoc-ba/${recordId}`);
     await tp.waitForSelector('.sigs');
     assert((await tp.textContent('h1 .badge')).includes('Đã thay thế'), 'the old version reads "Đã thay thế"');
+  });
+
+  await step('principal: "Ký duyệt và đóng dấu toàn trường" signs and seals the corrected record, both PINs at once', async () => {
+    const tt = await login('gvcn.3a');
+    const cls = await apiJson('GET', `/api/v1/classes/${classId}`, tt, undefined, 200);
+    const draft = cls.records.find((r) => r.state === 'draft');
+    assert(draft, 'the corrected draft is listed');
+    await apiJson('POST', `/api/v1/records/${draft.id}/sign`, tt, { pin: pin('GVCN-3A') }, 200);
+    const me = await apiJson('GET', '/api/v1/me', await login('ht'), undefined, 200);
+    await pp.goto(`${base}/#/truong`);
+    await pp.reload();  // the page shows #/truong already: draw it anew
+    await pp.waitForSelector('form.job-night');
+    equal(await pp.getAttribute('form.job-night', 'data-steps'), 'hieu_truong con_dau', 'the steps of the night job');
+    const button = await pp.textContent('form.job-night button.primary');
+    const title = `${me.chain.steps.hieu_truong.verb} và ${me.chain.steps.con_dau.verb.toLowerCase()} toàn trường`;
+    equal(button, `${title} (1 học bạ)`, 'the two-step job from the chain');
+    // Without the seal's PIN nothing is sent; both fields are cleared.
+    await pp.fill('#pin-night', pin('HIEU-TRUONG'));
+    await pp.click('form.job-night button.primary');
+    await pp.waitForSelector('form.job-night .msg.error');
+    assert((await pp.textContent('form.job-night .msg.error')).includes('Hãy nhập mã PIN của token.'), 'the missing seal PIN is named');
+    equal(await pp.inputValue('#pin-night'), '', 'the PIN field is cleared');
+    await pp.fill('#pin-night', pin('HIEU-TRUONG'));
+    await pp.fill('#seal-pin-night', pin('CON-DAU'));
+    await pp.click('form.job-night button.primary');
+    await pp.waitForURL(/#\/luot-ky\/\d+$/);
+    await waitJobDone(pp, 1);
+    equal(await pp.textContent('h1'), title, 'the job is titled with both steps');
+    equal(await pp.textContent('#job-steps li[data-step="con_dau"]'), `${me.chain.steps.con_dau.done_label}: 1/1`, 'the seal step count');
+    const rec = await apiJson('GET', `/api/v1/records/${draft.id}`, adminToken, undefined, 200);
+    equal(rec.state, 'final', 'the corrected record is final');
+    equal(rec.signatures.map((x) => x.field).join(','), 'gvcn,hieu_truong,con_dau', 'its signatures');
+    await checkVietnamese(pp, 'principal night job');
+    await moreShot(pp, 'principal-night-job.png', true);
   });
 
   await step('teacher: an expired session sends her back to the login, in Vietnamese', async () => {

@@ -55,6 +55,11 @@ export const isSeal = (f) => !!(step(f) && step(f).seal);
 // "Ký duyệt học bạ này", "Đóng dấu cả lớp", "Ký toàn trường".
 export const signOneText = (f) => T.signThisRecord(stepVerb(f));
 export const jobText = (f, oneClass) => (oneClass ? T.signClass(stepVerb(f)) : T.signSchool(stepVerb(f)));
+// Several steps in one job: "Ký duyệt và đóng dấu toàn trường".
+export function jobStepsText(steps, oneClass) {
+  const verbs = steps.map((f, i) => (i ? inSentence(stepVerb(f)) : stepVerb(f))).join(T.and);
+  return oneClass ? T.signClass(verbs) : T.signSchool(verbs);
+}
 
 // The label of the step before f in the school's order ("hiệu trưởng"), in a sentence.
 export function previousStepInSentence(f) {

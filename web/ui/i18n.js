@@ -136,6 +136,8 @@ export const T = {
 
   // PINs
   pin: 'Mã PIN của token',
+  ownPin: 'Mã PIN token của bạn',
+  sealPin: 'Mã PIN token con dấu',
   pinSealedHint: 'Mã PIN con dấu đã được lưu kín trên máy chủ: có thể để trống.',
   confirmRetry: 'Tôi xác nhận thử lại',
 
@@ -180,6 +182,9 @@ export const T = {
   startButton: (title, n) => `${title} (${n} học bạ)`,
   startWaiting: (n) => `Ký ${n} học bạ đang chờ, nhập mã PIN một lần.`,
   startSealAfter: (verb, n, previous) => `${verb} ${n} học bạ đã có chữ ký ${previous}, nhập mã PIN một lần.`,
+  and: ' và ',
+  stepProgress: (label, done, total) => `${label}: ${done}/${total}`,
+  startNight: (n) => `Ký ${n} học bạ đang chờ rồi đóng dấu ngay, cả hai token cùng làm việc: nhập mỗi mã PIN một lần.`,
   nothingWaiting: (steps) => `Không có học bạ nào đang chờ ${steps.join(' hoặc ')}.`,
   waitingPrefix: 'Chờ ',
 

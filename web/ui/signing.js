@@ -4,7 +4,7 @@ import { T, JOB_STATE } from './i18n.js';
 import { api } from './api.js';
 import { h } from './dom.js';
 import { state, go } from './state.js';
-import { jobText, isSeal, stepVerb, previousStepInSentence } from './chain.js';
+import { jobText, jobStepsText, isSeal, stepVerb, previousStepInSentence, myRecordSteps, recordFields } from './chain.js';
 import { pinForm, pinBody } from './pin.js';
 
 export function countWaiting(records, f) {
@@ -22,9 +22,13 @@ export async function activeJobs() {
   }
 }
 
+// A job's steps: its fields in order (an older hocbad lists none: its one field).
+export const jobSteps = (j) => (j.steps && j.steps.length ? j.steps.map((s) => s.field) : [j.field]);
+
 export function jobTitle(j, className) {
-  if (j.class_id) return `${jobText(j.field, true)}${className ? ' ' + className : ''}`;
-  return jobText(j.field, false);
+  const steps = jobSteps(j);
+  const text = steps.length > 1 ? jobStepsText(steps, !!j.class_id) : jobText(j.field, !!j.class_id);
+  return j.class_id && className ? `${text} ${className}` : text;
 }
 
 export function jobBanner(j, className) {
@@ -35,6 +39,34 @@ export function jobBanner(j, className) {
     h('span', {}, T.jobProgress(JOB_STATE[j.state] || j.state, j.done, j.total)),
     h('span', { class: 'muted' }, T.seeProgress),
   );
+}
+
+// The steps the user signs one after the other, ending with the seal's ("hieu_truong", "con_dau"):
+// one job signs them both, the user's token and the seal's at once. Empty when there are none.
+export function nightSteps() {
+  const mine = new Set(myRecordSteps());
+  const all = recordFields();
+  const k = all.findIndex((f, i) => i > 0 && isSeal(f) && mine.has(f) && mine.has(all[i - 1]) && !isSeal(all[i - 1]));
+  return k > 0 ? [all[k - 1], all[k]] : [];
+}
+
+// Starting the two-step job (the principal's night): POST /jobs with both PINs, then its progress.
+export function nightStarter(steps, classId, records) {
+  const waiting = records.filter((r) => steps.includes(r.next_step)).length;
+  const title = jobStepsText(steps, !!classId);
+  const { form } = pinForm({
+    id: 'pin-night',
+    button: T.startButton(title, waiting),
+    seal: { id: 'seal-pin-night', sealed: state.me.seal_pin_sealed },
+    onSubmit: async (pin, confirm, sealPin) => {
+      const more = classId ? { steps, class_id: Number(classId) } : { steps };
+      const job = await api('POST', '/jobs', pinBody(pin, confirm, more, sealPin));
+      go(`#/luot-ky/${job.id}`);
+    },
+  });
+  form.classList.add('job-night');
+  form.dataset.steps = steps.join(' ');
+  return h('div', { class: 'card sign-card night-card' }, h('h2', {}, title), h('p', { class: 'muted' }, T.startNight(waiting)), form);
 }
 
 // Starting a job: POST /jobs, then its progress view.

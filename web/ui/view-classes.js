@@ -4,7 +4,7 @@ import { T } from './i18n.js';
 import { api } from './api.js';
 import { h, fill, messageBox, badge, stat } from './dom.js';
 import { signsOwnClasses, signsSchoolWide, myRecordSteps, recordFields, recordSteps, hasSigned, doneLabel, waitingLabel } from './chain.js';
-import { activeJobs, countWaiting, jobBanner, jobStarter } from './signing.js';
+import { activeJobs, countWaiting, jobBanner, jobStarter, jobSteps, nightStarter, nightSteps } from './signing.js';
 
 export async function viewClasses(el) {
   const { classes } = await api('GET', '/classes');
@@ -61,7 +61,9 @@ export async function viewClass(el, id) {
     ),
     mine.map((j) => jobBanner(j, cls.name)),
   ];
-  const busy = new Set(mine.map((j) => j.field));
+  const busy = new Set(mine.flatMap(jobSteps));
+  const night = nightSteps();
+  if (night.length && !night.some((f) => busy.has(f)) && countWaiting(recs, night[0]) > 0) parts.push(nightStarter(night, cls.id, recs));
   for (const f of myRecordSteps()) if (countWaiting(recs, f) > 0 && !busy.has(f)) parts.push(jobStarter(f, cls.id, recs));
   parts.push(
     h('h2', {}, T.recordList),

@@ -4,8 +4,8 @@ import { T, JOB_STATE, fmtTime, fmtDuration, explain } from './i18n.js';
 import { api } from './api.js';
 import { h, fill, clear, messageBox, errorBox, showError } from './dom.js';
 import { state, role, stopTimers, later } from './state.js';
-import { isSeal, signsSchoolWide } from './chain.js';
-import { jobTitle } from './signing.js';
+import { isSeal, signsSchoolWide, doneLabel } from './chain.js';
+import { jobTitle, jobSteps } from './signing.js';
 import { pinForm, pinBody } from './pin.js';
 
 async function classNames() {
@@ -77,6 +77,7 @@ export async function viewJob(el, id) {
   const total = h('span', { class: 'value', id: 'job-total' }, '0');
   const failed = h('span', { class: 'value', id: 'job-failed' }, '0');
   const eta = h('span', { class: 'value', id: 'job-eta' }, '–');
+  const perStep = h('ul', { class: 'job-steps', id: 'job-steps' });
   const reason = h('div', { class: 'msgs', id: 'job-reason' });
   const controls = h('div', { class: 'controls' });
   const resume = h('div', { id: 'job-resume' });
@@ -94,6 +95,7 @@ export async function viewJob(el, id) {
       h('div', { class: 'stat' }, failed, h('span', { class: 'label' }, T.failedCount)),
       h('div', { class: 'stat' }, eta, h('span', { class: 'label' }, T.timeLeft)),
     ),
+    perStep,
     reason,
     resume,
     controls,
@@ -108,14 +110,18 @@ export async function viewJob(el, id) {
   const resumeForm = (j) => {
     const code = j.reason ? explain({ message: j.reason, code: j.reason_code }).code : '';
     const pinProblem = ['pin_incorrect', 'pin_needs_confirm', 'pin_rejected_before'].includes(code);
+    // A job of two steps, one the seal's, takes both PINs again.
+    const steps = jobSteps(j);
+    const withSeal = steps.length > 1 && steps.some(isSeal);
     const { form } = pinForm({
       id: 'pin-resume',
       button: T.resume,
-      sealed: isSeal(j.field) && state.me.seal_pin_sealed,
+      sealed: steps.length === 1 && isSeal(j.field) && state.me.seal_pin_sealed,
+      seal: withSeal ? { id: 'seal-pin-resume', sealed: state.me.seal_pin_sealed } : undefined,
       confirmAtOnce: pinProblem,
       hint: pinProblem ? T.resumeCarefully : null,
-      onSubmit: async (pin, confirm) => {
-        await api('POST', `/jobs/${j.id}/resume`, pinBody(pin, confirm));
+      onSubmit: async (pin, confirm, sealPin) => {
+        await api('POST', `/jobs/${j.id}/resume`, pinBody(pin, confirm, {}, withSeal ? sealPin : undefined));
         poll(0);
       },
     });
@@ -141,6 +147,9 @@ export async function viewJob(el, id) {
     if (j.state === 'running') eta.textContent = j.eta_seconds == null ? T.etaUnknown : T.eta(fmtDuration(j.eta_seconds));
     else if (j.state === 'done') eta.textContent = T.etaDone;
     else eta.textContent = '–';
+    // A job of several steps: each step's count ("Hiệu trưởng đã ký: 12/40").
+    if (j.steps && j.steps.length > 1)
+      fill(perStep, j.steps.map((s) => h('li', { 'data-step': s.field }, T.stepProgress(doneLabel(s.field), s.done, j.total))));
     // Controls and messages change only with the state (so that a PIN being typed is not lost).
     const key = `${j.state}|${j.reason}|${j.failed}|${j.skipped}`;
     if (key === lastKey) return;

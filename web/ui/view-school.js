@@ -4,7 +4,7 @@ import { T } from './i18n.js';
 import { api } from './api.js';
 import { h, fill, messageBox, stat, table } from './dom.js';
 import { myRecordSteps, recordFields, hasSigned, doneLabel, waitingInSentence } from './chain.js';
-import { activeJobs, countWaiting, jobBanner, jobStarter } from './signing.js';
+import { activeJobs, countWaiting, jobBanner, jobStarter, jobSteps, nightStarter, nightSteps } from './signing.js';
 import { stepStats } from './view-classes.js';
 
 async function mapLimit(items, limit, fn) {
@@ -39,8 +39,11 @@ export async function viewSchool(el) {
   ];
   const school = jobs.filter((j) => !j.class_id);
   parts.push(school.map((j) => jobBanner(j)));
-  const busy = new Set(school.map((j) => j.field));
-  const starters = mine.filter((f) => !busy.has(f) && countWaiting(all, f) > 0).map((f) => jobStarter(f, 0, all));
+  const busy = new Set(school.flatMap(jobSteps));
+  const night = nightSteps();
+  const starters = [];
+  if (night.length && !night.some((f) => busy.has(f)) && countWaiting(all, night[0]) > 0) starters.push(nightStarter(night, 0, all));
+  for (const f of mine) if (!busy.has(f) && countWaiting(all, f) > 0) starters.push(jobStarter(f, 0, all));
   if (starters.length) parts.push(h('div', { class: 'starters' }, starters));
   else if (!school.length && all.length && mine.length) parts.push(messageBox('info', T.nothingWaiting(mine.map(waitingInSentence))));
   parts.push(
