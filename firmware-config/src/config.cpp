@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
@@ -764,6 +765,7 @@ void check_chain(const std::string& key, const Strings& list, const toml::node* 
   for (const auto& n : defined)
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
   std::string first_record, first_seal;
+  std::map<std::string, std::string> box_owner;  // a record box's kind -> the step that fills it
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string& n = list[i];
     if (std::find(names.begin(), names.end(), n) == names.end()) {
@@ -776,6 +778,12 @@ void check_chain(const std::string& key, const Strings& list, const toml::node* 
       add(i, "\"" + n + "\" signs per class and subject (scope = \"class_subject\") and must come before every step that "
              "signs the record; \"" + first_record + "\" comes before it");
     if (s->scope == "record" && first_record.empty()) first_record = n;
+    if (s->scope == "record" && !s->box.empty()) {
+      auto [it, fresh] = box_owner.emplace(s->box, n);
+      if (!fresh)
+        add(i, "\"" + n + "\" fills the " + s->box + " box (box = \"" + s->box + "\") that \"" + it->second +
+                   "\" fills already; a box on the form holds one signature");
+    }
     if (s->seal) {
       if (!first_seal.empty())
         add(i, "\"" + n + "\" is a second seal step after \"" + first_seal + "\"; a record carries the school seal once");

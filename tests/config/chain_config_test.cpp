@@ -358,6 +358,12 @@ label = "Dấu mới"
   EXPECT_TRUE(has(m, "workflow.lower_secondary[1] (line 2): \"gvbm\" signs per class and subject (scope = \"class_subject\") "
                      "and must come before every step that signs the record; \"gvcn\" comes before it"))
       << m;
+  // Two record steps of one chain cannot fill the same box of the form.
+  m = problems("[workflow]\nprimary = [\"gvcn\", \"pho_ht\", \"hieu_truong\"]\n[workflow.steps.pho_ht]\nrole = "
+               "\"deputy_principal\"\nlabel = \"P\"\nbox = \"principal\"\n");
+  EXPECT_TRUE(has(m, "workflow.primary[2] (line 2): \"hieu_truong\" fills the principal box (box = \"principal\") that "
+                     "\"pho_ht\" fills already; a box on the form holds one signature"))
+      << m;
   // A step changed so that a default chain no longer holds: reported on that chain.
   m = problems("[workflow.steps.hieu_truong]\nseal = true\n");
   EXPECT_TRUE(has(m, "workflow.primary (the default, [\"gvcn\", \"hieu_truong\", \"con_dau\"]): \"con_dau\" is a second seal "
@@ -386,6 +392,7 @@ upper_secondary = ["gvbm", "gvcn", "con_dau"]
 [workflow.steps.hieu_truong]
 substitutes = []
 substitute_title = []
+box = ""
 reason = "Hiệu trưởng \"duyệt\" \\ học bạ"
 [workflow.steps.gvbm]
 verb = ""
