@@ -97,10 +97,18 @@ std::string ascii_name(const std::string& s) {
   return o;
 }
 
-}  // namespace
+// What a sheet shows, worked out once: the teacher, the date, the rows, the attached JSON, and every
+// input of the page as the parts of its file identifier.
+struct Prepared {
+  Staff teacher;
+  templates::Date date;
+  templates::Sheet sheet;
+  std::string json;
+  std::vector<std::string> id_parts;
+};
 
-Result<Bytes> render_score_sheet(const ClassInfo& cls, const std::vector<Student>& students, const std::string& subject,
-                                 const ScoreSheetOptions& opts) {
+Result<Prepared> prepare(const ClassInfo& cls, const std::vector<Student>& students, const std::string& subject,
+                         const ScoreSheetOptions& opts) {
   if (opts.field.empty()) return make_error(Errc::invalid_argument, "the score sheet's signature field has no name");
   Staff teacher;
   if (opts.teacher) {
@@ -115,8 +123,9 @@ Result<Bytes> render_score_sheet(const ClassInfo& cls, const std::vector<Student
   if (!opts.date.empty() && !valid_date(opts.date, date))
     return make_error(Errc::invalid_argument, "the sheet's date \"" + opts.date + "\" is not of the form YYYY-MM-DD");
 
-  templates::Sheet sheet{cls, subject, teacher, {}, templates::date_line(cls.province, date), opts.title};
-  std::string json = std::string("{\"format\":\"") + kSheetFormat + "\",\"school_code\":";
+  Prepared p{teacher, date, templates::Sheet{cls, subject, teacher, {}, templates::date_line(cls.province, date), opts.title}, "", {}};
+  std::string& json = p.json;
+  json = std::string("{\"format\":\"") + kSheetFormat + "\",\"school_code\":";
   detail::append_json_string(json, cls.school_code);
   json += ",\"class\":";
   detail::append_json_string(json, cls.class_name);
@@ -134,19 +143,42 @@ Result<Bytes> render_score_sheet(const ClassInfo& cls, const std::vector<Student
   for (const Student& st : students) {
     auto row = row_of(st, subject);
     if (!row) continue;
-    if (!sheet.rows.empty()) json += ',';
+    if (!p.sheet.rows.empty()) json += ',';
     json += row->json;
-    sheet.rows.push_back(std::move(row->shown));
+    p.sheet.rows.push_back(std::move(row->shown));
   }
   json += "]}";
-  if (sheet.rows.empty())
+  if (p.sheet.rows.empty())
     return make_error(Errc::invalid_argument, "no student of class " + cls.class_name + " has the subject " + subject);
 
-  std::vector<std::string> id_parts = {kTemplateVersion, cls.school_name, cls.province, std::to_string(cls.grade),
-                                       opts.field, sheet.date};
-  id_parts.insert(id_parts.end(), opts.title.begin(), opts.title.end());
-  id_parts.push_back(json);
-  auto id = document::identifier(id_parts);
+  // Everything the page shows besides the JSON: the school's name and province (the date line), the
+  // grade, the field, the date and the title.
+  p.id_parts = {kTemplateVersion, cls.school_name, cls.province, std::to_string(cls.grade), opts.field, p.sheet.date};
+  p.id_parts.insert(p.id_parts.end(), opts.title.begin(), opts.title.end());
+  p.id_parts.push_back(json);
+  return p;
+}
+
+}  // namespace
+
+Result<std::string> score_sheet_data(const ClassInfo& cls, const std::vector<Student>& students, const std::string& subject,
+                                     const ScoreSheetOptions& opts) {
+  auto p = prepare(cls, students, subject, opts);
+  if (!p) return p.error();
+  std::string out;
+  for (const std::string& part : p->id_parts) out += std::to_string(part.size()) + ":" + part + "\n";
+  return out;
+}
+
+Result<Bytes> render_score_sheet(const ClassInfo& cls, const std::vector<Student>& students, const std::string& subject,
+                                 const ScoreSheetOptions& opts) {
+  auto prepared = prepare(cls, students, subject, opts);
+  if (!prepared) return prepared.error();
+  const Staff& teacher = prepared->teacher;
+  const templates::Date& date = prepared->date;
+  const templates::Sheet& sheet = prepared->sheet;
+  const std::string& json = prepared->json;
+  auto id = document::identifier(prepared->id_parts);
   if (!id) return id.error();
 
   auto opened = document::Document::open(opts);

@@ -245,6 +245,38 @@ TEST(ScoreSheet, SameInputSameBytes) {
   EXPECT_TRUE(contains(info.out, "2026-12-07")) << info.out;
 }
 
+// score_sheet_data: what the sheet shows, without rendering it. The same for the same sheet; another
+// for anything the page shows (a score of the subject, the teacher, the title), the same when only
+// another subject changed.
+TEST(ScoreSheet, DataChangesExactlyWhenTheSheetDoes) {
+  const ClassFile& cf = sample("thcs-8A-gvbm.json");
+  auto data = [&](const std::vector<Student>& students, const ScoreSheetOptions& o = {}) {
+    auto d = score_sheet_data(cf.info, students, "Toán", o);
+    EXPECT_TRUE(d.ok()) << d.error().message;
+    return d ? *d : std::string();
+  };
+  const std::string base = data(cf.students);
+  EXPECT_EQ(data(cf.students), base);
+  std::vector<Student> other_subject = cf.students;
+  for (auto& s : other_subject[0].secondary->subjects)
+    if (s.subject == "Ngữ văn") s.comment += " (sửa)";
+  EXPECT_EQ(data(other_subject), base);
+  EXPECT_TRUE(*render_score_sheet(cf.info, other_subject, "Toán") == *render_score_sheet(cf.info, cf.students, "Toán"));
+  std::vector<Student> rescored = cf.students;
+  for (auto& s : rescored[0].secondary->subjects)
+    if (s.subject == "Toán") s.hk1 = *s.hk1 + 0.1;
+  EXPECT_NE(data(rescored), base);
+  ScoreSheetOptions teacher;
+  teacher.teacher = Staff{"Người Khác", "gv.khac"};
+  EXPECT_NE(data(cf.students, teacher), base);
+  ScoreSheetOptions title;
+  title.title = {"TỔ TRƯỞNG CHUYÊN MÔN"};
+  EXPECT_NE(data(cf.students, title), base);
+  auto none = score_sheet_data(cf.info, cf.students, "Tiếng Việt");  // no student of 8A has it
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, Errc::invalid_argument);
+}
+
 TEST(ScoreSheet, FieldNameAndTitleFromTheOptions) {
   const ClassFile& cf = sample("thcs-8A-gvbm.json");
   ScoreSheetOptions o;
