@@ -676,16 +676,22 @@ App::App(AppOptions opts, Store& store, hsm::Hsm& hsm, signer::TimestampClient* 
   metrics.describe("hocba_signatures_total", "counter", "Signatures by key and result");
   metrics.describe("hocba_token_busy_seconds_total", "counter", "Seconds spent signing on each key's token");
   metrics.describe("hocba_queue_depth", "gauge", "Records waiting in running batch jobs");
+  metrics.describe("hocba_sheets_rendered_total", "counter", "Score sheets rendered (a sheet whose data changed, or a new one)");
 }
 
 App::~App() { stop(); }
 
 Status App::start() {
   impl_->remove_stale_temp_files();
-  return impl_->pause_interrupted_jobs();
+  if (auto st = impl_->pause_interrupted_jobs(); !st) return st;
+  impl_->start_sheet_sweep();
+  return {};
 }
 
-void App::stop() { impl_->stop_jobs(); }
+void App::stop() {
+  impl_->stop_sheet_sweep();
+  impl_->stop_jobs();
+}
 
 HttpResponse App::handle(HttpRequest& req) {
   auto t0 = std::chrono::steady_clock::now();

@@ -67,6 +67,16 @@ struct App::Impl {
   // --- jobs.cpp: the batch job engine (workflow/jobs.h); after wf, which it uses.
   workflow::JobEngine jobs{wf, store, metrics};
 
+  // --- sheets.cpp: the sweep that refreshes the classes whose score sheets are marked dirty
+  // (Workflow::refresh_dirty_sheets), at start and every kSheetSweepInterval, on its own thread.
+  static constexpr std::chrono::seconds kSheetSweepInterval{30};
+  std::thread sheet_sweeper;
+  std::mutex sheet_sweep_mu;
+  std::condition_variable sheet_sweep_cv;
+  std::atomic<bool> sheet_sweep_stop{false};
+  void start_sheet_sweep();
+  void stop_sheet_sweep();  // returns once the sweep in progress has ended (between two classes)
+
   Impl(AppOptions o, Store& s, hsm::Hsm& h, signer::TimestampClient* t, Metrics& m)
       : opts(std::move(o)), store(s), hsm(h), tsa(t), metrics(m), wf(workflow_options(opts), s, h, t, m), throttle(throttle_limits(opts.cfg)) {}
   static LoginThrottle::Limits throttle_limits(const config::Config& cfg);

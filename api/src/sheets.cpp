@@ -1,4 +1,8 @@
-// Subject teachers and their score sheets: the routes parse, call workflow::Workflow and serialise.
+// Subject teachers and their score sheets: the routes parse, call workflow::Workflow and serialise;
+// listing them only reads (sheets are made on the events that change them, in workflow/). The sweep
+// that refreshes the classes marked dirty runs here.
+#include <spdlog/spdlog.h>
+
 #include "app_internal.h"
 #include "hocba/store/sheets.h"
 
@@ -36,7 +40,6 @@ void App::Impl::add_sheet_routes() {
 
   add("GET", "/api/v1/sheets", kAllRoles, "list score sheets (a subject teacher: theirs)", [this](Ctx& c) {
     bool teacher = c.caller->role == Role::subject_teacher;
-    if (auto st = teacher ? wf.refresh_teacher_sheets(c.caller->user_id) : wf.refresh_pending_sheets(); !st) return from_error(st.error());
     auto rows = store::Sheets(store).of_teacher(teacher ? c.caller->user_id : 0);
     if (!rows) return from_error(rows.error());
     json::array a;
@@ -80,11 +83,35 @@ void App::Impl::add_sheet_routes() {
     std::int64_t id = param_id(c);
     auto o = parse_object(c.req.body);
     if (!o) return bad_request("expected {\"subject\", \"username\"}");
-    if (auto st = store::Sheets(store).set_teacher(c.caller->actor(), id, str_field(*o, "subject"), str_field(*o, "username")); !st)
+    if (auto st = wf.assign_subject_teacher(*c.caller, id, str_field(*o, "subject"), str_field(*o, "username")); !st)
       return from_error(st.error());
-    if (auto st = wf.refresh_sheets(id); !st) return from_error(st.error());
     return ok_json(json::object{{"ok", true}});
   });
+}
+
+void App::Impl::start_sheet_sweep() {
+  std::lock_guard<std::mutex> g(sheet_sweep_mu);
+  if (sheet_sweeper.joinable() || sheet_sweep_stop) return;
+  sheet_sweeper = std::thread([this] {
+    std::unique_lock<std::mutex> lk(sheet_sweep_mu);
+    while (!sheet_sweep_stop) {
+      lk.unlock();
+      // Once per mark: a class whose refresh fails stays marked and is tried again at the next sweep.
+      if (auto st = wf.refresh_dirty_sheets(0, &sheet_sweep_stop); !st)
+        spdlog::warn("SHEETS_NOT_REFRESHED error={} effect=tried_again_in_{}s", st.error().message, kSheetSweepInterval.count());
+      lk.lock();
+      sheet_sweep_cv.wait_for(lk, kSheetSweepInterval, [this] { return sheet_sweep_stop.load(); });
+    }
+  });
+}
+
+void App::Impl::stop_sheet_sweep() {
+  {
+    std::lock_guard<std::mutex> g(sheet_sweep_mu);
+    sheet_sweep_stop = true;
+  }
+  sheet_sweep_cv.notify_all();
+  if (sheet_sweeper.joinable()) sheet_sweeper.join();
 }
 
 }  // namespace hocba::api

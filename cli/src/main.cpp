@@ -823,7 +823,9 @@ int cmd_class_homeroom(const Args& a) {
 }
 
 // hocba class teacher --state-dir D --class-id N --subject NAME --username U: the subject teacher who
-// confirms that subject's scores in that class (hocbad makes the score sheet for them).
+// confirms that subject's scores in that class. hocba cannot render: the assignment marks the class's
+// sheets dirty, and hocbad makes the score sheet for them at its next sweep (within 30 s, or at its
+// start) or when they confirm their sheets.
 int cmd_class_teacher(const Args& a) {
   if (!a.has("class-id") || !a.has("subject") || !a.has("username"))
     throw UsageError{"class teacher needs --class-id N, --subject NAME and --username U"};
@@ -831,7 +833,8 @@ int cmd_class_teacher(const Args& a) {
   if (!store) return fail(store.error());
   if (auto st = store::Sheets(*store).set_teacher(cli_actor(), std::stoll(a.get("class-id")), a.get("subject"), a.get("username")); !st)
     return fail(st.error());
-  std::printf("class %s: %s taught by %s\n", a.get("class-id").c_str(), a.get("subject").c_str(), a.get("username").c_str());
+  std::printf("class %s: %s taught by %s (hocbad makes the score sheet within 30 s)\n", a.get("class-id").c_str(), a.get("subject").c_str(),
+              a.get("username").c_str());
   return 0;
 }
 

@@ -3,6 +3,8 @@
 
 #include <boost/json.hpp>
 
+#include "store_internal.h"
+
 namespace hocba::store {
 
 namespace {
@@ -69,6 +71,7 @@ Status Sheets::set_teacher(const std::string& actor, std::int64_t class_id, cons
       return e.error();
     boost::json::object d{{"class_id", class_id}, {"subject", subject}, {"username", username}};
     if (auto a = tx.audit(actor, "class.subject_teacher", boost::json::serialize(d)); !a) return a.error();
+    if (auto m = mark_dirty(tx, class_id); !m) return m.error();
     return {};
   });
 }
@@ -88,15 +91,42 @@ Status Sheets::ensure_subject(Tx& tx, std::int64_t class_id, const std::string& 
   return {};
 }
 
-Result<std::vector<std::int64_t>> Sheets::classes_of_teacher(std::int64_t teacher_user_id) {
-  return class_ids(*store_, "SELECT DISTINCT class_id FROM class_subjects WHERE teacher_user_id = ? ORDER BY class_id", {teacher_user_id});
+Result<std::int64_t> Sheets::mark_dirty(Tx& tx, std::int64_t class_id) {
+  if (auto e = tx.exec("INSERT INTO sheets_dirty(class_id, generation, marked_at) SELECT id, 1, ? FROM classes WHERE id = ? "
+                       "ON CONFLICT(class_id) DO UPDATE SET generation = generation + 1, marked_at = excluded.marked_at",
+                       {now_utc(), class_id});
+      !e)
+    return e.error();
+  auto g = tx.query("SELECT generation FROM sheets_dirty WHERE class_id = ?", {class_id});
+  if (!g) return g.error();
+  return g->empty() ? 0 : as_int(g->front()[0]);
 }
 
-Result<std::vector<std::int64_t>> Sheets::classes_without_sheets() {
+Result<std::int64_t> Sheets::mark_dirty(std::int64_t class_id) {
+  std::int64_t generation = 0;
+  Status st = store_->transaction([&](Tx& tx) -> Status {
+    auto g = mark_dirty(tx, class_id);
+    if (!g) return g.error();
+    generation = *g;
+    return {};
+  });
+  if (!st) return st.error();
+  return generation;
+}
+
+Status Sheets::clear_dirty(std::int64_t class_id, std::int64_t generation) {
+  return store_->transaction([&](Tx& tx) -> Status {
+    auto e = tx.exec("DELETE FROM sheets_dirty WHERE class_id = ? AND generation = ?", {class_id, generation});
+    return e ? Status::success() : Status(e.error());
+  });
+}
+
+Result<std::vector<std::int64_t>> Sheets::dirty_classes(std::int64_t teacher_user_id) {
+  if (teacher_user_id == 0) return class_ids(*store_, "SELECT class_id FROM sheets_dirty ORDER BY marked_at, class_id", {});
   return class_ids(*store_,
-      "SELECT DISTINCT cs.class_id FROM class_subjects cs WHERE cs.teacher_user_id IS NOT NULL AND NOT EXISTS "
-      "(SELECT 1 FROM sheets s WHERE s.class_id = cs.class_id AND s.subject = cs.subject) ORDER BY cs.class_id",
-      {});
+                   "SELECT d.class_id FROM sheets_dirty d WHERE EXISTS (SELECT 1 FROM class_subjects cs WHERE cs.class_id = d.class_id "
+                   "AND cs.teacher_user_id = ?) ORDER BY d.marked_at, d.class_id",
+                   {teacher_user_id});
 }
 
 Result<std::vector<Sheet>> Sheets::current(std::int64_t class_id) { return sheets_of(*store_, " AND s.class_id = ?", {class_id}); }
@@ -126,6 +156,13 @@ Result<std::int64_t> Sheets::add_version(Tx& tx, std::int64_t class_id, const st
   return tx.exec("INSERT INTO sheets(class_id, subject, step, version, state, data_sha256, pdf_path, pdf_sha256, created_at) "
                  "VALUES(?,?,?,?,'waiting',?,?,?,?)",
                  {class_id, subject, step, version, data_sha256, pdf_path, pdf_sha256, at});
+}
+
+Status Sheets::adopt_data_sha256(std::int64_t id, const std::string& data_sha256) {
+  return store_->transaction([&](Tx& tx) -> Status {
+    auto e = tx.exec("UPDATE sheets SET data_sha256 = ? WHERE id = ?", {data_sha256, id});
+    return e ? Status::success() : Status(e.error());
+  });
 }
 
 Status Sheets::confirm(Tx& tx, std::int64_t id, std::int64_t user_id, std::int64_t key_id, const std::string& pdf_path,

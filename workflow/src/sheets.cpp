@@ -70,12 +70,26 @@ Status write_durably(const std::string& abs_path, const Bytes& b) {
   return write_file_atomic(abs_path, b, 0640);
 }
 
+// What data_sha256 of a sheet made before schema 7 starts with: the hash of its unsigned PDF follows.
+const std::string kPdfHashPrefix = "pdf:";
+
 // The date part of a stored time ("2026-12-07T10:15:00Z" -> "2026-12-07").
 std::string date_of(const std::string& at) { return at.substr(0, 10); }
 
 }  // namespace
 
 Status Workflow::refresh_sheets(std::int64_t class_id) {
+  std::lock_guard<std::mutex> one_at_a_time(sheets_mu_);
+  store::Sheets sheets(store_);
+  // Marked first, cleared once done: a refresh that fails, or that a crash cuts short, is made again by
+  // refresh_dirty_sheets. A mark made meanwhile (another generation) stays.
+  auto generation = sheets.mark_dirty(class_id);
+  if (!generation) return generation.error();
+  if (auto st = update_sheets(class_id); !st) return st;
+  return *generation ? sheets.clear_dirty(class_id, *generation) : Status{};
+}
+
+Status Workflow::update_sheets(std::int64_t class_id) {
   std::string level = class_level(class_id);
   const std::vector<std::string>& sheet_steps = chain_.sheet_steps(level);
   if (sheet_steps.empty()) return {};
@@ -105,21 +119,30 @@ Status Workflow::refresh_sheets(std::int64_t class_id) {
       so.field = step;
       so.title = def->title;
       so.teacher = pdf::Staff{cs.teacher_name.empty() ? cs.teacher_username : cs.teacher_name, cs.teacher_username};
-      auto pdfb = pdf::render_score_sheet(now->file.info, now->file.students, cs.subject, so);
-      if (!pdfb) {
-        if (pdfb.error().code == Errc::invalid_argument) continue;  // no current student has the subject any more
-        return pdfb.error();
+      auto shown = pdf::score_sheet_data(now->file.info, now->file.students, cs.subject, so);
+      if (!shown) {
+        if (shown.error().code == Errc::invalid_argument) continue;  // no current student has the subject any more
+        return shown.error();
       }
-      std::string data = sha256_hex(*pdfb);
+      std::string data = sha256_hex(*shown);
       auto it = std::find_if(current->begin(), current->end(),
                              [&](const store::Sheet& s) { return s.subject == cs.subject && s.step == step; });
-      if (it != current->end() && it->data_sha256 == data) continue;  // reads the same: nothing to confirm again
+      if (it != current->end() && it->data_sha256 == data) continue;  // shows the same: nothing to render or confirm again
+      auto pdfb = pdf::render_score_sheet(now->file.info, now->file.students, cs.subject, so);
+      if (!pdfb) return pdfb.error();
+      metrics_.counter_add("hocba_sheets_rendered_total", {});
+      std::string pdf_sha = sha256_hex(*pdfb);
+      if (it != current->end() && it->data_sha256 == kPdfHashPrefix + pdf_sha) {
+        // Made before sheets were told apart by their data, and it reads the same: it keeps its version.
+        if (auto a = sheets.adopt_data_sha256(it->id, data); !a) return a;
+        continue;
+      }
       std::int64_t version = it == current->end() ? 1 : it->version + 1;
       std::string rel = sheet_path(class_id, step, cs.subject, version, false);
       if (auto w = write_durably(abs(rel), *pdfb); !w) return w;
       std::string at = now_iso();
       Status added = store_.transaction([&](store::Tx& tx) -> Status {
-        auto id = store::Sheets::add_version(tx, class_id, cs.subject, step, data, rel, data, at);
+        auto id = store::Sheets::add_version(tx, class_id, cs.subject, step, data, rel, pdf_sha, at);
         if (!id) return id.error();
         json::object d{{"sheet_id", *id}, {"class_id", class_id}, {"subject", cs.subject}, {"step", step}, {"version", version},
                        {"teacher", cs.teacher_username}};
@@ -133,20 +156,20 @@ Status Workflow::refresh_sheets(std::int64_t class_id) {
   return changed ? redraw_drafts(class_id) : Status{};
 }
 
-Status Workflow::refresh_pending_sheets() {
-  auto pending = store::Sheets(store_).classes_without_sheets();
-  if (!pending) return pending.error();
-  for (std::int64_t class_id : *pending)
-    if (auto st = refresh_sheets(class_id); !st) return st;
-  return {};
+Status Workflow::refresh_dirty_sheets(std::int64_t teacher_user_id, const std::atomic<bool>* stop) {
+  auto dirty = store::Sheets(store_).dirty_classes(teacher_user_id);
+  if (!dirty) return dirty.error();
+  Status first;
+  for (std::int64_t class_id : *dirty) {
+    if (stop && *stop) break;
+    if (auto st = refresh_sheets(class_id); !st && first) first = st;
+  }
+  return first;
 }
 
-Status Workflow::refresh_teacher_sheets(std::int64_t teacher_user_id) {
-  auto classes = store::Sheets(store_).classes_of_teacher(teacher_user_id);
-  if (!classes) return classes.error();
-  for (std::int64_t class_id : *classes)
-    if (auto st = refresh_sheets(class_id); !st) return st;
-  return {};
+Status Workflow::assign_subject_teacher(const Actor& who, std::int64_t class_id, const std::string& subject, const std::string& username) {
+  if (auto st = store::Sheets(store_).set_teacher(who.actor(), class_id, subject, username); !st) return st;
+  return refresh_sheets(class_id);
 }
 
 std::string Workflow::sheets_waiting(std::int64_t class_id) {
@@ -205,7 +228,7 @@ Status Workflow::redraw_drafts(std::int64_t class_id) {
 }
 
 Result<std::vector<Workflow::SheetOutcome>> Workflow::confirm_sheets(const Actor& who, const Secret* pin, bool confirm_pin_risk) {
-  if (auto st = refresh_teacher_sheets(who.user_id); !st) return st.error();
+  if (auto st = refresh_dirty_sheets(who.user_id); !st) return st.error();
   auto mine = store::Sheets(store_).of_teacher(who.user_id);
   if (!mine) return mine.error();
   std::vector<SheetOutcome> out;

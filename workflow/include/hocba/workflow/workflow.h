@@ -3,6 +3,7 @@
 // atomically, commit the record, the signature and its audit entry together). The API's handlers and
 // the job engine call this; it knows no HTTP and holds no SQL (store/ repositories do).
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -101,24 +102,32 @@ class Workflow {
   Result<ImportResult> import_class(const Actor& who, const std::string& source);
 
   // --- subject teachers' score sheets (sheets.cpp) -----------------------------------------------
+  // Sheets are made on the events that change them (an import, an approved correction, a teacher
+  // assigned), never when someone lists them.
   // Brings a class's score sheets up to date with its records: for each sheet step of its level
   // (e.g. gvbm) and each subject with a known teacher, a new version waits for confirmation when the
-  // sheet would read differently from its newest version (a corrected score, another teacher), and
-  // the class's drafts are drawn again. A subject without a teacher gets its sheet once one is assigned.
+  // sheet's data (pdf::score_sheet_data: its scores, teacher, class) hashes differently from its
+  // newest version's, and the class's drafts are drawn again; a sheet whose data is unchanged is not
+  // rendered. A subject without a teacher gets its sheet once one is assigned. The class is marked
+  // dirty in the store first and the mark cleared once done, so that a refresh that fails is made
+  // again by refresh_dirty_sheets. One refresh at a time.
   Status refresh_sheets(std::int64_t class_id);
-  // refresh_sheets for every class that has a subject with a teacher and no sheet yet (teachers
-  // assigned with `hocba class teacher` while the daemon ran).
-  Status refresh_pending_sheets();
-  // refresh_sheets for every class where `teacher_user_id` teaches a subject (assigned meanwhile,
-  // scores corrected): what they see is what they confirm.
-  Status refresh_teacher_sheets(std::int64_t teacher_user_id);
+  // refresh_sheets for each class marked dirty (`hocba class teacher`, which cannot render, marks
+  // it; teacher_user_id != 0: only the classes where they teach), each once per mark: hocbad's sweep
+  // at its start and every 30 s. Stops between two classes once `*stop` is set. Every class is tried;
+  // the first error is returned (its class stays marked).
+  Status refresh_dirty_sheets(std::int64_t teacher_user_id = 0, const std::atomic<bool>* stop = nullptr);
+  // `who` (the admin) makes `username` the teacher of the class's subject (store::Sheets::set_teacher),
+  // then the class's sheets are brought up to date.
+  Status assign_subject_teacher(const Actor& who, std::int64_t class_id, const std::string& subject, const std::string& username);
   struct SheetOutcome {
     std::int64_t sheet_id = 0, class_id = 0;
     std::string class_name, subject, step;
     bool ok = false;
     std::string error;  // when not ok
   };
-  // Confirms every sheet waiting for `who` (their class-subjects) with one PIN entry: each is signed
+  // Confirms every sheet waiting for `who` (their class-subjects; the classes of theirs marked dirty are
+  // refreshed first, so that an assignment just made is there) with one PIN entry: each is signed
   // PAdES with their key. Stops at the first error that every next sheet would meet too (the PIN,
   // the token); the outcomes say which were confirmed. Then the drafts of those classes are drawn
   // again, naming each subject's teacher and date.
@@ -169,6 +178,9 @@ class Workflow {
                            const Actor& who, bool batch, bool confirm_pin_risk);
   // Draws the class's drafts (no signature yet) again with render_options(class_id).
   Status redraw_drafts(std::int64_t class_id);
+  // refresh_sheets' work, under sheets_mu_.
+  Status update_sheets(std::int64_t class_id);
+  std::mutex sheets_mu_;
   WorkflowOptions opts_;
   store::Store& store_;
   hsm::Hsm& hsm_;
