@@ -1,5 +1,6 @@
 // The store's repositories: users, sessions, key bindings and the audit reads, each change audited
-// in its own transaction; and schema 4 (the role deputy_principal) over a database of schema 3.
+// in its own transaction; schema 4 (the role deputy_principal) over a database of schema 3, and
+// schema 7 (dirty score sheets) over one of schema 6.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -11,6 +12,7 @@
 #include "hocba/common/fileio.h"
 #include "hocba/store/keys.h"
 #include "hocba/store/sessions.h"
+#include "hocba/store/sheets.h"
 #include "hocba/store/store.h"
 #include "hocba/store/users.h"
 #include "test_env.h"
@@ -540,4 +542,38 @@ COMMIT;
   auto v = s.verify_audit();
   ASSERT_TRUE(v);
   EXPECT_TRUE(v->ok) << v->message;
+}
+
+// --- schema 7 ----------------------------------------------------------------------------------------------
+
+// A database as hocba with schema 6 left it: a sheet's data_sha256 held its unsigned PDF's hash, and a
+// class with a teacher but no sheet yet waited for a listing to make it. Schema 7 marks that hash
+// "pdf:" and that class dirty (hocbad's sweep makes its sheet), and leaves the class with its sheet.
+TEST(Schema, Version7MarksOldSheetHashesAndTheClassesWaitingForASheet) {
+  test::TempDir d;
+  std::int64_t bm = 0;
+  {
+    auto s = open_ok(d.path());
+    bm = add(s, "gv.toan", Role::subject_teacher);
+  }
+  const std::string pdf_hash(64, 'a');
+  raw_sql(d.file("hocba.db"), R"sql(
+BEGIN;
+DROP TABLE sheets_dirty;
+INSERT INTO classes(id, school_year, name, created_at) VALUES(1, '2026-2027', '8A', 'x'), (2, '2026-2027', '8B', 'x'), (3, '2026-2027', '8C', 'x');
+INSERT INTO class_subjects(class_id, subject, teacher_user_id) VALUES(1, 'Toán', )sql" + std::to_string(bm) + R"sql(),
+  (2, 'Toán', )sql" + std::to_string(bm) + R"sql(), (3, 'Toán', NULL);
+INSERT INTO sheets(class_id, subject, step, version, state, data_sha256, pdf_path, pdf_sha256, created_at)
+  VALUES(1, 'Toán', 'gvbm', 1, 'waiting', ')sql" + pdf_hash + "', 'sheets/1/a.pdf', '" + pdf_hash + R"sql(', 'x');
+UPDATE schema_version SET version = 6;
+COMMIT;
+)sql");
+  auto s = open_ok(d.path());
+  EXPECT_EQ(*s.schema_version(), Store::kSchemaVersion);
+  auto sheet = store::Sheets(s).current(1);
+  ASSERT_TRUE(sheet && sheet->size() == 1u);
+  EXPECT_EQ(sheet->front().data_sha256, "pdf:" + pdf_hash);
+  EXPECT_EQ(sheet->front().pdf_sha256, pdf_hash);
+  EXPECT_EQ(*store::Sheets(s).dirty_classes(), std::vector<std::int64_t>{2});  // 3 has no teacher
+  EXPECT_EQ(*store::Sheets(s).dirty_classes(bm), std::vector<std::int64_t>{2});
 }
