@@ -12,6 +12,15 @@
 
 namespace hocba::store {
 
+// A class as its list and its page show it.
+struct ClassRow {
+  std::int64_t id = 0;
+  std::string school_year, name;
+  std::int64_t homeroom_user_id = 0;             // 0: no homeroom teacher bound
+  std::string homeroom_username, homeroom_name;  // "" when none is bound
+  std::int64_t records = 0, final_records = 0;   // its records not superseded; of those, the final ones
+};
+
 class Classes {
  public:
   explicit Classes(Store& store) : store_(&store) {}
@@ -27,6 +36,11 @@ class Classes {
   Result<std::optional<std::string>> level(std::int64_t class_id);
   // The class's homeroom teacher's user id (0 when none is bound); nullopt when there is no such class.
   Result<std::optional<std::int64_t>> homeroom(std::int64_t class_id);
+  // The classes, newest school year first, then by name; `homeroom_user_id` 0: every class, else
+  // only that homeroom teacher's.
+  Result<std::vector<ClassRow>> list(std::int64_t homeroom_user_id);
+  // One class; nullopt when there is no such class.
+  Result<std::optional<ClassRow>> get(std::int64_t class_id);
 
  private:
   Store* store_;
@@ -50,6 +64,30 @@ struct NewSignature {
 struct CurrentRecord {
   std::int64_t id = 0, version = 0, steps_done = 0;
   std::string personal_id, state, student_json, pdf_path, pdf_sha256;
+  std::string student_name, error;  // error: why it failed ("" when it did not)
+};
+
+// One version of a record with its class, as a reader sees it (Records::detail).
+struct RecordDetail {
+  std::int64_t id = 0, class_id = 0, version = 0, steps_done = 0;
+  std::string personal_id, student_name, state, pdf_sha256, error, updated_at;
+  std::int64_t superseded_by = 0;  // the version that replaced it (0: none)
+  std::string class_name, school_year, level;
+  std::string student_json;  // the student it was drawn from (hocba.class/v1)
+};
+
+// A signature on a record (Records::signatures).
+struct RecordSignature {
+  std::int64_t step = 0;
+  std::string field, username;  // username: who signed ("" when unknown)
+  std::int64_t key_id = 0, job_id = 0;  // job_id 0: signed interactively
+  std::string signed_at;
+};
+
+// A version of a student's record in a class (Records::versions).
+struct RecordVersion {
+  std::int64_t id = 0, version = 0;
+  std::string state;
 };
 
 // The newest version of a student's record in a class (Records::newest).
@@ -64,6 +102,13 @@ class Records {
   // A new draft (version 1, nothing signed) in `tx`; its file comes later (set_rendered). Returns its id.
   static Result<std::int64_t> add_draft(Tx& tx, std::int64_t class_id, const std::string& personal_id, const std::string& student_name,
                                         const std::string& student_json, const std::string& pdf_path, const std::string& at);
+  // A corrected version `version` of a student's record, a draft already rendered to `pdf_path`, in
+  // `tx`. Returns its id.
+  static Result<std::int64_t> add_version(Tx& tx, std::int64_t class_id, const std::string& personal_id, const std::string& student_name,
+                                          std::int64_t version, const std::string& student_json, const std::string& pdf_path,
+                                          const std::string& pdf_sha256, const std::string& at);
+  // The record `record_id` is replaced by the version `new_id` (it stays, superseded), in `tx`.
+  static Status supersede(Tx& tx, std::int64_t record_id, std::int64_t new_id, const std::string& at);
   // An unsigned draft takes new data (its file is drawn again: set_rendered), in `tx`.
   static Status replace_draft(Tx& tx, std::int64_t record_id, const std::string& student_name, const std::string& student_json,
                               const std::string& at);
@@ -72,6 +117,12 @@ class Records {
   Status set_failed(std::int64_t record_id, const std::string& why);
   // The class's records that are not superseded, by student name.
   Result<std::vector<CurrentRecord>> current(std::int64_t class_id);
+  // One record (any version) with its class; nullopt when there is no such record.
+  Result<std::optional<RecordDetail>> detail(std::int64_t record_id);
+  // The record's signatures, by step.
+  Result<std::vector<RecordSignature>> signatures(std::int64_t record_id);
+  // Every version of a student's record in a class, oldest first.
+  Result<std::vector<RecordVersion>> versions(std::int64_t class_id, const std::string& personal_id);
   // A draft (nothing signed) rendered again to a new file: its path and hash. Errc::invalid_argument
   // when it has a signature by now.
   Status redraw_draft(std::int64_t record_id, const std::string& pdf_path, const std::string& pdf_sha256, const std::string& at);
