@@ -18,7 +18,9 @@
 #include "hocba/config/config.h"
 #include "hocba/hsm/hsm.h"
 #include "hocba/pdf/render.h"
+#include "hocba/store/corrections.h"
 #include "hocba/store/keys.h"
+#include "hocba/store/records.h"
 #include "hocba/store/roles.h"
 #include "hocba/store/store.h"
 #include "hocba/workflow/chain.h"
@@ -137,6 +139,83 @@ class Workflow {
   std::string sheets_waiting(std::int64_t class_id);
   // The record's render options for a class: the chain's fields and the confirmed sheets.
   pdf::RenderOptions render_options(std::int64_t class_id);
+
+  // --- what each reader sees of classes and records (records.cpp) ---------------------------------
+  // May `who` see class `class_id` and its records? Homeroom teachers see their own classes only;
+  // every other role sees every class.
+  bool may_see(const Actor& who, std::int64_t class_id);
+  // The classes `who` sees.
+  Result<std::vector<store::ClassRow>> classes(const Actor& who);
+  struct ClassView {
+    store::ClassRow info;
+    std::vector<store::CurrentRecord> records;  // not superseded, by student name
+  };
+  // A class and its records. Errc::not_found ("class not found"); Errc::forbidden when `who` may
+  // not see it.
+  Result<ClassView> class_view(const Actor& who, std::int64_t class_id);
+  struct RecordView {
+    store::RecordDetail record;
+    std::vector<store::RecordSignature> signatures;
+    std::vector<store::RecordVersion> versions;  // every version of the student's record, oldest first
+  };
+  // A record (any version), its signatures and its student's versions. Errc::not_found ("record not
+  // found"); Errc::forbidden when `who` may not see it.
+  Result<RecordView> record_view(const Actor& who, std::int64_t record_id);
+  struct RecordPdf {
+    Bytes pdf;
+    std::string personal_id;
+    std::int64_t version = 0;
+  };
+  // A record's current file, checked against the hash the store holds. Errc::not_found ("record not
+  // found", also when it has no file); Errc::forbidden when `who` may not see it; Errc::bad_pdf when
+  // the file does not match its hash (restore it from a backup); read errors as they come.
+  Result<RecordPdf> record_pdf(const Actor& who, std::int64_t record_id);
+  // Where a record stands in its chain (class, state, steps done, level, file); nullopt when there is
+  // no such record.
+  Result<std::optional<store::RecordForSigning>> record_state(std::int64_t record_id);
+
+  // --- corrections (corrections.cpp) -------------------------------------------------------------
+  // A correction request or decision turned down for what it asks: nothing was changed. (Failures of
+  // the appliance, and the refusals that say which record or who, are Errors instead.)
+  struct Refusal {
+    enum class Kind {
+      none,
+      conflict,     // the record or correction is in a state that does not allow it now (superseded, decided, being signed)
+      invalid,      // a correction cannot do what it asks (change the student's personal ID)
+      bad_student,  // the corrected student has errors (CorrectionApproval::problems)
+      bad_store,    // the stored class file or correction does not read back as JSON
+    };
+    Kind kind = Kind::none;
+    std::string why;
+    explicit operator bool() const { return kind != Kind::none; }
+  };
+  struct CorrectionRequest {
+    std::int64_t id = 0;  // the new correction's
+    Refusal refused;      // conflict: the record's version is superseded
+  };
+  // `who` asks for a correction of the record: `student_json` the corrected student (hocba.class/v1),
+  // `why` the reason. The correction waits for the admin, audited "correction.request".
+  // Errc::not_found ("record not found"); Errc::forbidden when `who` may not see the record;
+  // Errc::invalid_argument when a correction of the record waits already.
+  Result<CorrectionRequest> request_correction(const Actor& who, std::int64_t record_id, const std::string& student_json,
+                                               const std::string& why);
+  // The corrections `who` sees, newest first: a homeroom teacher those they asked for, everyone else all.
+  Result<std::vector<store::Correction>> corrections(const Actor& who);
+  struct CorrectionApproval {
+    Refusal refused;
+    std::vector<pdf::Problem> problems;        // bad_student: the corrected student's errors
+    std::int64_t new_record_id = 0, version = 0;
+    std::string sheets_error;  // the class's score sheets could not be brought up to date ("" when they were)
+  };
+  // `who` (the admin) approves a pending correction: the corrected student is read in its class's
+  // file, a new version of the record is rendered and written durably, the old one superseded (kept),
+  // audited "correction.approve"; then the class's score sheets are brought up to date.
+  // Errc::not_found ("correction not found"). Refused: conflict when it was decided already or the
+  // record is being signed right now; invalid when it changes the personal ID; bad_student, bad_store.
+  Result<CorrectionApproval> approve_correction(const Actor& who, std::int64_t id, const std::string& note);
+  // `who` (the admin) rejects a pending correction, audited "correction.reject". Errc::not_found
+  // ("pending correction not found") when there is no such correction or it was decided already.
+  Status reject_correction(const Actor& who, std::int64_t id, const std::string& note);
 
   // Records being signed right now (by a request or a job): nobody else touches them meanwhile.
   bool reserve(std::int64_t record_id);
