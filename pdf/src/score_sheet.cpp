@@ -165,8 +165,11 @@ Result<std::string> score_sheet_data(const ClassInfo& cls, const std::vector<Stu
                                      const ScoreSheetOptions& opts) {
   auto p = prepare(cls, students, subject, opts);
   if (!p) return p.error();
-  std::string out;
-  for (const std::string& part : p->id_parts) out += std::to_string(part.size()) + ":" + part + "\n";
+  std::string out;  // as document::identifier hashes them
+  for (const std::string& part : p->id_parts) {
+    out += part;
+    out.push_back('\0');
+  }
   return out;
 }
 

@@ -629,6 +629,13 @@ Result<Inspection> inspect(std::span<const std::uint8_t> file) {
   }
 
   try {
+    if (const PdfObject* id = d.trailer->GetDictionary().GetKey(PdfName("ID")); id && id->IsArray() && !id->GetArray().empty()) {
+      const PdfObject& first = id->GetArray().front();
+      if (first.IsString() || first.IsHexString()) {
+        const PdfString& ps = first.GetString();
+        ins.file_id = to_hex(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(ps.GetString()), ps.GetLength()));
+      }
+    }
     PdfObject* catalog = catalog_of(d);
     PdfObject* acroform = key(d, catalog, "AcroForm");
     for (const auto& f : all_fields(d, acroform)) {

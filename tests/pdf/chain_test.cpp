@@ -272,6 +272,22 @@ TEST(ScoreSheet, DataChangesExactlyWhenTheSheetDoes) {
   ScoreSheetOptions title;
   title.title = {"TỔ TRƯỞNG CHUYÊN MÔN"};
   EXPECT_NE(data(cf.students, title), base);
+  // The rendered sheet's file identifier is the first half of the data's SHA-256.
+  auto pdf = render_score_sheet(cf.info, cf.students, "Toán");
+  ASSERT_TRUE(pdf.ok());
+  auto in = inspect(*pdf);
+  ASSERT_TRUE(in.ok()) << in.error().message;
+  EXPECT_EQ(in->file_id, sha256_hex(Bytes(base.begin(), base.end())).substr(0, 32));
+  // A signature (an incremental update) keeps it.
+  SignatureRequest req;
+  req.field_name = "gvbm";
+  auto prepared = prepare_signature(*pdf, req);
+  ASSERT_TRUE(prepared.ok()) << prepared.error().message;
+  ASSERT_TRUE(embed_signature(*prepared, Bytes(100, 0xab)));
+  auto signed_in = inspect(prepared->file);
+  ASSERT_TRUE(signed_in.ok());
+  ASSERT_EQ(signed_in->signatures.size(), 1u);
+  EXPECT_EQ(signed_in->file_id, in->file_id);
   auto none = score_sheet_data(cf.info, cf.students, "Tiếng Việt");  // no student of 8A has it
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().code, Errc::invalid_argument);

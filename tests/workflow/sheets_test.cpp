@@ -134,25 +134,27 @@ TEST(SheetData, AChangedScoreMakesANewVersionOfItsSubjectOnly) {
   EXPECT_EQ(w.rendered(), 3);
 }
 
-// A sheet made before schema 7 holds "pdf:" and its unsigned file's hash: one rendering tells whether it
-// still reads the same (it takes its data's hash and keeps its version) or not (a new version).
-TEST(SheetData, ASheetMadeBeforeSchema7IsAdoptedWhenItReadsTheSame) {
+// A sheet made before schema 7 holds "pdf:" and its unsigned file's hash. Its file's identifier (the
+// first half of its data's hash) tells, without rendering, whether it still shows the class's data (it
+// takes that data's hash and keeps its version) or not (a new version).
+TEST(SheetData, ASheetMadeBeforeSchema7IsAdoptedWhenItsFileShowsTheData) {
   World w;
   auto before = w.sheets();
   Status legacy = w.st.transaction([&](store::Tx& tx) -> Status {
-    auto a = tx.exec("UPDATE sheets SET data_sha256 = 'pdf:' || pdf_sha256 WHERE subject = 'Toán'");
-    auto b = tx.exec("UPDATE sheets SET data_sha256 = 'pdf:' || ? WHERE subject = 'Ngữ văn'", {std::string(64, '0')});
-    return a && b ? Status::success() : make_error(Errc::io, "update");
+    auto e = tx.exec("UPDATE sheets SET data_sha256 = 'pdf:' || pdf_sha256");
+    return e ? Status::success() : Status(e.error());
   });
   ASSERT_TRUE(legacy);
+  ASSERT_EQ(w.sheets()["Toán"].data_sha256, "pdf:" + before["Toán"].pdf_sha256);
+  w.change_score("Ngữ văn", 4.0);  // was 3.4
   ASSERT_TRUE(w.wf.refresh_sheets(w.class_id));
   auto after = w.sheets();
-  EXPECT_EQ(after["Toán"], before["Toán"]);  // adopted: same row, version, file and data hash
-  EXPECT_EQ(after["Ngữ văn"].version, 2);    // its old file read otherwise
-  EXPECT_EQ(after["Ngữ văn"].data_sha256, before["Ngữ văn"].data_sha256);
-  EXPECT_EQ(w.rendered(), 4);
+  EXPECT_EQ(after["Toán"], before["Toán"]);  // adopted: same row, version, file, and its data's hash
+  EXPECT_EQ(after["Ngữ văn"].version, 2);    // its file shows the old scores
+  EXPECT_EQ(w.rendered(), 3);                // Ngữ văn's new version only
   ASSERT_TRUE(w.wf.refresh_sheets(w.class_id));
-  EXPECT_EQ(w.rendered(), 4);
+  EXPECT_EQ(w.sheets(), after);
+  EXPECT_EQ(w.rendered(), 3);
 }
 
 // `hocba class teacher` (store::Sheets::set_teacher, no rendering) marks the class; the sweep makes

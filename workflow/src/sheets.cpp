@@ -8,6 +8,7 @@
 #include "hocba/common/fileio.h"
 #include "hocba/pdf/record.h"
 #include "hocba/pdf/score_sheet.h"
+#include "hocba/pdf/signing.h"
 #include "hocba/store/records.h"
 #include "hocba/store/sheets.h"
 #include "hocba/workflow/workflow.h"
@@ -73,6 +74,15 @@ Status write_durably(const std::string& abs_path, const Bytes& b) {
 // What data_sha256 of a sheet made before schema 7 starts with: the hash of its unsigned PDF follows.
 const std::string kPdfHashPrefix = "pdf:";
 
+// Does a sheet's file (unsigned or signed; checked against its stored hash) show the data whose hash is
+// `data_sha256`? Its file identifier is that hash's first 16 bytes (pdf::score_sheet_data).
+bool file_shows(const std::string& abs_path, const std::string& pdf_sha256, const std::string& data_sha256) {
+  auto b = read_file(abs_path, 64u << 20);
+  if (!b || sha256_hex(*b) != pdf_sha256) return false;
+  auto in = pdf::inspect(*b);
+  return in && in->file_id.size() == 32 && data_sha256.compare(0, 32, in->file_id) == 0;
+}
+
 // The date part of a stored time ("2026-12-07T10:15:00Z" -> "2026-12-07").
 std::string date_of(const std::string& at) { return at.substr(0, 10); }
 
@@ -128,15 +138,15 @@ Status Workflow::update_sheets(std::int64_t class_id) {
       auto it = std::find_if(current->begin(), current->end(),
                              [&](const store::Sheet& s) { return s.subject == cs.subject && s.step == step; });
       if (it != current->end() && it->data_sha256 == data) continue;  // shows the same: nothing to render or confirm again
+      if (it != current->end() && it->data_sha256.rfind(kPdfHashPrefix, 0) == 0 && file_shows(abs(it->pdf_path), it->pdf_sha256, data)) {
+        // Made before sheets were told apart by their data, and it shows this data: it keeps its version.
+        if (auto a = sheets.adopt_data_sha256(it->id, data); !a) return a;
+        continue;
+      }
       auto pdfb = pdf::render_score_sheet(now->file.info, now->file.students, cs.subject, so);
       if (!pdfb) return pdfb.error();
       metrics_.counter_add("hocba_sheets_rendered_total", {});
       std::string pdf_sha = sha256_hex(*pdfb);
-      if (it != current->end() && it->data_sha256 == kPdfHashPrefix + pdf_sha) {
-        // Made before sheets were told apart by their data, and it reads the same: it keeps its version.
-        if (auto a = sheets.adopt_data_sha256(it->id, data); !a) return a;
-        continue;
-      }
       std::int64_t version = it == current->end() ? 1 : it->version + 1;
       std::string rel = sheet_path(class_id, step, cs.subject, version, false);
       if (auto w = write_durably(abs(rel), *pdfb); !w) return w;

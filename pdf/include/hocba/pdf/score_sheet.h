@@ -36,10 +36,11 @@ Result<Bytes> render_score_sheet(const ClassInfo& cls, const std::vector<Student
                                  const ScoreSheetOptions& opts = {});
 
 // The sheet's data without rendering it: every input of its page and attached JSON (the template
-// version, school, class, subject, teacher, field, title, date and each student's row for the subject),
-// the same parts as its file identifier, as one unambiguous string. Equal data, equal sheet (with the
-// same fonts): a workflow hashes it to tell whether a sheet changed. Errors as render_score_sheet's
-// invalid_argument ones.
+// version, school, class, subject, teacher, field, title, date and each student's row for the subject)
+// as one string, each part followed by a NUL. Equal data, equal sheet (with the same fonts): a workflow
+// hashes it to tell whether a sheet changed. Its SHA-256's first 16 bytes are the rendered sheet's
+// file identifier (the first string of /ID, Inspection::file_id), so a sheet file tells which data it
+// shows. Errors as render_score_sheet's invalid_argument ones.
 Result<std::string> score_sheet_data(const ClassInfo& cls, const std::vector<Student>& students, const std::string& subject,
                                      const ScoreSheetOptions& opts = {});
 

@@ -88,6 +88,9 @@ struct Inspection {
   std::vector<Revision> revisions;         // in file order
   std::size_t file_size = 0;
   std::vector<std::string> empty_signature_fields;  // fully qualified names of unsigned /Sig fields
+  // The first string of the trailer's /ID (kept by every incremental update), as lower-case hex; ""
+  // when there is none.
+  std::string file_id;
 };
 
 Result<Inspection> inspect(std::span<const std::uint8_t> file);
