@@ -4,14 +4,17 @@
 
 #include <openssl/evp.h>
 #include <podofo/podofo.h>
-#include <sys/stat.h>
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include "hocba/common/bytes.h"
+
+#include "flate.h"
+#include "render_fonts.h"
 
 namespace hocba::pdf::document {
 
@@ -30,27 +33,7 @@ void quiet_podofo() {
   });
 }
 
-bool file_exists(const std::string& p) {
-  struct stat st {};
-  return !p.empty() && ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 PdfString text(const std::string& utf8) { return PdfString(reinterpret_cast<const pdf_utf8*>(utf8.c_str())); }
-
-// Every character the appearance font must hold: printable ASCII, the Vietnamese letters (Latin-1,
-// Latin Extended-A and -B, Latin Extended Additional) in both cases with every tone, and a little
-// typography ('–', '—', '×', quotes, ellipsis), so that a signature appearance added later can write
-// any Vietnamese name and an ISO 8601 time.
-std::u32string appearance_alphabet() {
-  std::u32string s;
-  for (char32_t c = 0x20; c < 0x7f; ++c) s.push_back(c);
-  s += U"ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúý";  // Latin-1
-  s += U"ĂăĐđĨĩŨũ";                          // Latin Extended-A
-  s += U"ƠơƯư";                              // Latin Extended-B
-  for (char32_t c = 0x1ea0; c <= 0x1ef9; ++c) s.push_back(c);  // Latin Extended Additional (Vietnamese)
-  s += U"–—×‘’“”…";
-  return s;
-}
 
 struct Dates {
   std::string pdf;  // D:20250531000000+07'00'
@@ -153,6 +136,110 @@ Status patch_id(Bytes& file, const FileId& id) {
   return {};
 }
 
+// /W of a CIDFont: "first last w" for three or more consecutive glyph ids of one width, "first [w1 w2 …]"
+// for the other consecutive ids. Filled in place: PoDoFo copies nested arrays on every insertion.
+void fill_widths(PdfArray& a, const std::vector<std::pair<std::uint16_t, std::uint16_t>>& w) {
+  auto follows = [&](std::size_t k) { return k > 0 && k < w.size() && w[k].first == w[k - 1].first + 1; };
+  auto same_width_run = [&](std::size_t k) {  // consecutive ids of w[k]'s width from k
+    std::size_t j = k + 1;
+    while (follows(j) && w[j].second == w[k].second) ++j;
+    return j - k;
+  };
+  struct Group {
+    std::size_t at, count;
+    bool one_width;
+  };
+  std::vector<Group> groups;
+  for (std::size_t i = 0; i < w.size();) {
+    std::size_t n = same_width_run(i);
+    bool one_width = n >= 3;
+    if (!one_width) {
+      n = 1;
+      while (follows(i + n) && same_width_run(i + n) < 3) ++n;
+    }
+    groups.push_back({i, n, one_width});
+    i += n;
+  }
+  auto number = [](std::uint16_t v) { return PdfVariant(static_cast<pdf_int64>(v)); };
+  a.reserve(groups.size() * 3);
+  for (const Group& g : groups) {
+    a.push_back(number(w[g.at].first));
+    if (g.one_width) {
+      a.push_back(number(w[g.at + g.count - 1].first));
+      a.push_back(number(w[g.at].second));
+      continue;
+    }
+    a.push_back(PdfArray());
+    PdfArray& list = a.back().GetArray();
+    list.reserve(g.count);
+    for (std::size_t k = g.at; k < g.at + g.count; ++k) list.push_back(number(w[k].second));
+  }
+}
+
+// Fills the document's Type0 font dictionary with a prepared program: a CIDFontType2 descendant
+// (Identity CIDToGIDMap, /W), its FontDescriptor with the program as /FontFile2, and the ToUnicode map.
+// The descriptor's values are those PoDoFo 0.9.8 writes for the same font.
+void embed_program(PdfVecObjects& objs, const fonts::Face& face, const fonts::Program& p, PdfObject& type0) {
+  PdfObject* cid = objs.CreateObject("Font");
+  PdfObject* desc = objs.CreateObject("FontDescriptor");
+  PdfObject* file = objs.CreateObject();
+  PdfObject* to_unicode = objs.CreateObject();
+  file->GetDictionary().AddKey(PdfName("Length1"), PdfVariant(static_cast<pdf_int64>(p.length1)));
+  flate::set_compressed(*file, p.font_file);
+  flate::set_compressed(*to_unicode, p.to_unicode);
+
+  PdfDictionary& fd = desc->GetDictionary();
+  PdfArray bbox;
+  for (double v : face.bbox) bbox.push_back(PdfVariant(v));
+  fd.AddKey(PdfName("FontName"), PdfName(p.base_font));
+  fd.AddKey(PdfName::KeyFlags, PdfVariant(static_cast<pdf_int64>(32)));  // nonsymbolic
+  fd.AddKey(PdfName("FontBBox"), bbox);
+  fd.AddKey(PdfName("ItalicAngle"), PdfVariant(static_cast<pdf_int64>(face.italic_angle)));
+  fd.AddKey(PdfName("Ascent"), PdfVariant(face.ascent));
+  fd.AddKey(PdfName("Descent"), PdfVariant(face.descent));
+  fd.AddKey(PdfName("CapHeight"), PdfVariant(face.ascent));
+  fd.AddKey(PdfName("StemV"), PdfVariant(static_cast<pdf_int64>(1)));
+  fd.AddKey(PdfName("FontFile2"), file->Reference());
+
+  PdfDictionary& cd = cid->GetDictionary();
+  PdfDictionary system;
+  system.AddKey(PdfName("Registry"), PdfString("Adobe"));
+  system.AddKey(PdfName("Ordering"), PdfString("Identity"));
+  system.AddKey(PdfName("Supplement"), PdfVariant(static_cast<pdf_int64>(0)));
+  cd.AddKey(PdfName::KeySubtype, PdfName("CIDFontType2"));
+  cd.AddKey(PdfName("BaseFont"), PdfName(p.base_font));
+  cd.AddKey(PdfName("CIDSystemInfo"), system);
+  cd.AddKey(PdfName("FontDescriptor"), desc->Reference());
+  cd.AddKey(PdfName("CIDToGIDMap"), PdfName("Identity"));
+  cd.AddKey(PdfName("W"), PdfArray());
+  fill_widths(cd.GetKey(PdfName("W"))->GetArray(), p.widths);
+
+  PdfDictionary& td = type0.GetDictionary();
+  PdfArray descendants;
+  descendants.push_back(cid->Reference());
+  td.AddKey(PdfName::KeySubtype, PdfName("Type0"));
+  td.AddKey(PdfName("BaseFont"), PdfName(p.base_font));
+  td.AddKey(PdfName("Encoding"), PdfName("Identity-H"));
+  td.AddKey(PdfName("DescendantFonts"), descendants);
+  td.AddKey(PdfName("ToUnicode"), to_unicode->Reference());
+}
+
+// The ICC profile, compressed: read once per process (again when the file changes).
+Result<std::shared_ptr<const std::string>> icc_profile(const std::string& path) {
+  static std::mutex mu;
+  static std::map<std::string, std::pair<std::string, std::shared_ptr<const std::string>>> cache;  // path -> stamp, data
+  std::string stamp = fonts::file_stamp(path);
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto it = cache.find(path); !stamp.empty() && it != cache.end() && it->second.first == stamp) return it->second.second;
+  auto icc = read_file(path, 1 << 22);
+  if (!icc) return icc.error();
+  auto data = std::make_shared<const std::string>(
+      flate::compress(std::string_view(reinterpret_cast<const char*>(icc->data()), icc->size())));
+  if (cache.size() >= 8) cache.clear();
+  cache[path] = {stamp, data};
+  return data;
+}
+
 }  // namespace
 
 Result<FileId> identifier(const std::vector<std::string>& parts) {
@@ -181,52 +268,42 @@ Document::~Document() = default;
 
 Result<std::unique_ptr<Document>> Document::open(const PdfResources& res) {
   quiet_podofo();
-  for (const std::string* p : {&res.font_regular, &res.font_bold, &res.font_italic})
-    if (!file_exists(*p))
-      return make_error(Errc::not_found, "font file " + *p + " not found (install fonts-liberation2, or set the font paths)");
-  auto icc = read_file(res.icc_profile, 1 << 22);
+  std::unique_ptr<Document> d(new Document());
+  const std::array<const std::string*, 3> paths = {&res.font_regular, &res.font_bold, &res.font_italic};
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    auto face = fonts::load(*paths[i]);
+    if (!face && face.error().code == Errc::not_found)
+      return make_error(Errc::not_found, "font file " + *paths[i] + " not found (install fonts-liberation2, or set the font paths)");
+    if (!face) return face.error();
+    d->faces_[i] = std::move(*face);
+  }
+  auto icc = icc_profile(res.icc_profile);
   if (!icc)
     return make_error(Errc::not_found,
                       "sRGB ICC profile " + res.icc_profile + " cannot be read (install libgs-common): " + icc.error().message);
-  std::unique_ptr<Document> d(new Document());
   d->icc_ = std::move(*icc);
   try {
     d->doc_ = std::make_unique<PdfMemDocument>();
-    const PdfEncoding* identity = PdfEncodingFactory::GlobalIdentityEncodingInstance();
-    auto make_font = [&](const std::string& path, bool bold, bool italic) -> PdfFont* {
-      return d->doc_->CreateFontSubset("LiberationSerif", bold, italic, false, identity, path.c_str());
-    };
-    d->faces_ = {make_font(res.font_regular, false, false), make_font(res.font_bold, true, false),
-                 make_font(res.font_italic, false, true)};
-    for (PdfFont* f : d->faces_)
-      if (!f) return make_error(Errc::io, "the serif fonts cannot be loaded");
-    d->fonts_ = std::make_unique<layout::Fonts>(d->faces_);
+    for (PdfObject*& o : d->font_objects_) o = d->doc_->GetObjects().CreateObject("Font");  // filled by embed_fonts
+    d->fonts_ = std::make_unique<layout::Fonts>(
+        std::array<const fonts::Face*, 3>{d->faces_[0].get(), d->faces_[1].get(), d->faces_[2].get()}, d->font_objects_);
     d->flow_ = std::make_unique<layout::Flow>(*d->doc_, *d->fonts_);
     d->fields_ = std::make_unique<PdfArray>();
   } catch (const PdfError& e) {
-    return make_error(Errc::io, std::string("loading the fonts failed: ") + PdfError::ErrorName(e.GetError()));
+    return make_error(Errc::io, std::string("starting the document failed: ") + PdfError::ErrorName(e.GetError()));
   }
   return d;
 }
 
+// No /CIDSet: PDF/A-2 and -3 make it optional but require it to be complete when present, and a subset
+// also holds the components of composite glyphs (most Vietnamese letters), which PoDoFo 0.9.8's /CIDSet
+// would leave out.
 void Document::embed_fonts() {
-  fonts_->use(Face::regular, appearance_alphabet());
-  fonts_->commit();
-  doc_->EmbedSubsetFonts();
-  // PoDoFo 0.9.8 writes a /CIDSet that lists only the characters' own glyphs, not the components of
-  // composite glyphs (most Vietnamese letters) that the subset also holds. PDF/A-2 and -3 make
-  // /CIDSet optional but require it to be complete when present: drop it.
   PdfVecObjects& objs = doc_->GetObjects();
-  for (PdfFont* f : faces_) {
-    PdfObject* desc = f->GetObject()->GetIndirectKey(PdfName("DescendantFonts"));
-    if (!desc || !desc->IsArray() || desc->GetArray().empty() || !desc->GetArray()[0].IsReference()) continue;
-    PdfObject* cid = objs.GetObject(desc->GetArray()[0].GetReference());
-    PdfObject* fd = cid ? cid->GetIndirectKey(PdfName("FontDescriptor")) : nullptr;
-    PdfObject* set = fd ? fd->GetDictionary().GetKey(PdfName("CIDSet")) : nullptr;
-    if (!set || !set->IsReference()) continue;
-    PdfReference ref = set->GetReference();
-    fd->GetDictionary().RemoveKey(PdfName("CIDSet"));
-    delete objs.RemoveObject(ref, true);  // listed as a free entry in the cross-reference table
+  for (std::size_t i = 0; i < faces_.size(); ++i) {
+    auto program = faces_[i]->program_for(fonts_->drawn(static_cast<Face>(i)));
+    if (!program) throw PdfError(ePdfError_UnsupportedFontFormat, __FILE__, __LINE__, program.error().message.c_str());
+    embed_program(objs, *faces_[i], **program, *font_objects_[i]);
   }
 }
 
@@ -271,7 +348,7 @@ Result<Bytes> Document::write(const Description& d) {
   PdfObject* acroform = objs.CreateObject();
   acroform->GetDictionary().AddKey(PdfName("Fields"), *fields_);
   PdfDictionary dr, dr_fonts;
-  dr_fonts.AddKey(PdfName(kAppearanceFontName), faces_[0]->GetObject()->Reference());
+  dr_fonts.AddKey(PdfName(kAppearanceFontName), font_objects_[0]->Reference());
   dr.AddKey(PdfName("Font"), dr_fonts);
   acroform->GetDictionary().AddKey(PdfName("DR"), dr);
   acroform->GetDictionary().AddKey(PdfName("DA"), PdfString(std::string("/") + kAppearanceFontName + " 10 Tf 0 g"));
@@ -299,7 +376,7 @@ Result<Bytes> Document::write(const Description& d) {
   // ---- sRGB OutputIntent.
   PdfObject* profile = objs.CreateObject();
   profile->GetDictionary().AddKey(PdfName("N"), PdfVariant(static_cast<pdf_int64>(3)));
-  profile->GetStream()->Set(reinterpret_cast<const char*>(icc_.data()), static_cast<pdf_long>(icc_.size()));
+  flate::set_compressed(*profile, *icc_);
   PdfObject* intent = objs.CreateObject("OutputIntent");
   intent->GetDictionary().AddKey(PdfName("S"), PdfName("GTS_PDFA1"));
   intent->GetDictionary().AddKey(PdfName("OutputConditionIdentifier"), PdfString("sRGB IEC61966-2.1"));
@@ -317,7 +394,7 @@ Result<Bytes> Document::write(const Description& d) {
   params.AddKey(PdfName("ModDate"), PdfString(dates.pdf));
   params.AddKey(PdfName("Size"), PdfVariant(static_cast<pdf_int64>(a.data.size())));
   ef->GetDictionary().AddKey(PdfName("Params"), params);
-  ef->GetStream()->Set(a.data.data(), static_cast<pdf_long>(a.data.size()));
+  flate::set_stream(*ef, a.data);
   PdfObject* spec = objs.CreateObject("Filespec");
   spec->GetDictionary().AddKey(PdfName("F"), PdfString(a.file_name));
   spec->GetDictionary().AddKey(PdfName("UF"), text(a.file_name));

@@ -1,8 +1,9 @@
 // The archival document around the pages (private to hocba_pdf), shared by render_record (render.cpp)
-// and render_score_sheet (score_sheet.cpp): the three embedded subset serif faces, the page flow,
-// signature fields and the AcroForm with the appearance font, XMP metadata (PDF/A-3b identification and
-// our own properties, declared with the PDF/A extension schema), the Info dictionary, the sRGB
-// OutputIntent, one associated JSON file (/AF) and the deterministic file identifier.
+// and render_score_sheet (score_sheet.cpp): the three embedded subset serif faces (prepared once per
+// process: render_fonts.h), the page flow, signature fields and the AcroForm with the appearance font,
+// XMP metadata (PDF/A-3b identification and our own properties, declared with the PDF/A extension
+// schema), the Info dictionary, the sRGB OutputIntent, one associated JSON file (/AF) and the
+// deterministic file identifier.
 //
 // Use: Document::open, draw with flow(), flow().finish(footer), embed_fonts(), signature_field() for
 // each field, then write(). Objects are created in that order, so the output is deterministic.
@@ -24,7 +25,12 @@
 namespace PoDoFo {
 class PdfMemDocument;
 class PdfArray;
+class PdfObject;
 }  // namespace PoDoFo
+
+namespace hocba::pdf::fonts {
+class Face;
+}  // namespace hocba::pdf::fonts
 
 namespace hocba::pdf::document {
 
@@ -57,7 +63,8 @@ struct Description {
 
 class Document {
  public:
-  // Checks the fonts and the ICC profile (not_found), loads the faces and starts the first page.
+  // Checks the fonts and the ICC profile (not_found), takes the faces (loaded once per process) and
+  // starts the first page.
   static Result<std::unique_ptr<Document>> open(const PdfResources& res);
   ~Document();
   Document(const Document&) = delete;
@@ -66,7 +73,9 @@ class Document {
   layout::Flow& flow() { return *flow_; }
   layout::Fonts& fonts() { return *fonts_; }
 
-  // After flow().finish(): the appearance alphabet, the subsets, no /CIDSet.
+  // After flow().finish(): each face's prepared program (the alphabet, or the alphabet and the
+  // characters drawn beyond it), its widths and ToUnicode map; no /CIDSet. Throws PdfError if a program
+  // for characters beyond the alphabet cannot be built.
   void embed_fonts();
   // An empty /Sig field merged with its widget on the box's page, listed in the AcroForm.
   void signature_field(const std::string& name, const std::string& tooltip, const layout::Box& box);
@@ -76,10 +85,11 @@ class Document {
  private:
   Document() = default;
   std::unique_ptr<PoDoFo::PdfMemDocument> doc_;
-  std::array<PoDoFo::PdfFont*, 3> faces_{};
+  std::array<std::shared_ptr<const fonts::Face>, 3> faces_;
+  std::array<PoDoFo::PdfObject*, 3> font_objects_{};
   std::unique_ptr<layout::Fonts> fonts_;
   std::unique_ptr<layout::Flow> flow_;
-  Bytes icc_;
+  std::shared_ptr<const std::string> icc_;  // compressed
   std::unique_ptr<PoDoFo::PdfArray> fields_;
 };
 

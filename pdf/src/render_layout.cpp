@@ -4,8 +4,11 @@
 #include <podofo/podofo.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
+
+#include "flate.h"
+#include "render_fonts.h"
 
 namespace hocba::pdf::layout {
 
@@ -48,8 +51,8 @@ std::u32string clean(std::u32string_view in) {
 std::string num(double v) {
   if (std::fabs(v) < 0.005) return "0";
   char b[32];
-  std::snprintf(b, sizeof b, "%.2f", v);
-  std::string s = b;
+  auto end = std::to_chars(b, b + sizeof b, v, std::chars_format::fixed, 2).ptr;  // as printf's "%.2f"
+  std::string s(b, end);
   while (s.back() == '0') s.pop_back();
   if (s.back() == '.') s.pop_back();
   return s;
@@ -108,24 +111,14 @@ std::string u32_to_utf8(std::u32string_view s) {
 
 // ---- Fonts -----------------------------------------------------------------------------------
 
-Fonts::Fonts(std::array<PdfFont*, 3> fonts) : fonts_(fonts) {}
+Fonts::Fonts(std::array<const fonts::Face*, 3> faces, std::array<PdfObject*, 3> objects) : faces_(faces), objects_(objects) {}
 
-const Fonts::Glyph& Fonts::glyph(Face f, char32_t c) const {
-  auto& cache = cache_[static_cast<int>(f)];
-  if (auto it = cache.find(c); it != cache.end()) return it->second;
-  const PdfFontMetrics* m = fonts_[static_cast<int>(f)]->GetFontMetrics();
-  Glyph g;
-  g.drawn = c;
-  long gid = c < 0x10000 ? m->GetGlyphId(static_cast<long>(c)) : 0;
+Fonts::Glyph Fonts::glyph(Face f, char32_t c) const {
+  const fonts::Face& face = *faces_[static_cast<int>(f)];
   // A character the font lacks is drawn as U+FFFD (or '?'), and extracted as that: never silently lost.
-  for (char32_t repl : {char32_t(0xfffd), char32_t(U'?')}) {
-    if (gid > 0) break;
-    gid = m->GetGlyphId(static_cast<long>(repl));
-    g.drawn = repl;
-  }
-  g.gid = static_cast<std::uint16_t>(gid);
-  g.width = std::floor(m->GetGlyphWidth(static_cast<int>(gid)) + 0.5);
-  return cache.emplace(c, g).first->second;
+  for (char32_t drawn : {c, char32_t(0xfffd), char32_t(U'?')})
+    if (const fonts::Glyph* g = face.find(drawn)) return {g->gid, static_cast<double>(g->width), drawn};
+  return {0, 0, c};
 }
 
 double Fonts::char_width(Face f, char32_t c) const { return glyph(f, c).width; }
@@ -140,33 +133,16 @@ std::string Fonts::encode_hex(Face f, std::u32string_view text) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size() * 4);
-  auto& used = used_[static_cast<int>(f)];
+  auto& drawn = drawn_[static_cast<int>(f)];
   for (char32_t c : text) {
-    const Glyph& g = glyph(f, c);
-    used.insert(g.drawn);
+    Glyph g = glyph(f, c);
+    drawn.insert(g.drawn);
     out.push_back(kHex[(g.gid >> 12) & 15]);
     out.push_back(kHex[(g.gid >> 8) & 15]);
     out.push_back(kHex[(g.gid >> 4) & 15]);
     out.push_back(kHex[g.gid & 15]);
   }
   return out;
-}
-
-void Fonts::use(Face f, std::u32string_view text) {
-  for (char32_t c : text) used_[static_cast<int>(f)].insert(glyph(f, c).drawn);
-}
-
-void Fonts::commit() {
-  for (int i = 0; i < 3; ++i) {
-    PdfFont* font = fonts_[static_cast<std::size_t>(i)];
-    if (!font->IsSubsetting()) continue;
-    for (char32_t c : used_[static_cast<std::size_t>(i)]) {
-      if (c >= 0x10000) continue;  // PoDoFo 0.9.8 subsets the BMP only
-      std::string u8 = u32_to_utf8(std::u32string(1, c));
-      PdfString s(reinterpret_cast<const pdf_utf8*>(u8.c_str()));
-      font->AddUsedSubsettingGlyphs(s, 1);
-    }
-  }
 }
 
 // ---- Wrapping --------------------------------------------------------------------------------
@@ -520,10 +496,10 @@ void Flow::finish(const std::string& footer_left) {
       contents = doc_.GetObjects().CreateObject();
       pd.AddKey(PdfName("Contents"), contents->Reference());
     }
-    contents->GetStream()->Set(c.data(), static_cast<pdf_long>(c.size()));
+    flate::set_stream(*contents, c);
     PdfDictionary fonts;
     for (int f = 0; f < 3; ++f)
-      fonts.AddKey(PdfName("F" + std::to_string(f + 1)), fonts_.font(static_cast<Face>(f))->GetObject()->Reference());
+      fonts.AddKey(PdfName("F" + std::to_string(f + 1)), fonts_.object(static_cast<Face>(f))->Reference());
     PdfDictionary resources;
     resources.AddKey(PdfName("Font"), fonts);
     pd.AddKey(PdfName("Resources"), resources);

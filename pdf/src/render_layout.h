@@ -1,8 +1,8 @@
 // The small layout engine behind render_record (private to hocba_pdf).
 //
 //   Fonts  — the three embedded Liberation Serif faces (Identity-H, subset): measures text with the
-//            font's own advance widths and encodes it as glyph ids, remembering every character used
-//            so that the subset and its /ToUnicode map hold exactly those.
+//            font's own advance widths and encodes it as glyph ids, remembering every character drawn
+//            so that the document embeds a font program that holds them (render_fonts.h).
 //   Flow   — a cursor running down A4 pages: rich paragraphs that wrap by measured width, rows of
 //            label/value columns, tables with wrapped cells, spanning header cells that repeat on every
 //            page the table spans, rows split across pages when one is taller than what is left. It
@@ -16,14 +16,16 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace PoDoFo {
-class PdfFont;
 class PdfMemDocument;
 class PdfObject;
 }  // namespace PoDoFo
+
+namespace hocba::pdf::fonts {
+class Face;
+}  // namespace hocba::pdf::fonts
 
 namespace hocba::pdf::layout {
 
@@ -35,27 +37,27 @@ std::string u32_to_utf8(std::u32string_view s);
 
 class Fonts {
  public:
-  // The fonts must already exist in the document (see render.cpp); this class only measures/encodes.
-  explicit Fonts(std::array<PoDoFo::PdfFont*, 3> fonts);
+  // The faces (shared, immutable; see render_fonts.h) and the document's Type0 font dictionaries that
+  // the pages name /F1, /F2, /F3 (filled by Document::embed_fonts).
+  Fonts(std::array<const fonts::Face*, 3> faces, std::array<PoDoFo::PdfObject*, 3> objects);
   double width(Face f, std::u32string_view text, double size) const;  // in points
   double char_width(Face f, char32_t c) const;                          // in 1/1000 em
-  // Glyph ids as hex for a Tj operand; remembers the characters for the subset.
+  // Glyph ids as hex for a Tj operand; remembers the characters for the embedded program.
   std::string encode_hex(Face f, std::u32string_view text);
-  void use(Face f, std::u32string_view text);  // add characters to the subset without drawing them
-  // Hands the characters used to PoDoFo (AddUsedSubsettingGlyphs); call once, before writing.
-  void commit();
-  PoDoFo::PdfFont* font(Face f) const { return fonts_[static_cast<int>(f)]; }
+  // The characters drawn with a face (a replacement for those it lacks).
+  const std::set<char32_t>& drawn(Face f) const { return drawn_[static_cast<int>(f)]; }
+  PoDoFo::PdfObject* object(Face f) const { return objects_[static_cast<int>(f)]; }
 
  private:
   struct Glyph {
     std::uint16_t gid = 0;
-    double width = 0;  // 1/1000 em, rounded as PoDoFo writes it into /W
+    double width = 0;    // 1/1000 em, rounded as written into /W
     char32_t drawn = 0;  // the character actually drawn (a replacement when the font lacks it)
   };
-  const Glyph& glyph(Face f, char32_t c) const;
-  std::array<PoDoFo::PdfFont*, 3> fonts_;
-  mutable std::array<std::unordered_map<char32_t, Glyph>, 3> cache_;
-  std::array<std::set<char32_t>, 3> used_;
+  Glyph glyph(Face f, char32_t c) const;
+  std::array<const fonts::Face*, 3> faces_;
+  std::array<PoDoFo::PdfObject*, 3> objects_;
+  std::array<std::set<char32_t>, 3> drawn_;
 };
 
 // A run of text in one face.

@@ -2,8 +2,10 @@
 // embedded subsets, whose text extracts back exactly (names, IDs, comments, values), which carries the
 // student's JSON as its associated file, three empty signature fields and the appearance font with the
 // whole Vietnamese alphabet; the same input gives the same bytes; long text spills onto further pages
-// without clipping; the pages still look like the committed reference pictures (docs/render-*.png).
-// `hocba render` end to end at the bottom.
+// without clipping; the pages still look like the committed reference pictures (docs/render-*.png); the
+// font programs prepared once per process (render_fonts.h) give the same bytes on several threads at
+// once, hold characters beyond the alphabet when a record has them, and follow a font file replaced on
+// disk. `hocba render` end to end at the bottom.
 //
 // HOCBA_UPDATE_REFERENCE=1 makes Render.ReferenceImages rewrite the reference pictures instead of
 // comparing (scripts/update-reference-images.sh).
@@ -12,13 +14,16 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hocba/common/fileio.h"
@@ -497,6 +502,232 @@ TEST(Render, MissingFontIsAnError) {
   r = render_record(cf.info, cf.students[0], o);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::not_found);
+}
+
+// ---- Font programs shared by the whole process ------------------------------------------------------
+
+namespace {
+
+// The fonts' names as pdffonts lists them ("ABCDEF+LiberationSerif"), in the order of the file.
+std::vector<std::string> font_names(const std::string& path) {
+  auto r = test::run("pdffonts " + sh_quote(path));
+  EXPECT_EQ(r.status, 0) << r.out;
+  std::vector<std::string> names;
+  std::istringstream in(r.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("name", 0) == 0 || line.rfind("----", 0) == 0 || line.empty()) continue;
+    EXPECT_NE(line.find(" yes yes yes "), std::string::npos) << "not embedded+subset+ToUnicode: " << line;
+    names.push_back(line.substr(0, line.find(' ')));
+  }
+  return names;
+}
+
+}  // namespace
+
+// The faces are loaded on first use and shared by every thread: renders on four threads at once, from
+// a cold start (ctest runs each test in its own process), give the bytes of one render alone, for
+// records of the alphabet and for one that needs a program beyond it.
+TEST(Render, ConcurrentRendersGiveTheBytesOfOneAlone) {
+  const ClassFile& cf = sample("thpt-11A.json");
+  std::vector<Student> students(cf.students.begin(), cf.students.begin() + std::min<std::size_t>(4, cf.students.size()));
+  Student beyond = students.front();
+  beyond.secondary->homeroom_comment += " Ωμέγα жёлтый";
+  students.push_back(beyond);
+  constexpr int kThreads = 4;
+  std::vector<std::vector<Bytes>> got(kThreads, std::vector<Bytes>(students.size()));
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      ++ready;
+      while (ready.load() < kThreads) std::this_thread::yield();
+      for (std::size_t i = 0; i < students.size(); ++i) {
+        std::size_t k = (i + static_cast<std::size_t>(t)) % students.size();  // each thread in its own order
+        auto r = render_record(cf.info, students[k]);
+        if (r) got[static_cast<std::size_t>(t)][k] = std::move(*r);
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (std::size_t k = 0; k < students.size(); ++k) {
+    Bytes alone = render_or_throw(cf.info, students[k]);
+    for (int t = 0; t < kThreads; ++t)
+      EXPECT_TRUE(got[static_cast<std::size_t>(t)][k] == alone) << "student " << k << ", thread " << t;
+  }
+}
+
+// Characters beyond the embedded alphabet (Greek, Cyrillic, symbols) get a program that holds them as
+// well, so they extract back; an emoji the font lacks is drawn and extracted as a replacement ('?':
+// Liberation Serif has no U+FFFD). Records of the alphabet alone all embed the same three programs.
+TEST(Render, CharactersBeyondTheAlphabet) {
+  test::TempDir dir;
+  const ClassFile& cf = sample("thcs-8A.json");
+  Student st = cf.students[0];
+  const std::string extra = "Ωμέγα жёлтый 25°C ½ №5 ≤ 7";
+  st.secondary->homeroom_comment = extra + " \xF0\x9F\x98\x80";
+  Bytes pdf = render_or_throw(cf.info, st);
+  EXPECT_TRUE(pdf == render_or_throw(cf.info, st)) << "two renders differ";
+  std::string path = write_pdf(dir, "beyond.pdf", pdf);
+  EXPECT_EQ(test::run("qpdf --check " + sh_quote(path)).status, 0);
+  EXPECT_NE(collapse(pdftotext(path)).find(extra + " ?"), std::string::npos) << collapse(pdftotext(path));
+
+  auto plain0 = font_names(write_pdf(dir, "plain0.pdf", render_or_throw(cf.info, cf.students[0])));
+  auto plain1 = font_names(write_pdf(dir, "plain1.pdf", render_or_throw(cf.info, cf.students[1])));
+  auto beyond = font_names(path);
+  ASSERT_EQ(plain0.size(), 3u);
+  ASSERT_EQ(beyond.size(), 3u);
+  EXPECT_EQ(plain0, plain1) << "records of the alphabet alone embed the same programs";
+  EXPECT_NE(beyond, plain0) << "the extra characters need another program";
+}
+
+namespace {
+
+unsigned be16(const std::string& b, std::size_t at) {
+  return (static_cast<unsigned>(static_cast<unsigned char>(b.at(at))) << 8) | static_cast<unsigned char>(b.at(at + 1));
+}
+
+// Advance widths in 1/1000 em by glyph id, from a TrueType program's head, hhea and hmtx tables.
+std::vector<long> advance_widths(const std::string& ttf) {
+  std::map<std::string, std::size_t> tables;
+  for (unsigned i = 0, n = be16(ttf, 4); i < n; ++i) {
+    std::size_t rec = 12 + 16 * static_cast<std::size_t>(i);
+    tables[ttf.substr(rec, 4)] = (static_cast<std::size_t>(be16(ttf, rec + 8)) << 16) | be16(ttf, rec + 10);
+  }
+  unsigned upem = be16(ttf, tables.at("head") + 18), metrics = be16(ttf, tables.at("hhea") + 34);
+  std::vector<long> w;
+  for (unsigned g = 0; g < metrics; ++g) w.push_back(std::lround(be16(ttf, tables.at("hmtx") + 4 * g) * 1000.0 / upem));
+  return w;  // glyphs from `metrics` on have the last advance
+}
+
+// Glyph id -> width of a CIDFont's /W ("first [w …]" and "first last w").
+std::map<unsigned, long> w_entries(const json::value* w) {
+  std::map<unsigned, long> out;
+  if (!w || !w->is_array()) return out;
+  const json::array& a = w->as_array();
+  for (std::size_t i = 0; i + 1 < a.size();) {
+    auto first = a[i].to_number<unsigned>();
+    if (a[i + 1].is_array()) {
+      for (const auto& x : a[i + 1].as_array()) out[first++] = std::lround(x.to_number<double>());
+      i += 2;
+    } else {
+      for (unsigned g = first, last = a[i + 1].to_number<unsigned>(); g <= last; ++g) out[g] = std::lround(a.at(i + 2).to_number<double>());
+      i += 3;
+    }
+  }
+  return out;
+}
+
+// The glyph ids a ToUnicode CMap maps (bfchar and bfrange sources).
+std::set<unsigned> to_unicode_sources(const std::string& cmap) {
+  std::set<unsigned> out;
+  std::istringstream in(cmap);
+  std::string line;
+  bool range = false, chr = false;
+  std::regex hex("<([0-9A-Fa-f]+)>");
+  while (std::getline(in, line)) {
+    if (line.find("beginbf") != std::string::npos) { range = line.find("range") != std::string::npos; chr = !range; continue; }
+    if (line.find("endbf") != std::string::npos) { range = chr = false; continue; }
+    std::vector<unsigned> h;
+    for (std::sregex_iterator it(line.begin(), line.end(), hex), end; it != end && h.size() < 2; ++it) h.push_back(std::stoul((*it)[1], nullptr, 16));
+    if (chr && !h.empty()) out.insert(h[0]);
+    if (range && h.size() == 2)
+      for (unsigned g = h[0]; g <= h[1]; ++g) out.insert(g);
+  }
+  return out;
+}
+
+// Every embedded font's /W holds exactly the glyphs of its ToUnicode map, with the widths of the embedded
+// program (PDF/A: widths consistent with the font program), and every glyph drawn on a page is in both.
+void check_font_widths(const std::string& path) {
+  auto o = qpdf_objects(path);
+  std::map<std::string, std::pair<std::map<unsigned, long>, std::set<unsigned>>> fonts;  // Type0 ref -> /W, ToUnicode
+  for (const auto& [k, v] : o.objs) {
+    std::string ref = std::string(k).substr(4);
+    const json::value* d = o.get(ref);
+    if (str(o.key(d, "/Type")) != "/Font" || str(o.key(d, "/Subtype")) != "/Type0") continue;
+    SCOPED_TRACE(str(o.key(d, "/BaseFont")));
+    const json::value* desc = o.key(d, "/DescendantFonts");
+    ASSERT_TRUE(desc && desc->is_array() && desc->as_array().size() == 1);
+    const json::value* cid = o.get(std::string(desc->as_array()[0].as_string()));
+    auto w = w_entries(o.key(cid, "/W"));
+    auto mapped = to_unicode_sources(stream_data(path, ref_of(d, "/ToUnicode")));
+    auto program = advance_widths(stream_data(path, ref_of(o.key(cid, "/FontDescriptor"), "/FontFile2")));
+    ASSERT_FALSE(w.empty());
+    ASSERT_FALSE(program.empty());
+    std::set<unsigned> with_width;
+    for (const auto& [gid, width] : w) {
+      with_width.insert(gid);
+      EXPECT_EQ(width, program[std::min<std::size_t>(gid, program.size() - 1)]) << "glyph " << gid;
+    }
+    EXPECT_EQ(with_width, mapped) << "/W and /ToUnicode cover different glyphs";
+    fonts[ref] = {w, mapped};
+  }
+  EXPECT_EQ(fonts.size(), 3u);
+  std::regex shown(R"(/(F\d+) [-0-9.]+ Tf [^<]*<([0-9A-F]*)> Tj)");
+  std::size_t drawn = 0;
+  for (const auto& [k, v] : o.objs) {
+    const json::value* page = o.get(std::string(k).substr(4));
+    if (str(o.key(page, "/Type")) != "/Page") continue;
+    const json::value* res = o.key(o.key(page, "/Resources"), "/Font");
+    std::string content = stream_data(path, ref_of(page, "/Contents"));
+    for (std::sregex_iterator it(content.begin(), content.end(), shown), end; it != end; ++it) {
+      auto font = fonts.find(ref_of(res, ("/" + (*it)[1].str()).c_str()));
+      ASSERT_NE(font, fonts.end()) << (*it)[1];
+      std::string gids = (*it)[2];
+      for (std::size_t i = 0; i + 4 <= gids.size(); i += 4) {
+        unsigned gid = std::stoul(gids.substr(i, 4), nullptr, 16);
+        ++drawn;
+        EXPECT_TRUE(font->second.first.count(gid)) << "drawn glyph " << gid << " has no width";
+        EXPECT_TRUE(font->second.second.count(gid)) << "drawn glyph " << gid << " does not extract";
+      }
+    }
+  }
+  EXPECT_GT(drawn, 500u) << "the pages' text was not found";
+}
+
+}  // namespace
+
+TEST(Render, WidthsMatchTheEmbeddedPrograms) {
+  test::TempDir dir;
+  for (const char* name : {"primary-3A.json", "thpt-11A.json"}) {
+    SCOPED_TRACE(name);
+    const ClassFile& cf = sample(name);
+    check_font_widths(write_pdf(dir, "plain.pdf", render_or_throw(cf.info, cf.students[0])));
+  }
+  const ClassFile& cf = sample("thcs-8A.json");
+  Student st = cf.students[0];
+  st.secondary->homeroom_comment = "Ωμέγα жёлтый 25°C ½ №5 ≤ 7";
+  SCOPED_TRACE("beyond the alphabet");
+  check_font_widths(write_pdf(dir, "beyond.pdf", render_or_throw(cf.info, st)));
+}
+
+// A font file replaced on disk is loaded again rather than served from the process's cache.
+TEST(Render, ReplacedFontFileIsLoadedAgain) {
+  test::TempDir dir;
+  const ClassFile& cf = sample("primary-3A.json");
+  const Student& st = cf.students[0];
+  const RenderOptions defaults;
+  auto copy = [&](const std::string& from) {
+    auto data = read_file(from);
+    ASSERT_TRUE(data) << data.error().message;
+    ASSERT_TRUE(write_file_atomic(dir.file("serif.ttf"), *data));
+  };
+  RenderOptions o;
+  o.font_regular = dir.file("serif.ttf");
+  copy(defaults.font_regular);
+  auto a = render_record(cf.info, st, o);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_TRUE(*a == render_or_throw(cf.info, st)) << "the same font bytes at another path give the same file";
+
+  copy(defaults.font_italic);
+  auto b = render_record(cf.info, st, o);
+  ASSERT_TRUE(b) << b.error().message;
+  RenderOptions italic;
+  italic.font_regular = defaults.font_italic;
+  auto want = render_record(cf.info, st, italic);
+  ASSERT_TRUE(want) << want.error().message;
+  EXPECT_TRUE(*b == *want) << "the replaced file was not loaded again";
+  EXPECT_FALSE(*a == *b);
 }
 
 // ---- Reference pictures ----------------------------------------------------------------------------
