@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <span>
+#include <tuple>
 
 #include "appliance.h"
+#include "hocba/pdf/signing.h"
 
 namespace hocba::test {
 namespace {
@@ -178,6 +181,77 @@ TEST(Chain, FourStepSecondaryChainWithSubjectTeachersAndADeputy) {
 
   auto v = a.hocba("audit verify --state-dir " + a.state_dir());
   EXPECT_EQ(v.status, 0) << v.out;
+}
+
+// Adding a step is configuration: a deputy's check between the homeroom teacher and the principal (no
+// box on the form: an invisible signature field), and the principal's step renamed and retitled in the
+// principal's box. The drafts carry the new fields; every step signs through the REST API.
+TEST(Chain, ANewStepIsTheChainTableAndItsBox) {
+  if (!have_tool("pdfsig") || !have_tool("qpdf") || !have_tool("pdftotext")) GTEST_SKIP() << "pdfsig, qpdf and pdftotext are needed";
+  ApplianceOptions o;
+  o.config_toml = R"([workflow]
+primary = ["gvcn", "kiem_tra", "ky_duyet", "con_dau"]
+lower_secondary = ["gvbm", "gvcn", "kiem_tra", "ky_duyet", "con_dau"]
+upper_secondary = ["gvbm", "gvcn", "kiem_tra", "ky_duyet", "con_dau"]
+[workflow.steps.hieu_truong]
+box = ""
+[workflow.steps.kiem_tra]
+role = "deputy_principal"
+title = ["PHÓ HIỆU TRƯỞNG"]
+reason = "Phó hiệu trưởng ký kiểm tra học bạ"
+label = "Phó hiệu trưởng kiểm tra"
+verb = "Ký kiểm tra"
+[workflow.steps.ky_duyet]
+role = "principal"
+box = "principal"
+title = ["THỦ TRƯỞNG ĐƠN VỊ"]
+reason = "Thủ trưởng đơn vị ký duyệt học bạ"
+label = "Thủ trưởng đơn vị"
+verb = "Ký duyệt"
+)";
+  Appliance a(o);
+  a.add_user("admin", "admin");
+  a.add_user("gvcn.3a", "homeroom_teacher");
+  a.add_user("pho", "deputy_principal");
+  a.add_user("ht", "principal");
+  std::string admin = a.login("admin");
+  a.bind_key(admin, "pkcs11:token=GVCN-3A;object=gvcn-3a", "gvcn.3a");
+  a.bind_key(admin, "pkcs11:token=CON-DAU;object=con-dau-p384", "pho");
+  a.bind_key(admin, "pkcs11:token=HIEU-TRUONG;object=hieu-truong", "ht");
+  a.bind_key(admin, "pkcs11:token=CON-DAU;object=con-dau", "");
+  const std::int64_t class_id = a.json("POST", "/api/v1/classes", admin, read_text(samples("primary-3A.json")), 201).at("class_id").as_int64();
+  std::string gvcn = a.login("gvcn.3a"), pho = a.login("pho"), ht = a.login("ht");
+  EXPECT_EQ(json::serialize(a.json("GET", "/api/v1/me", ht).at("chain").at("my_steps")), R"(["ky_duyet","con_dau"])");
+  EXPECT_EQ(json::serialize(a.json("GET", "/api/v1/me", pho).at("chain").at("my_steps")), R"(["kiem_tra","con_dau"])");
+
+  // The draft: the form's three boxes, the principal's titled and named by the new step.
+  auto cls = a.json("GET", "/api/v1/classes/" + std::to_string(class_id), admin);
+  const std::int64_t first = cls.at("records").as_array()[0].at("id").as_int64();
+  auto draft = a.call("GET", "/api/v1/records/" + std::to_string(first) + "/pdf", admin);
+  ASSERT_EQ(draft.status, 200);
+  auto seen = pdf::inspect(std::span(reinterpret_cast<const std::uint8_t*>(draft.body.data()), draft.body.size()));
+  ASSERT_TRUE(seen) << seen.error().message;
+  EXPECT_EQ(seen->empty_signature_fields, (std::vector<std::string>{"gvcn", "ky_duyet", "con_dau"}));
+  write_text(a.dir() + "/draft.pdf", draft.body);
+  auto text = run("pdftotext " + a.dir() + "/draft.pdf -").out;
+  EXPECT_NE(text.find("THỦ TRƯỞNG ĐƠN VỊ"), std::string::npos) << text;
+
+  // gvcn, the deputy's check, the principal, the seal.
+  for (auto [token, step, pin] : {std::tuple{gvcn, "gvcn", a.pin("GVCN-3A")}, std::tuple{pho, "kiem_tra", a.pin("CON-DAU")},
+                                  std::tuple{ht, "ky_duyet", a.pin("HIEU-TRUONG")}, std::tuple{ht, "con_dau", a.pin("CON-DAU")}}) {
+    auto j = a.wait_job(token, start_job(a, token, step, pin, std::string(step) == "gvcn" ? class_id : 0));
+    EXPECT_EQ(j.at("state").as_string(), "done") << step << ": " << json::serialize(j);
+    EXPECT_EQ(j.at("done").as_int64(), 35) << step;
+  }
+  auto rec = a.json("GET", "/api/v1/records/" + std::to_string(first), admin);
+  EXPECT_EQ(rec.at("state").as_string(), "final");
+  std::string fields;
+  for (auto& sg : rec.at("signatures").as_array()) fields += std::string(sg.at("field").as_string()) + " ";
+  EXPECT_EQ(fields, "gvcn kiem_tra ky_duyet con_dau ");
+  auto c = check_pdf(a, admin, "/api/v1/records/" + std::to_string(first) + "/pdf", "final");
+  EXPECT_EQ(c.valid, 4) << c.out;
+  EXPECT_EQ(c.total, 4) << c.out;
+  EXPECT_TRUE(c.qpdf_ok);
 }
 
 }  // namespace

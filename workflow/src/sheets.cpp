@@ -205,7 +205,7 @@ std::string Workflow::sheets_waiting(std::int64_t class_id) {
 }
 
 pdf::RenderOptions Workflow::render_options(std::int64_t class_id) {
-  pdf::RenderOptions ro = render_options();
+  pdf::RenderOptions ro = render_options(class_level(class_id));
   if (chain_.sheet_steps(class_level(class_id)).empty()) return ro;
   auto current = store::Sheets(store_).current(class_id);
   if (!current) return ro;

@@ -64,9 +64,29 @@ bool adoptable(const Bytes& current, const Bytes& candidate, const std::string& 
 Workflow::Workflow(WorkflowOptions opts, store::Store& store, hsm::Hsm& hsm, signer::TimestampClient* tsa, Metrics& metrics)
     : opts_(std::move(opts)), store_(store), hsm_(hsm), tsa_(tsa), metrics_(metrics), chain_(opts_.cfg.workflow) {}
 
-pdf::RenderOptions Workflow::render_options() const {
+pdf::RenderOptions Workflow::render_options(const std::string& level) const {
   pdf::RenderOptions ro;
-  ro.fields = chain_.record_fields();  // only the fields this school's chain signs on records
+  // The form's printed boxes, each holding the step of this level's chain that names it (`box`): its
+  // field is the step's name, its title the step's. A box no step fills is printed as on paper,
+  // without a signature field; a step with no box gets an invisible field when it signs.
+  const std::vector<std::string>& steps = chain_.record_steps(level).empty() ? chain_.record_fields() : chain_.record_steps(level);
+  std::vector<std::string> fields;
+  for (pdf::SignatureBox& b : ro.boxes) {
+    auto it = std::find_if(steps.begin(), steps.end(), [&](const std::string& n) {
+      const config::Step* s = chain_.step(n);
+      return s && s->box == b.box;
+    });
+    if (it == steps.end()) continue;
+    b.field = *it;
+    if (b.box != pdf::kBoxSeal) b.title = chain_.step(*it)->title;
+    fields.push_back(b.field);
+  }
+  // An empty box keeps its usual field name unless a step of the chain took that name.
+  for (pdf::SignatureBox& b : ro.boxes)
+    if (std::find(fields.begin(), fields.end(), b.field) == fields.end() &&
+        std::count_if(ro.boxes.begin(), ro.boxes.end(), [&](const pdf::SignatureBox& o) { return o.field == b.field; }) > 1)
+      b.field = "unused_" + b.box;
+  ro.fields = std::move(fields);
   return ro;
 }
 

@@ -249,7 +249,7 @@ class Workflow {
   // records/CLASS/PERSONAL_ID/vVERSION-STEP.pdf, relative to the state folder.
   std::string record_path(std::int64_t class_id, const std::string& personal_id, std::int64_t version, std::size_t step) const;
   std::string abs(const std::string& rel) const { return opts_.state_dir + "/" + rel; }
-  pdf::RenderOptions render_options() const;
+  pdf::RenderOptions render_options(const std::string& level) const;
 
  private:
   // Signs `in` on the token for `step_def` (its field, reason, title block, seal image).
