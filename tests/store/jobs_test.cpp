@@ -10,19 +10,18 @@
 #include "hocba/store/keys.h"
 #include "hocba/store/store.h"
 #include "hocba/store/users.h"
+#include "store_test_util.h"
 #include "test_env.h"
 
 using namespace hocba;
 using store::Jobs;
 using store::Store;
 
+using test::open_ok;
+using test::raw_sql;
+
 namespace {
 
-Store open_ok(const std::string& dir) {
-  auto s = Store::open(dir);
-  if (!s) throw std::runtime_error(s.error().message);
-  return std::move(s).value();
-}
 
 // A principal "ht" with a key, the seal's key, and class 1 (primary) whose records 1..6 have made
 // 1, 1, 1, 2, 2, 3 steps (the chain gvcn, hieu_truong, con_dau: 3 is final).

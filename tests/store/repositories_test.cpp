@@ -15,6 +15,7 @@
 #include "hocba/store/sheets.h"
 #include "hocba/store/store.h"
 #include "hocba/store/users.h"
+#include "store_test_util.h"
 #include "test_env.h"
 
 using namespace hocba;
@@ -25,29 +26,14 @@ using store::Store;
 using store::User;
 using store::Users;
 
+using test::open_ok;
+using test::raw_sql;
+
 namespace {
 
 const std::string kPassword = "mat-khau-dai-4711";
 
-// Statements through a connection of our own, as an older hocba or an intruder would run them
-// (foreign keys off, as SQLite's default).
-void raw_sql(const std::string& db_path, const std::string& statements) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  char* err = nullptr;
-  int rc = sqlite3_exec(db, statements.c_str(), nullptr, nullptr, &err);
-  std::string msg = err ? err : "";
-  sqlite3_free(err);
-  sqlite3_close(db);
-  ASSERT_EQ(rc, SQLITE_OK) << msg;
-}
 
-Store open_ok(const std::string& dir) {
-  auto s = Store::open(dir);
-  if (!s) throw std::runtime_error(s.error().message);
-  return std::move(s).value();
-}
 
 std::int64_t add(Store& s, const std::string& username, Role role) {
   auto id = Users(s).add("cli:test", username, "Tên " + username, role, Secret(kPassword));

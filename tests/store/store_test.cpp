@@ -14,32 +14,19 @@
 #include <thread>
 #include <vector>
 
+#include "store_test_util.h"
 #include "test_env.h"
 
 using namespace hocba;
 using store::AuditVerdict;
 using store::Store;
 
+using test::open_ok;
+using test::raw_sql;
+
 namespace {
 
-// A raw connection to the database, as an intruder (or a test) would use it.
-void sql(const std::string& db_path, const std::string& statement) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  char* err = nullptr;
-  int rc = sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &err);
-  std::string msg = err ? err : "";
-  sqlite3_free(err);
-  sqlite3_close(db);
-  ASSERT_EQ(rc, SQLITE_OK) << msg;
-}
 
-Store open_ok(const std::string& dir) {
-  auto s = Store::open(dir);
-  if (!s) throw std::runtime_error(s.error().message);
-  return std::move(s).value();
-}
 
 void fill(Store& s, int n) {
   for (int i = 1; i <= n; ++i) {
@@ -63,7 +50,7 @@ TEST(Store, MigratesAnEmptyDatabase) {
   ASSERT_TRUE(v);
   EXPECT_EQ(*v, Store::kSchemaVersion);
   for (const char* t : {"users", "keys", "classes", "records", "jobs", "audit"})
-    sql(s.db_path(), std::string("SELECT count(*) FROM ") + t);
+    raw_sql(s.db_path(), std::string("SELECT count(*) FROM ") + t);
   auto verdict = verify(s);
   EXPECT_TRUE(verdict.ok) << verdict.message;
   EXPECT_EQ(verdict.checked, 0);
@@ -88,7 +75,7 @@ TEST(Store, ReopeningKeepsTheData) {
 TEST(Store, RefusesADatabaseFromTheFuture) {
   test::TempDir d;
   { auto s = open_ok(d.path()); }
-  sql(d.file("hocba.db"), "UPDATE schema_version SET version = 99");
+  raw_sql(d.file("hocba.db"), "UPDATE schema_version SET version = 99");
   auto s = Store::open(d.path());
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, Errc::invalid_argument);
@@ -130,7 +117,7 @@ TEST(Audit, DetectsAnEditedEntry) {
   test::TempDir d;
   auto s = open_ok(d.path());
   fill(s, 30);
-  sql(s.db_path(), "UPDATE audit SET detail_json = '{\"record\":999}' WHERE seq = 17");
+  raw_sql(s.db_path(), "UPDATE audit SET detail_json = '{\"record\":999}' WHERE seq = 17");
   auto v = verify(s);
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.problem, AuditVerdict::Problem::changed);
@@ -156,7 +143,7 @@ TEST(Audit, DetectsAnEditedEntryWithARecomputedHash) {
     sqlite3_close(db);
   }
   e.hash = store::audit_hash(e);
-  sql(s.db_path(), "UPDATE audit SET at='" + e.at + "', actor='" + e.actor + "', detail_json='{}', hash='" + e.hash + "' WHERE seq = 17");
+  raw_sql(s.db_path(), "UPDATE audit SET at='" + e.at + "', actor='" + e.actor + "', detail_json='{}', hash='" + e.hash + "' WHERE seq = 17");
   auto v = verify(s);
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.problem, AuditVerdict::Problem::broken_link);
@@ -167,13 +154,13 @@ TEST(Audit, DetectsADeletedMiddleEntry) {
   test::TempDir d;
   auto s = open_ok(d.path());
   fill(s, 30);
-  sql(s.db_path(), "DELETE FROM audit WHERE seq = 12");
+  raw_sql(s.db_path(), "DELETE FROM audit WHERE seq = 12");
   auto v = verify(s);
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.problem, AuditVerdict::Problem::missing);
   EXPECT_EQ(v.problem_seq, 12);
   EXPECT_EQ(v.message, "entry 12 is missing");
-  sql(s.db_path(), "DELETE FROM audit WHERE seq IN (13, 14)");
+  raw_sql(s.db_path(), "DELETE FROM audit WHERE seq IN (13, 14)");
   EXPECT_EQ(verify(s).message, "entries 12 to 14 are missing");
 }
 
@@ -181,7 +168,7 @@ TEST(Audit, DetectsADeletedFirstEntry) {
   test::TempDir d;
   auto s = open_ok(d.path());
   fill(s, 5);
-  sql(s.db_path(), "DELETE FROM audit WHERE seq = 1");
+  raw_sql(s.db_path(), "DELETE FROM audit WHERE seq = 1");
   EXPECT_EQ(verify(s).message, "entry 1 is missing");
 }
 
@@ -189,7 +176,7 @@ TEST(Audit, DetectsSwappedEntries) {
   test::TempDir d;
   auto s = open_ok(d.path());
   fill(s, 10);
-  sql(s.db_path(), "UPDATE audit SET seq = -1 WHERE seq = 5; UPDATE audit SET seq = 5 WHERE seq = 6; UPDATE audit SET seq = 6 WHERE seq = -1");
+  raw_sql(s.db_path(), "UPDATE audit SET seq = -1 WHERE seq = 5; UPDATE audit SET seq = 5 WHERE seq = 6; UPDATE audit SET seq = 6 WHERE seq = -1");
   auto v = verify(s);
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.problem, AuditVerdict::Problem::moved);
@@ -201,7 +188,7 @@ TEST(Audit, DetectsDeletedLastEntriesThroughTheHead) {
   test::TempDir d;
   auto s = open_ok(d.path());
   fill(s, 45);
-  sql(s.db_path(), "DELETE FROM audit WHERE seq > 40");
+  raw_sql(s.db_path(), "DELETE FROM audit WHERE seq > 40");
   auto v = verify(s);
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.problem, AuditVerdict::Problem::truncated);
