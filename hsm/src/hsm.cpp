@@ -1,7 +1,10 @@
 // libp11-backed implementation of hocba::hsm::Hsm.
 //
-// Locking: each module has a shared_mutex. Signing and listing hold it shared; refreshing the
-// slot list (which may reallocate libp11's slot array) holds it exclusively. Each token has a
+// Locking: each module has a shared_mutex. Only re-enumerating the slots (which reallocates
+// libp11's slot array and token structures) holds it exclusively; everything else holds it shared:
+// signing, logging in, listing, and re-reading the tokens' PIN flags (kept in the module's own
+// table, under a small mutex, never written into libp11's structures). So a login to one token
+// never waits for a signature in progress on another token of the same module. Each token has a
 // worker thread that runs its operations one at a time (interactive before batch).
 #include "hocba/hsm/hsm.h"
 
@@ -24,6 +27,7 @@
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <string_view>
 #include <thread>
 
 #include "hocba/common/bytes.h"
@@ -262,6 +266,29 @@ struct ContextPin {
   ~ContextPin() { t_context_pin = nullptr; }
 };
 
+// A token's PIN state (CK_TOKEN_INFO flags).
+struct PinFlags {
+  bool login_required = false, count_low = false, final_try = false, locked = false, to_be_changed = false;
+};
+
+PinFlags pin_flags(CK_FLAGS f) {
+  return {(f & CKF_LOGIN_REQUIRED) != 0, (f & CKF_USER_PIN_COUNT_LOW) != 0, (f & CKF_USER_PIN_FINAL_TRY) != 0,
+          (f & CKF_USER_PIN_LOCKED) != 0, (f & CKF_USER_PIN_TO_BE_CHANGED) != 0};
+}
+
+PinFlags pin_flags(const PKCS11_TOKEN* t) {
+  return {t->loginRequired != 0, t->userPinCountLow != 0, t->userPinFinalTry != 0, t->userPinLocked != 0,
+          t->userPinToBeChanged != 0};
+}
+
+// A blank-padded CK_TOKEN_INFO text field equals `s` (libp11's copies drop the padding).
+bool same_field(const CK_UTF8CHAR* field, std::size_t n, const char* s) {
+  std::string f(reinterpret_cast<const char*>(field), n);
+  auto end = f.find_last_not_of(std::string_view(" \0", 2));
+  f.resize(end == std::string::npos ? 0 : end + 1);
+  return s && f == s;
+}
+
 struct Module {
   std::string path;
   PKCS11_CTX* ctx = nullptr;
@@ -271,6 +298,30 @@ struct Module {
   void* dl = nullptr;
   CK_FUNCTION_LIST_PTR fl = nullptr;
   std::shared_mutex mu;
+
+  // PIN flags read from the module since the slots were enumerated, by token serial: newer than
+  // libp11's copy in PKCS11_TOKEN, which libp11 writes only while `mu` is held exclusively. They
+  // are written under `mu` held shared, hence their own mutex.
+  std::mutex flags_mu;
+  std::map<std::string, PinFlags> flags;
+
+  // Caller holds `mu` (shared or exclusive).
+  PinFlags flags_of(const PKCS11_TOKEN* t) {
+    std::lock_guard lk(flags_mu);
+    auto it = flags.find(t->serialnr);
+    return it != flags.end() ? it->second : pin_flags(t);
+  }
+  // Asks the module for the token's flags and keeps them. False when the slot holds no token or
+  // another one than `t` (removed, or swapped). Caller holds `mu` (shared or exclusive).
+  bool refresh_flags(PKCS11_SLOT* slot, const PKCS11_TOKEN* t) {
+    if (!fl) return false;
+    CK_TOKEN_INFO info{};
+    if (fl->C_GetTokenInfo(PKCS11_get_slotid_from_slot(slot), &info) != CKR_OK) return false;
+    if (!same_field(info.serialNumber, sizeof info.serialNumber, t->serialnr)) return false;
+    std::lock_guard lk(flags_mu);
+    flags[t->serialnr] = pin_flags(info.flags);
+    return true;
+  }
 };
 
 }  // namespace
@@ -298,10 +349,11 @@ struct Hsm::Impl {
 
   // Re-reads every token's flags (PIN count-low/final-try/locked) straight from the module, keeping
   // libp11's slots, sessions and logins. libp11 0.4.12's PKCS11_update_slots crashes on some slot
-  // lists, so the module's own C_GetTokenInfo is asked instead. Returns false when a token has gone
-  // or a new one has appeared: the caller then re-enumerates (reset_slots).
+  // lists, so the module's own C_GetTokenInfo is asked instead. The slot array is not touched, so a
+  // shared lock is enough. Returns false when a token has gone, was swapped or a new one has
+  // appeared: the caller then re-enumerates (reset_slots).
   static bool update_slots(Module& m, std::string& err) {
-    std::unique_lock lk(m.mu);
+    std::shared_lock lk(m.mu);
     if (!m.fl) return false;
     CK_ULONG present = 0;
     if (m.fl->C_GetSlotList(CK_TRUE, nullptr, &present) != CKR_OK) {
@@ -313,17 +365,10 @@ struct Hsm::Impl {
       PKCS11_TOKEN* t = m.slots[i].token;
       if (!t) continue;
       ++known;
-      CK_TOKEN_INFO info{};
-      CK_RV rv = m.fl->C_GetTokenInfo(PKCS11_get_slotid_from_slot(&m.slots[i]), &info);
-      if (rv != CKR_OK) {
-        err = "token gone (" + hexrv(rv) + ")";
+      if (!m.refresh_flags(&m.slots[i], t)) {
+        err = "token \"" + std::string(t->label) + "\" gone or replaced";
         return false;
       }
-      t->loginRequired = (info.flags & CKF_LOGIN_REQUIRED) ? 1 : 0;
-      t->userPinCountLow = (info.flags & CKF_USER_PIN_COUNT_LOW) ? 1 : 0;
-      t->userPinFinalTry = (info.flags & CKF_USER_PIN_FINAL_TRY) ? 1 : 0;
-      t->userPinLocked = (info.flags & CKF_USER_PIN_LOCKED) ? 1 : 0;
-      t->userPinToBeChanged = (info.flags & CKF_USER_PIN_TO_BE_CHANGED) ? 1 : 0;
     }
     return known == present;
   }
@@ -335,6 +380,10 @@ struct Hsm::Impl {
     if (m.slots) PKCS11_release_all_slots(m.ctx, m.slots, m.nslots);
     m.slots = nullptr;
     m.nslots = 0;
+    {
+      std::lock_guard fl(m.flags_mu);
+      m.flags.clear();  // the enumeration reads them afresh
+    }
     ERR_clear_error();
     if (PKCS11_enumerate_slots(m.ctx, &m.slots, &m.nslots) != 0) {
       err = drain_p11_errors().text;
@@ -475,11 +524,12 @@ Result<std::vector<TokenInfo>> Hsm::tokens() {
         ti.model = t->model;
         ti.serial = t->serialnr;
         ti.initialized = t->initialized;
-        ti.login_required = t->loginRequired;
-        ti.pin_count_low = t->userPinCountLow;
-        ti.pin_final_try = t->userPinFinalTry;
-        ti.pin_locked = t->userPinLocked;
-        ti.pin_to_be_changed = t->userPinToBeChanged;
+        const PinFlags f = m->flags_of(t);
+        ti.login_required = f.login_required;
+        ti.pin_count_low = f.count_low;
+        ti.pin_final_try = f.final_try;
+        ti.pin_locked = f.locked;
+        ti.pin_to_be_changed = f.to_be_changed;
         ti.hocba_failures = impl_->pins.failures(m->path + "\n" + ti.serial);
         ti.uri = token_uri(t);
       }
@@ -741,34 +791,32 @@ Result<Bytes> Hsm::sign(const KeyRef& key, const SignRequest& req) {
 
   auto attempt = [&](bool after_reset) -> SignOutcome {
     SignOutcome out;
-    // 1) Is the token there? Refresh flags if we will need to log in.
-    PKCS11_SLOT* slot = nullptr;
-    int logged_in = 0;
-    {
-      std::shared_lock lk(m->mu);
-      slot = Impl::find_slot(*m, key.token_serial);
-      if (slot) PKCS11_is_logged_in(slot, 0, &logged_in);
-    }
-    if (!slot || !logged_in) {
-      std::string err;
-      if (!Impl::update_slots(*m, err) && !after_reset) {
-        out.removed = true;
-        return out;
-      }
-    }
+    // 1) Is the token there? Everything here holds the module's lock shared: only a token missing
+    // from the slot list (removed, or inserted since the slots were read) makes the caller
+    // re-enumerate the slots (reset_slots, the one exclusive step), so a login never waits for a
+    // signature in progress on another token of the module.
     std::shared_lock lk(m->mu);
-    slot = Impl::find_slot(*m, key.token_serial);
+    PKCS11_SLOT* slot = Impl::find_slot(*m, key.token_serial);
     if (!slot) {
       out.removed = !after_reset;
       out.result = make_error(Errc::token_not_present, "token " + tok + " is not present: insert it and try again");
       return out;
     }
     PKCS11_TOKEN* t = slot->token;
+    int logged_in = 0;
     PKCS11_is_logged_in(slot, 0, &logged_in);
+    // Before a login, the PIN flags as the token reports them now (wrong PINs entered by another
+    // program count), asked of this token only. A token that no longer answers in its slot, or
+    // another token in its place, makes the caller re-enumerate.
+    if (!logged_in && !m->refresh_flags(slot, t) && !after_reset) {
+      out.removed = true;
+      return out;
+    }
+    const PinFlags flags = m->flags_of(t);
 
     // 2) Log in, with the PIN safety rules.
-    if (!logged_in && t->loginRequired) {
-      if (t->userPinLocked)
+    if (!logged_in && flags.login_required) {
+      if (flags.locked)
         return {make_error(Errc::pin_locked, "token " + tok + " reports its PIN is locked; unlock it with the SO PIN or the issuer"), false};
       if (!req.pin || req.pin->empty())
         return {make_error(Errc::pin_required, "token " + tok + " needs its PIN"), false};
@@ -776,9 +824,9 @@ Result<Bytes> Hsm::sign(const KeyRef& key, const SignRequest& req) {
         return {make_error(Errc::pin_rejected_before, "this PIN was already rejected by token " + tok +
                                                           "; it is not sent again: check the PIN"), false};
       unsigned ours = impl->pins.failures(ledger_key);
-      if ((t->userPinFinalTry || t->userPinCountLow || ours > 0) && !req.confirm_pin_risk) {
-        std::string why = t->userPinFinalTry ? "reports one PIN try is left"
-                          : t->userPinCountLow ? "reports that a wrong PIN was entered recently"
+      if ((flags.final_try || flags.count_low || ours > 0) && !req.confirm_pin_risk) {
+        std::string why = flags.final_try ? "reports one PIN try is left"
+                          : flags.count_low ? "reports that a wrong PIN was entered recently"
                                                : "rejected a PIN " + std::to_string(ours) + " time(s) in this session";
         return {make_error(Errc::pin_needs_confirm, "token " + tok + " " + why +
                                                         "; not trying a PIN without explicit confirmation (a wrong one may lock it)"),

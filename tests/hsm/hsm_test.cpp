@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -343,6 +345,57 @@ TEST_F(P11TestModule, EightThreadsSignOnOneTokenOneAtATime) {
   EXPECT_EQ(state()["sign_calls"], 40);
   // One queue per token: 40 signatures of 20 ms cannot overlap.
   EXPECT_GE(elapsed, std::chrono::milliseconds(40 * 20));
+}
+
+// Two tokens of one module sign at the same time, and the first login to the second one does not
+// wait for the first one's signature: the p11test module holds every signature on the token (after
+// making it) while a file exists, and the second token logs in and reaches its own signature while
+// the first one is still held. Nothing here is timed: the deadline only ends a run that hangs.
+TEST_F(P11TestModule, LoginToOneTokenDoesNotWaitForASignatureOnAnother) {
+  const std::string hold = dir_.file("hold");
+  test::write_text(hold, "");
+  configure("sign_hold_file=" + hold + "\n");
+  Hsm h;
+  ASSERT_TRUE(h.load_module(HOCBA_P11TEST_MODULE).ok());
+  auto principal = key(h, "pkcs11:token=HIEU-TRUONG;object=hieu-truong");
+  auto seal = key(h, "pkcs11:token=CON-DAU;object=con-dau");
+  auto wait_for = [&](const char* counter, long n) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (state()[counter] < n && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return state()[counter] >= n;
+  };
+  auto sign_async = [&](const KeyRef& k, const char* pin, Mechanism mech) {
+    return std::async(std::launch::async, [&h, k, pin, mech] {
+      Secret p(pin);
+      SignRequest req;
+      req.mechanism = mech;
+      req.digest = sha256(k.label);
+      req.pin = &p;
+      return h.sign(k, req);
+    });
+  };
+  auto first = sign_async(principal, "222222", Mechanism::rsa_pkcs1);
+  bool first_held = wait_for("signs_held", 1);
+  std::future<Result<Bytes>> second;
+  bool both_held = false;
+  long logins_while_held = 0;
+  if (first_held) {
+    EXPECT_EQ(state()["login_calls"], 1);
+    second = sign_async(seal, "333333", Mechanism::ecdsa);
+    both_held = wait_for("signs_held", 2);
+    logins_while_held = state()["login_calls"];
+  }
+  std::filesystem::remove(hold);  // lets the signatures return, whatever happened above
+  ASSERT_TRUE(first_held) << "the first signature never reached the token";
+  EXPECT_TRUE(both_held) << "the second token's login or signature waited for the first token's signature";
+  EXPECT_EQ(logins_while_held, 2);
+  auto r1 = first.get(), r2 = second.get();
+  ASSERT_TRUE(r1.ok()) << r1.error().message;
+  ASSERT_TRUE(r2.ok()) << r2.error().message;
+  EXPECT_TRUE(verify_with_cert(principal.certificate, Mechanism::rsa_pkcs1, HashAlg::sha256, sha256(principal.label), *r1));
+  EXPECT_TRUE(verify_with_cert(seal.certificate, Mechanism::ecdsa, HashAlg::sha256, sha256(seal.label), *r2));
+  EXPECT_EQ(state()["sign_calls"], 2);
 }
 
 TEST_F(P11TestModule, AlwaysAuthenticateKeySignsRepeatedly) {

@@ -9,11 +9,14 @@
 //     present=0|1               0: the token(s) below are "removed"
 //     token_label=LABEL         which token present=0 removes (absent: every token)
 //     sign_delay_ms=N           each C_Sign/C_SignFinal that produces a signature takes N ms more
+//     sign_hold_file=PATH       ...and then does not return while PATH exists (polled every 5 ms):
+//                               a test holds signatures on the token until it removes the file
 //     always_authenticate=1     private keys need a CKU_CONTEXT_SPECIFIC login after each C_SignInit
 //
 //   state file (key=value lines, updated under flock("<state>.lock") via temp file + rename):
 //     login_calls=N             C_Login(CKU_USER) calls that reached the token, right or wrong
 //     sign_calls=N              C_Sign/C_SignFinal calls that produced a signature
+//     signs_held=N              of those, how many were held by sign_hold_file (counted when held)
 //     fails.<serial>=N          wrong user PINs since the last right one, per token serial
 //
 // Session handles given to the caller are our own (mapped to the real module's), so a handle of a
@@ -127,6 +130,7 @@ struct Config {
   bool present = true;
   std::string token_label;         // empty: present=0 removes every token
   unsigned long sign_delay_ms = 0;
+  std::string sign_hold_file;      // empty: signatures are never held
   bool always_authenticate = false;
 };
 
@@ -140,6 +144,7 @@ Config parse_config(const std::string& text) {
     else if (k == "present") c.present = n != 0;
     else if (k == "token_label") c.token_label = v;
     else if (k == "sign_delay_ms") c.sign_delay_ms = n;
+    else if (k == "sign_hold_file") c.sign_hold_file = v;
     else if (k == "always_authenticate") c.always_authenticate = n != 0;
   });
   return c;
@@ -401,12 +406,21 @@ class Module {
       });
     if (produced) {
       if (e.cfg.sign_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(e.cfg.sign_delay_ms));
-      StateLock st(e.cfg.state_file);
-      Counters c = st.load();
-      ++c["sign_calls"];
-      st.store(std::move(c));
+      const std::string& hold = e.cfg.sign_hold_file;
+      if (!hold.empty() && ::access(hold.c_str(), F_OK) == 0) {
+        count("signs_held", e.cfg);
+        while (::access(hold.c_str(), F_OK) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      count("sign_calls", e.cfg);
     }
     return rv;
+  }
+
+  static void count(const std::string& counter, const Config& cfg) {
+    StateLock st(cfg.state_file);
+    Counters c = st.load();
+    ++c[counter];
+    st.store(std::move(c));
   }
 
   // C_SignUpdate/C_Sign/C_SignFinal on an always-authenticate key need a context login first.
