@@ -11,7 +11,10 @@
 // child process. Then signs N copies of tests/data/pdf/cairo.pdf as PAdES B-T with GVCN-3A
 // (RSA-2048) and prints: the serial estimate N x (token + TSA), the token-only time N x token,
 // the pipelined wall time, and the overhead beyond the token time next to the last record's wait for
-// its timestamp. Every output is verified (signer::verify_pdf: valid, B-T, timestamp good).
+// its timestamp; then how long the token idled between two signatures (median and longest, in ms
+// and as a ratio to the token's own delay per signature) and how many records were signed before
+// the previous record's timestamp came back. Every output is verified (signer::verify_pdf: valid,
+// B-T, timestamp good).
 //
 // Needs the test tools (configure with HOCBA_BUILD_TESTS=ON, the default); without them it says
 // so and exits 2.
@@ -294,6 +297,22 @@ int main(int argc, char** argv) {
           rep->signatures[0].timestamp.verifies)
         ++valid;
     }
+    // The token's idle time between two signatures (on the signing thread: the next record's PDF
+    // work and the hand-off of the previous one to the timestamp workers), and whether each record
+    // was signed before the previous one's timestamp came back.
+    std::vector<double> gaps_ms;
+    int signed_before_previous_ts = 0;
+    for (std::size_t i = 1; i < results.size(); ++i) {
+      const auto &prev = results[i - 1], &cur = results[i];
+      if (!prev.sign_end || !cur.sign_start) continue;
+      gaps_ms.push_back(std::chrono::duration<double, std::milli>(*cur.sign_start - *prev.sign_end).count());
+      if (prev.timestamp_end && *cur.sign_start < *prev.timestamp_end) ++signed_before_previous_ts;
+    }
+    std::sort(gaps_ms.begin(), gaps_ms.end());
+    const double gap_median = gaps_ms.empty() ? 0.0 : gaps_ms[(gaps_ms.size() - 1) / 2];
+    const double gap_max = gaps_ms.empty() ? 0.0 : gaps_ms.back();
+    // As a share of the token's own time per signature (0 when the bench gives it none).
+    auto of_delay = [&](double ms) { return sign_delay_ms > 0 ? ms / sign_delay_ms : 0.0; };
     if (done == records) {
       const auto& last = results.back();
       last_wait = *last.timestamp_end - *last.sign_end;  // from the token's last signature to its timestamp
@@ -315,13 +334,19 @@ int main(int argc, char** argv) {
     std::printf("overhead beyond the token time:                 %8.2f s  (last record: %.2f s from its signature to its timestamp, "
                 "%.2f s asking the TSA)\n",
                 overhead, secs(last_wait), secs(last_ts));
+    std::printf("token idle between two signatures:              median %.1f ms, longest %.1f ms = %.3f / %.3f x the token's "
+                "%d ms per signature (%zu gaps)\n",
+                gap_median, gap_max, of_delay(gap_median), of_delay(gap_max), sign_delay_ms, gaps_ms.size());
+    std::printf("signed before the previous record's timestamp came back: %d/%zu\n", signed_before_previous_ts,
+                gaps_ms.size());
     std::printf("records done: %d/%d, valid B-T with a good timestamp: %d\n", done, records, valid);
     if (json)
       std::printf("{\"records\":%d,\"sign_delay_ms\":%d,\"tsa_delay_ms\":%d,\"workers\":%d,\"serial_s\":%.3f,"
                   "\"token_only_s\":%.3f,\"token_busy_s\":%.3f,\"wall_s\":%.3f,\"overhead_s\":%.3f,\"last_wait_s\":%.3f,"
-                  "\"done\":%d,\"valid\":%d}\n",
+                  "\"gap_median_ms\":%.3f,\"gap_max_ms\":%.3f,\"gap_max_of_delay\":%.4f,"
+                  "\"signed_before_previous_timestamp\":%d,\"done\":%d,\"valid\":%d}\n",
                   records, sign_delay_ms, tsa_delay_ms, workers, serial, token_nominal, secs(token_span), secs(wall), overhead,
-                  secs(last_wait), done, valid);
+                  secs(last_wait), gap_median, gap_max, of_delay(gap_max), signed_before_previous_ts, done, valid);
     if (done != records || valid != records) rc = 1;
     pin.clear();
     h.shutdown();

@@ -1,8 +1,8 @@
 // signer::BatchSigner: the token signs while timestamps are pending. A SoftHSM2 token behind our
-// p11test module taking 200 ms per signature (like a USB token), our TSA process answering after
-// 1 s, 8 records: every record ends done and verifies as B-T, token signing of record k+1 starts
-// before record k's timestamp comes back and the whole batch takes far less than 8 x (0.2 + 1) s; a
-// TSA that is down leaves every record waiting_for_timestamp with its pending file, which
+// p11test module taking 200 ms per signature (like a USB token), our TSA process holding every
+// answer until the token has signed all 8 records: every record ends done and verifies as B-T,
+// having been signed before any timestamp came back (how long the token idles between signatures
+// is a figure of hocba-timestamp-bench, not a test: docs/bench.md); a TSA that is down leaves every record waiting_for_timestamp with its pending file, which
 // finish_pending_file completes later; an input that is not a PDF fails that record only; a token
 // that refuses the PIN cancels the rest; stop() leaves the pending files.
 #include "hocba/signer/batch.h"
@@ -11,10 +11,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hocba/net/http_client.h"
@@ -31,7 +33,6 @@
 using namespace hocba;
 using namespace hocba::signer;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -82,12 +83,13 @@ class Batch : public ::testing::Test {
     cairo_ = *pdf;
   }
 
-  std::unique_ptr<test::ChildServer> start_tsa(std::chrono::milliseconds delay) {
-    return std::make_unique<test::ChildServer>(
-        std::vector<std::string>{HOCBA_TEST_TSA, "--key", tokens_->file("tsa.key"), "--cert", tokens_->file("tsa.pem"),
-                                 "--chain", tokens_->file("pki/sub.pem"), "--chain", tokens_->file("pki/root.pem"),
-                                 "--port", "0", "--delay-ms", std::to_string(delay.count())},
-        dir_.file("tsa.log"));
+  // `hold_file`: the TSA answers nothing while that file exists.
+  std::unique_ptr<test::ChildServer> start_tsa(std::chrono::milliseconds delay, const std::string& hold_file = "") {
+    std::vector<std::string> argv{HOCBA_TEST_TSA, "--key", tokens_->file("tsa.key"), "--cert", tokens_->file("tsa.pem"),
+                                  "--chain", tokens_->file("pki/sub.pem"), "--chain", tokens_->file("pki/root.pem"),
+                                  "--port", "0", "--delay-ms", std::to_string(delay.count())};
+    if (!hold_file.empty()) argv.insert(argv.end(), {"--hold-file", hold_file});
+    return std::make_unique<test::ChildServer>(argv, dir_.file("tsa.log"));
   }
 
   static TimestampClientOptions tsa_options(const std::string& url) {
@@ -153,24 +155,47 @@ std::string Batch::conf_;
 }  // namespace
 
 TEST_F(Batch, TokenKeepsSigningWhileTimestampsArePending) {
-  auto tsa = start_tsa(kTsaDelay);
+  // The TSA holds every answer until the token has signed the last record: the batch only gets
+  // through if the token never waits for a timestamp. Nothing here is timed; the watchdog only lets
+  // a batch that would wait forever end, and fail.
+  const std::string hold = dir_.file("tsa.hold");
+  test::write_text(hold, "");
+  auto tsa = start_tsa(0ms, hold);
+  std::mutex release_mu;
+  std::condition_variable release_cv;
+  bool released = false, watchdog_fired = false;
+  auto release = [&] {
+    std::lock_guard lock(release_mu);
+    std::filesystem::remove(hold);
+    released = true;
+    release_cv.notify_all();
+  };
+  std::thread watchdog([&] {
+    std::unique_lock lock(release_mu);
+    if (!release_cv.wait_for(lock, 60s, [&] { return released; })) {
+      watchdog_fired = true;
+      std::filesystem::remove(hold);
+    }
+  });
   net::HttpClient http;
-  TimestampClient client(http, tsa_options(tsa->url()));
+  auto topts = tsa_options(tsa->url());
+  topts.timeout = 120s;  // the first request waits for all the signatures
+  TimestampClient client(http, topts);
   BatchOptions bo;
   bo.timestamp_workers = 4;
-  std::mutex mu;
   std::vector<BatchProgress> seen;
   int ended = 0;
-  bo.on_progress = [&](const BatchProgress& p) {
-    std::lock_guard lock(mu);  // not needed (calls are serialized); checks nothing else holds it
+  bo.on_progress = [&](const BatchProgress& p) {  // calls are serialized, in the order of the events
     seen.push_back(p);
+    if (p.signed_count == p.total && p.done == 0) release();
   };
   bo.on_job_end = [&](const JobResult&) { ++ended; };
   BatchSigner batch(*key_, bt(), client, bo);
 
-  auto t0 = Clock::now();
   auto results = batch.run(jobs(kRecords));
-  auto wall = Clock::now() - t0;
+  release();
+  watchdog.join();
+  EXPECT_FALSE(watchdog_fired) << "the token waited for a timestamp the TSA was holding";
 
   ASSERT_EQ(results.size(), static_cast<std::size_t>(kRecords));
   for (int i = 0; i < kRecords; ++i) {
@@ -185,38 +210,32 @@ TEST_F(Batch, TokenKeepsSigningWhileTimestampsArePending) {
     EXPECT_TRUE(r.timestamp_time.has_value());
     EXPECT_EQ(r.tsa_name, "CN=hocba Test TSA,O=hocba test PKI,C=VN");
     ASSERT_TRUE(r.sign_start && r.sign_end && r.timestamp_start && r.timestamp_end);
-    EXPECT_GE(*r.sign_end - *r.sign_start, kSignDelay);
-    EXPECT_GE(*r.timestamp_end - *r.timestamp_start, kTsaDelay);
+    EXPECT_LE(*r.sign_start, *r.sign_end);
     EXPECT_GE(*r.timestamp_start, *r.sign_end);
     expect_bt(out(i));
   }
-  // The pipeline: the token signed record k+1 before record k's timestamp came back, and signatures
-  // on the token followed each other without waiting for the TSA.
-  for (int i = 0; i + 1 < kRecords; ++i) {
-    EXPECT_LT(*results[i + 1].sign_start, *results[i].timestamp_end) << "record " << i + 1;
-    EXPECT_LT(*results[i + 1].sign_start - *results[i].sign_end, 150ms) << "record " << i + 1;
-  }
-  // Serially: 8 x (0.2 + 1) s = 9.6 s. Pipelined: about 8 x 0.2 + 1 s (+ one wait for a free worker
-  // with 4 of them). Generous margin: less than half of the serial time.
-  const auto serial = kRecords * (kSignDelay + kTsaDelay);
-  EXPECT_LT(wall, serial / 2) << std::chrono::duration<double>(wall).count() << " s";
+  // The pipeline: the token signed record k+1 before record k's timestamp came back.
+  for (int i = 0; i + 1 < kRecords; ++i)
+    EXPECT_TRUE(*results[i + 1].sign_start < *results[i].timestamp_end)
+        << "record " << i + 1 << " was signed after record " << i << "'s timestamp came back";
 
   EXPECT_EQ(ended, kRecords);
   ASSERT_FALSE(seen.empty());
+  // In the order of the events: every record signed, and all of them pending at once, before the
+  // first one was done.
+  auto all_signed = std::find_if(seen.begin(), seen.end(), [](const BatchProgress& p) { return p.signed_count == kRecords; });
+  auto first_done = std::find_if(seen.begin(), seen.end(), [](const BatchProgress& p) { return p.done > 0; });
+  ASSERT_NE(all_signed, seen.end());
+  EXPECT_LT(all_signed - seen.begin(), first_done - seen.begin());
+  std::size_t most_pending = 0;
+  for (auto it = seen.begin(); it != first_done; ++it) most_pending = std::max(most_pending, it->pending);
+  EXPECT_EQ(most_pending, static_cast<std::size_t>(kRecords));
+  for (std::size_t k = 1; k < seen.size(); ++k) EXPECT_GE(seen[k].done, seen[k - 1].done);  // in order
   EXPECT_EQ(seen.back().total, static_cast<std::size_t>(kRecords));
   EXPECT_EQ(seen.back().done, static_cast<std::size_t>(kRecords));
   EXPECT_EQ(seen.back().signed_count, static_cast<std::size_t>(kRecords));
   EXPECT_EQ(seen.back().pending, 0u);
   EXPECT_TRUE(seen.back().finished());
-  // Some moment had several records signed and pending at once.
-  std::size_t most_pending = 0;
-  for (std::size_t k = 0; k < seen.size(); ++k) {
-    most_pending = std::max(most_pending, seen[k].pending);
-    if (k > 0) {
-      EXPECT_GE(seen[k].done, seen[k - 1].done);  // in order
-    }
-  }
-  EXPECT_GE(most_pending, 3u);
 }
 
 TEST_F(Batch, TsaDownLeavesEveryRecordWaitingAndFinishCompletesThem) {

@@ -2,7 +2,7 @@
 // DummyTimeStamper, as a process of its own).
 //
 //   hocba-test-tsa --key K.pem --cert C.pem [--chain CA.pem]... [--port 0] [--delay-ms N]
-//                  [--fixed-time UNIX] [--fail N] [--policy OID] [--serve-dir DIR]
+//                  [--hold-file F] [--fixed-time UNIX] [--fail N] [--policy OID] [--serve-dir DIR]
 //                  [--hang | --garbage random|html|truncated]
 //   hocba-test-tsa --serve-dir DIR [--port 0]
 //   hocba-test-tsa --hang | --garbage random|html|truncated [--port 0]
@@ -10,7 +10,8 @@
 // Listens on 127.0.0.1 only and prints the port as the first line on stdout. Answers POSTs of
 // application/timestamp-query with OpenSSL's TS_RESP_create_response (SHA-256 signature, ESSCertIDv2,
 // the TSA's name in TSTInfo, accuracy 1 s, serial numbers 1, 2, ...). --delay-ms N waits before each
-// answer (a slow TSA); --fixed-time UNIX puts that genTime in every token; --fail N answers the
+// answer (a slow TSA); --hold-file F then holds each answer while the file F exists (polled every
+// 5 ms: a test decides when timestamps come back); --fixed-time UNIX puts that genTime in every token; --fail N answers the
 // first N requests with HTTP 503. --serve-dir DIR answers GET /NAME with the file DIR/NAME as it is
 // at that moment (CRLs for revocation tests; a plain name, no '/' and no leading '.'), 404 if there
 // is none; without --key and --cert it is only that file server. One thread per connection; the
@@ -26,6 +27,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ts.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -51,6 +53,7 @@ struct Config {
   std::vector<std::string> chain;
   unsigned short port = 0;
   long delay_ms = 0;
+  std::string hold_file;  // answers wait while it exists
   long long fixed_time = -1;
   long fail = 0;
   bool hang = false;
@@ -81,6 +84,7 @@ Config parse(int argc, char** argv) {
     else if (a == "--chain") c.chain.push_back(value());
     else if (a == "--port") c.port = static_cast<unsigned short>(std::stoul(value()));
     else if (a == "--delay-ms") c.delay_ms = std::stol(value());
+    else if (a == "--hold-file") c.hold_file = value();
     else if (a == "--fixed-time") c.fixed_time = std::stoll(value());
     else if (a == "--fail") c.fail = std::stol(value());
     else if (a == "--policy") c.policy = value();
@@ -93,7 +97,7 @@ Config parse(int argc, char** argv) {
     die("--garbage must be random, html or truncated");
   if (c.hang || !c.garbage.empty()) return c;
   if ((c.key.empty() || c.cert.empty()) && c.serve_dir.empty()) die("usage: hocba-test-tsa --key K.pem --cert C.pem [--chain CA.pem]... [--port 0] "
-                                           "[--delay-ms N] [--fixed-time UNIX] [--fail N] [--policy OID] [--serve-dir DIR]");
+                                           "[--delay-ms N] [--hold-file F] [--fixed-time UNIX] [--fail N] [--policy OID] [--serve-dir DIR]");
   return c;
 }
 
@@ -274,6 +278,8 @@ void serve(tcp::socket sock, TS_RESP_CTX* ctx, const Config& c) {
     res.result(http::status::unsupported_media_type);
   } else {
     if (c.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(c.delay_ms));
+    while (!c.hold_file.empty() && ::access(c.hold_file.c_str(), F_OK) == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     res.body() = timestamp_reply(ctx, req.body());
     if (!res.body().empty()) res.set(http::field::content_type, "application/timestamp-reply");
     else res.result(http::status::internal_server_error);
