@@ -20,7 +20,7 @@ max_connections_per_address = $conns
 [hsm]
 demo_tokens = false
 TOML
-"$build/api/hocbad" --config "$tmp/hocbad.toml" --state-dir "$tmp/state" --listen 127.0.0.1:0 > "$tmp/out" 2> "$tmp/log" &
+"$build/daemon/hocbad" --config "$tmp/hocbad.toml" --state-dir "$tmp/state" --listen 127.0.0.1:0 > "$tmp/out" 2> "$tmp/log" &
 pid=$!
 for _ in $(seq 1 300); do grep -q "listening on" "$tmp/out" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's|.*https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$tmp/out" | head -1)
@@ -33,7 +33,7 @@ token=$(curl -sk -H 'Content-Type: application/json' -d '{"username":"admin","pa
 rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$pid/status"; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
-echo "hocbad $build/api/hocbad, $conns connections, ${secs} s each, wrk 2 threads"
+echo "hocbad $build/daemon/hocbad, $conns connections, ${secs} s each, wrk 2 threads"
 r0=$(rss)
 echo "RSS before: $r0 KiB"
 echo "--- /healthz"

@@ -17,9 +17,12 @@ state=${HOCBA_STATE_DIR:-$HOME/.local/share/hocba-demo}
 build=${HOCBA_BUILD_DIR:-$here/build}
 mode=${1:-serve}
 
-"$here/scripts/install-deps.sh"
-cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" --target hocba hocbad
+# HOCBA_QUICKSTART_NO_BUILD=1: use hocba and hocbad as built in $build (the test suite's run of this script).
+if [ "${HOCBA_QUICKSTART_NO_BUILD:-0}" != 1 ]; then
+  "$here/scripts/install-deps.sh"
+  cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" --target hocba hocbad
+fi
 hocba="$build/cli/hocba"
 images="$here/tests/data/images"
 
@@ -59,7 +62,7 @@ mkdir -p "$app"
 chmod 700 "$app"
 echo "== starting hocbad on embedded defaults (state: $app)"
 # Embedded defaults: hocbad makes its own SoftHSM2 demo tokens, so any SOFTHSM2_CONF is not passed on.
-env -u SOFTHSM2_CONF "$build/api/hocbad" --state-dir "$app" --listen "127.0.0.1:$port" >"$app/hocbad.out" 2>"$app/hocbad.log" &
+env -u SOFTHSM2_CONF "$build/daemon/hocbad" --state-dir "$app" --listen "127.0.0.1:$port" >"$app/hocbad.out" 2>"$app/hocbad.log" &
 pid=$!
 stop() { kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; }
 trap stop EXIT
