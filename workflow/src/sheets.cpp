@@ -183,7 +183,9 @@ Status Workflow::assign_subject_teacher(const Actor& who, std::int64_t class_id,
 }
 
 std::string Workflow::sheets_waiting(std::int64_t class_id) {
-  if (chain_.sheet_steps(class_level(class_id)).empty()) return "";
+  // The level is read once: it is json_extract over the whole stored class file.
+  const std::vector<std::string>& sheet_steps = chain_.sheet_steps(class_level(class_id));
+  if (sheet_steps.empty()) return "";
   store::Sheets sheets(store_);
   auto subjects = sheets.subjects(class_id);
   auto current = sheets.current(class_id);
@@ -191,7 +193,7 @@ std::string Workflow::sheets_waiting(std::int64_t class_id) {
   std::string waiting;
   for (const store::ClassSubject& cs : *subjects) {
     std::string who = cs.teacher_user_id ? cs.teacher_username + (cs.teacher_name.empty() ? "" : " (" + cs.teacher_name + ")") : "";
-    for (const std::string& step : chain_.sheet_steps(class_level(class_id))) {
+    for (const std::string& step : sheet_steps) {
       auto it = std::find_if(current->begin(), current->end(),
                              [&](const store::Sheet& s) { return s.subject == cs.subject && s.step == step; });
       std::string item;
@@ -205,8 +207,9 @@ std::string Workflow::sheets_waiting(std::int64_t class_id) {
 }
 
 pdf::RenderOptions Workflow::render_options(std::int64_t class_id) {
-  pdf::RenderOptions ro = render_options(class_level(class_id));
-  if (chain_.sheet_steps(class_level(class_id)).empty()) return ro;
+  const std::string level = class_level(class_id);
+  pdf::RenderOptions ro = render_options(level);
+  if (chain_.sheet_steps(level).empty()) return ro;
   auto current = store::Sheets(store_).current(class_id);
   if (!current) return ro;
   for (const store::Sheet& s : *current)
