@@ -1,4 +1,6 @@
-// The report-card model: import of `hocba.class/v1` (docs/record-format.md) and its validation.
+// The report-card model: import of `hocba.class/v2` and `hocba.class/v1` (docs/record-format.md) and
+// its validation. One reader for both: the v2 keys are read only from v2 files (in v1 they are unknown
+// keys, ignored), and the few rules that differ ask ClassInfo::format_version.
 //
 // The file is parsed once into a Boost.JSON DOM on a monotonic resource; then every field is read by
 // one small set of getters that record a Problem (JSON path, student, what is wrong with the value) and
@@ -54,13 +56,17 @@ bool ClassFile::class_ok() const {
 
 namespace {
 
-constexpr const char* kFormat = "hocba.class/v1";
+constexpr const char* kFormatV1 = "hocba.class/v1";
+constexpr const char* kFormatV2 = "hocba.class/v2";
 // Circular 27, Regulation Art. 9(2)(a): the end-of-year test thresholds of the three completion levels.
 constexpr double kExcellentMinTest = 9.0;    // Hoàn thành xuất sắc
 constexpr double kGoodMinTest = 7.0;         // Hoàn thành tốt
 constexpr double kCompletedMinTest = 5.0;    // Hoàn thành
 constexpr std::size_t kQuoteMaxBytes = 120;  // values longer than this are described, not quoted
 constexpr std::size_t kSubjectMaxBytes = 100;  // a subject teacher's subject name
+constexpr std::size_t kRegistrationMaxBytes = 32;  // a registration number (số đăng bộ)
+// Circular 22/2021: a student absent more sessions (buổi) than this in the year is not promoted.
+constexpr int kMaxAbsentSessions = 45;
 
 // ---- text -------------------------------------------------------------------------------------
 
@@ -233,6 +239,22 @@ void write_json(std::string& out, const json::value& v) {
   }
 }
 
+// ---- dates ------------------------------------------------------------------------------------
+
+bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+// "" when s is a real date in the form YYYY-MM-DD, else the message.
+std::string date_problem(const std::string& s) {
+  auto digit = [&](std::size_t i) { return s[i] >= '0' && s[i] <= '9'; };
+  bool shape = s.size() == 10 && s[4] == '-' && s[7] == '-';
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) shape = shape && digit(i);
+  if (!shape) return quoted(s) + " is not a date of the form YYYY-MM-DD";
+  int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)), d = std::stoi(s.substr(8, 2));
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12 || d < 1 || d > days[m - 1] + (m == 2 && leap(y) ? 1 : 0)) return "date " + s + " does not exist";
+  return "";
+}
+
 // ---- paths ------------------------------------------------------------------------------------
 
 std::string at(const std::string& path, std::string_view key) {
@@ -251,7 +273,8 @@ std::string join(std::initializer_list<const char*> items) {
 
 // ---- the reader -------------------------------------------------------------------------------
 
-enum class Need { optional, required, nonempty };  // nonempty: required and not blank
+// nonempty: required and not blank; optional_nonempty: may be absent, not blank when present.
+enum class Need { optional, required, nonempty, optional_nonempty };
 
 class Reader {
  public:
@@ -279,7 +302,7 @@ class Reader {
 
   const json::value* member(const json::object& o, const std::string& path, std::string_view key, Need need) {
     const json::value* v = find(o, key);
-    if (!v && need != Need::optional) error(at(path, key), "missing");
+    if (!v && (need == Need::required || need == Need::nonempty)) error(at(path, key), "missing");
     return v;
   }
 
@@ -312,7 +335,7 @@ class Reader {
         return std::nullopt;
       }
     }
-    if (need == Need::nonempty &&
+    if ((need == Need::nonempty || need == Need::optional_nonempty) &&
         std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; })) {
       error(path, "must not be empty");
       return std::nullopt;
@@ -378,29 +401,34 @@ class Reader {
     return number_value(*v, at(path, key), lo, hi, one_decimal);
   }
 
+  // A whole number in [lo, hi] (`8` or `8.0`); `why` is appended to the not-a-whole-number message.
+  std::optional<long long> integer_value(const json::value& v, const std::string& path, long long lo, long long hi,
+                                         std::string_view why = {}) {
+    if (!is_number(v)) {
+      error(path, describe(v) + " is not a number");
+      return std::nullopt;
+    }
+    double d = as_double(v);
+    if (d != std::floor(d)) {
+      error(path, fmt_number(v) + " is not a whole number" + std::string(why));
+      return std::nullopt;
+    }
+    if (d < static_cast<double>(lo)) {
+      error(path, fmt_number(v) + " is below " + std::to_string(lo));
+      return std::nullopt;
+    }
+    if (d > static_cast<double>(hi)) {
+      error(path, fmt_number(v) + " is above " + std::to_string(hi));
+      return std::nullopt;
+    }
+    return static_cast<long long>(d);
+  }
+
   std::optional<long long> integer(const json::object& o, const std::string& path, std::string_view key, Need need,
                                    long long lo, long long hi) {
     const json::value* v = member(o, path, key, need);
     if (!v) return std::nullopt;
-    std::string p = at(path, key);
-    if (!is_number(*v)) {
-      error(p, describe(*v) + " is not a number");
-      return std::nullopt;
-    }
-    double d = as_double(*v);
-    if (d != std::floor(d)) {
-      error(p, fmt_number(*v) + " is not a whole number");
-      return std::nullopt;
-    }
-    if (d < static_cast<double>(lo)) {
-      error(p, fmt_number(*v) + " is below " + std::to_string(lo));
-      return std::nullopt;
-    }
-    if (d > static_cast<double>(hi)) {
-      error(p, fmt_number(*v) + " is above " + std::to_string(hi));
-      return std::nullopt;
-    }
-    return static_cast<long long>(d);
+    return integer_value(*v, at(path, key), lo, hi);
   }
 
   std::optional<bool> boolean(const json::object& o, const std::string& path, std::string_view key, Need need) {
@@ -437,15 +465,68 @@ class Reader {
     return &v->get_array();
   }
 
-  // An optional array of strings (absent = empty).
-  std::vector<std::string> text_list(const json::object& o, const std::string& path, std::string_view key) {
+  // An array of at most limits.max_list_items entries; more is one error at the array (naming `items`),
+  // and none of them is read.
+  const json::array* list(const json::object& o, const std::string& path, std::string_view key, Need need,
+                          std::string_view items) {
+    const json::array* a = array(o, path, key, need);
+    if (a && a->size() > limits_.max_list_items) {
+      error(at(path, key), std::to_string(a->size()) + " " + std::string(items) + " are more than the " +
+                               std::to_string(limits_.max_list_items) + " allowed");
+      return nullptr;
+    }
+    return a;
+  }
+
+  // An array of non-empty strings, at most limits.max_list_items (absent = empty when optional).
+  std::vector<std::string> text_list(const json::object& o, const std::string& path, std::string_view key,
+                                     std::string_view items, Need need = Need::optional) {
     std::vector<std::string> out;
-    const json::array* a = array(o, path, key, Need::optional);
+    const json::array* a = list(o, path, key, need, items);
     if (!a) return out;
     std::string p = at(path, key);
+    if (need == Need::nonempty && a->empty()) error(p, "must not be empty");
     for (std::size_t i = 0; i < a->size(); ++i)
       if (auto s = text_value((*a)[i], at(p, i), Need::nonempty)) out.push_back(std::move(*s));
     return out;
+  }
+
+  // A string of at most max_bytes (after NFC); `what` names it in the message.
+  std::optional<std::string> short_text(const json::object& o, const std::string& path, std::string_view key, Need need,
+                                        std::size_t max_bytes, std::string_view what) {
+    auto s = text(o, path, key, need);
+    if (s && s->size() > max_bytes) {
+      error(at(path, key), "a " + std::string(what) + " of " + std::to_string(s->size()) + " bytes is longer than the " +
+                               std::to_string(max_bytes) + " allowed");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  // A date YYYY-MM-DD that exists.
+  std::optional<std::string> date(const json::object& o, const std::string& path, std::string_view key, Need need) {
+    auto s = text(o, path, key, need);
+    if (!s) return std::nullopt;
+    if (std::string problem = date_problem(*s); !problem.empty()) {
+      error(at(path, key), problem);
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  // A school year: two consecutive years YYYY-YYYY.
+  std::optional<std::string> school_year(const json::object& o, const std::string& path, std::string_view key,
+                                         Need need) {
+    auto s = text(o, path, key, need);
+    if (!s) return std::nullopt;
+    bool shape = s->size() == 9 && (*s)[4] == '-' &&
+                 std::all_of(s->begin(), s->begin() + 4, [](char c) { return c >= '0' && c <= '9'; }) &&
+                 std::all_of(s->begin() + 5, s->end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!shape || std::stoi(s->substr(5)) != std::stoi(s->substr(0, 4)) + 1) {
+      error(at(path, key), quoted(*s) + " is not two consecutive years of the form YYYY-YYYY");
+      return std::nullopt;
+    }
+    return s;
   }
 
   const ParseLimits& limits() const { return limits_; }
@@ -462,20 +543,6 @@ bool valid_personal_id(const json::value* v) {
   if (!v || !v->is_string()) return false;
   const json::string& s = v->get_string();
   return s.size() == 12 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-// "" when s is a real date in the form YYYY-MM-DD, else the message.
-std::string date_problem(const std::string& s) {
-  auto digit = [&](std::size_t i) { return s[i] >= '0' && s[i] <= '9'; };
-  bool shape = s.size() == 10 && s[4] == '-' && s[7] == '-';
-  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) shape = shape && digit(i);
-  if (!shape) return quoted(s) + " is not a date of the form YYYY-MM-DD";
-  int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)), d = std::stoi(s.substr(8, 2));
-  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m < 1 || m > 12 || d < 1 || d > days[m - 1] + (m == 2 && leap(y) ? 1 : 0)) return "date " + s + " does not exist";
-  return "";
 }
 
 // ---- the two result rules ---------------------------------------------------------------------
@@ -563,15 +630,10 @@ void read_subject_teachers(Reader& r, const json::object& root, ClassFile& cf) {
     std::string p = at(path, i);
     const json::object* o = r.object_value((*a)[i], p);
     if (!o) continue;
-    auto subject = r.text(*o, p, "subject", Need::nonempty);
+    auto subject = r.short_text(*o, p, "subject", Need::nonempty, kSubjectMaxBytes, "subject name");
     auto name = r.text(*o, p, "name", Need::nonempty);
     auto user = r.text(*o, p, "username", Need::nonempty);
     bool ok = subject && name && user;
-    if (subject && subject->size() > kSubjectMaxBytes) {
-      r.error(at(p, "subject"), "a subject name of " + std::to_string(subject->size()) + " bytes is longer than the " +
-                                    std::to_string(kSubjectMaxBytes) + " allowed");
-      ok = false;
-    }
     if (user && !valid_username(*user)) {
       r.error(at(p, "username"), quoted(*user) + " is not an account name (1-64 of a-z, 0-9, '.', '_', '-')");
       ok = false;
@@ -591,32 +653,30 @@ void read_subject_teachers(Reader& r, const json::object& root, ClassFile& cf) {
 
 // Reads the class; returns the level when it is valid.
 std::optional<Level> read_class_info(Reader& r, const json::object& root, ClassInfo& info) {
+  // A missing or unknown format is a class-level error; the students are then read by the v2 rules.
   const json::value* f = Reader::find(root, "format");
   if (!f) {
     r.error("format", "missing");
-  } else if (!f->is_string() || f->get_string() != kFormat) {
-    r.error("format", std::string("must be \"") + kFormat + "\" (got " + describe(*f) + ")");
+  } else if (f->is_string() && f->get_string() == kFormatV1) {
+    info.format_version = 1;
+  } else if (f->is_string() && f->get_string() == kFormatV2) {
+    info.format_version = 2;
+  } else {
+    r.error("format", std::string("must be \"") + kFormatV2 + "\" or \"" + kFormatV1 + "\" (got " + describe(*f) + ")");
   }
+  const bool v2 = info.format_version >= 2;
 
   if (const json::object* s = r.object(root, "", "school", Need::required)) {
     if (auto v = r.text(*s, "school", "name", Need::nonempty)) info.school_name = *v;
     if (auto v = r.text(*s, "school", "code", Need::nonempty)) info.school_code = *v;
     if (auto v = r.text(*s, "school", "district", Need::optional)) info.district = *v;
     if (auto v = r.text(*s, "school", "province", Need::nonempty)) info.province = *v;
+    if (v2)
+      if (auto v = r.text(*s, "school", "commune", Need::optional_nonempty)) info.commune = *v;
     if (auto st = read_staff(r, *s, "school", "principal")) info.principal = *st;
   }
 
-  if (auto y = r.text(root, "", "school_year", Need::required)) {
-    const std::string& s = *y;
-    bool shape = s.size() == 9 && s[4] == '-' &&
-                 std::all_of(s.begin(), s.begin() + 4, [](char c) { return c >= '0' && c <= '9'; }) &&
-                 std::all_of(s.begin() + 5, s.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!shape || std::stoi(s.substr(5)) != std::stoi(s.substr(0, 4)) + 1) {
-      r.error("school_year", quoted(s) + " is not two consecutive years of the form YYYY-YYYY");
-    } else {
-      info.school_year = s;
-    }
-  }
+  if (auto y = r.school_year(root, "", "school_year", Need::required)) info.school_year = *y;
 
   std::optional<Level> level;
   if (auto l = r.choice(root, "", "level", Need::required, {"primary", "lower_secondary", "upper_secondary"})) {
@@ -657,9 +717,10 @@ std::optional<Person> read_person(Reader& r, const json::object& o, const std::s
   return person;
 }
 
-// Ratings: [{name, level T|Đ|C}]. `levels` gets every valid level, `all_valid` is cleared otherwise.
+// Ratings: [{name, level T|Đ|C, comment (v2)}]. `levels` gets every valid level, `all_valid` is cleared
+// otherwise.
 std::vector<Rating> read_ratings(Reader& r, const json::object& o, const std::string& path, std::string_view key,
-                                 std::vector<std::string>& levels, bool& all_valid) {
+                                 bool v2, std::vector<std::string>& levels, bool& all_valid) {
   std::vector<Rating> out;
   const json::array* a = r.array(o, path, key, Need::required);
   if (!a) {
@@ -682,16 +743,29 @@ std::vector<Rating> read_ratings(Reader& r, const json::object& o, const std::st
     } else {
       all_valid = false;
     }
+    if (v2)
+      if (auto v = r.text(*ro, ip, "comment", Need::optional)) rt.comment = *v;
     out.push_back(std::move(rt));
   }
   return out;
 }
 
-std::optional<PrimaryResult> read_primary(Reader& r, const json::object& o, const std::string& path) {
+std::optional<PrimaryResult> read_primary(Reader& r, const json::object& o, const std::string& path,
+                                          const ClassInfo& info) {
+  const bool v2 = info.format_version >= 2;
   PrimaryResult pr;
   bool rule_ok = true;  // every input of the overall-result rule is valid
   std::vector<std::string> subject_levels, rating_levels;
   std::vector<double> tests;
+
+  if (v2) {
+    pr.height_cm = r.number(o, path, "height_cm", Need::optional, 40, 220, true);
+    pr.weight_kg = r.number(o, path, "weight_kg", Need::optional, 5, 200, true);
+    if (auto n = r.integer(o, path, "absences_with_leave", Need::optional, 0, 366))
+      pr.absences_with_leave = static_cast<int>(*n);
+    if (auto n = r.integer(o, path, "absences_without_leave", Need::optional, 0, 366))
+      pr.absences_without_leave = static_cast<int>(*n);
+  }
 
   if (const json::array* a = r.array(o, path, "subjects", Need::required)) {
     std::string p = at(path, "subjects");
@@ -712,7 +786,15 @@ std::optional<PrimaryResult> read_primary(Reader& r, const json::object& o, cons
         rule_ok = false;
       }
       if (const json::value* tv = Reader::find(*so, "test_score")) {
-        if (auto t = r.number_value(*tv, at(ip, "test_score"), 0, 10, false)) {
+        // v1 took decimals; in v2 the periodic test score is an integer (Circular 27: no decimal marks).
+        std::string tp = at(ip, "test_score");
+        std::optional<double> t;
+        if (!v2) {
+          t = r.number_value(*tv, tp, 0, 10, false);
+        } else if (auto n = r.integer_value(*tv, tp, 0, 10, " (Circular 27: the test score is an integer)")) {
+          t = static_cast<double>(*n);
+        }
+        if (t) {
           s.test_score = *t;
           tests.push_back(*t);
         } else {
@@ -726,11 +808,11 @@ std::optional<PrimaryResult> read_primary(Reader& r, const json::object& o, cons
     rule_ok = false;
   }
 
-  pr.qualities = read_ratings(r, o, path, "qualities", rating_levels, rule_ok);
+  pr.qualities = read_ratings(r, o, path, "qualities", v2, rating_levels, rule_ok);
   if (const json::object* c = r.object(o, path, "competencies", Need::required)) {
     std::string cp = at(path, "competencies");
-    pr.general_competencies = read_ratings(r, *c, cp, "general", rating_levels, rule_ok);
-    pr.specific_competencies = read_ratings(r, *c, cp, "specific", rating_levels, rule_ok);
+    pr.general_competencies = read_ratings(r, *c, cp, "general", v2, rating_levels, rule_ok);
+    pr.specific_competencies = read_ratings(r, *c, cp, "specific", v2, rating_levels, rule_ok);
   } else {
     rule_ok = false;
   }
@@ -738,10 +820,11 @@ std::optional<PrimaryResult> read_primary(Reader& r, const json::object& o, cons
   auto overall = r.choice(o, path, "overall", Need::required,
                           {"Hoàn thành xuất sắc", "Hoàn thành tốt", "Hoàn thành", "Chưa hoàn thành"});
   if (overall) pr.overall = *overall;
-  pr.awards = r.text_list(o, path, "awards");
+  pr.awards = r.text_list(o, path, "awards", "awards");
   auto completed = r.boolean(o, path, "completed_grade", Need::required);
   if (completed) pr.completed_grade = *completed;
-  if (auto v = r.text(o, path, "homeroom_comment", Need::required)) pr.homeroom_comment = *v;
+  // The v2 form has no homeroom-comment section: the comment became optional.
+  if (auto v = r.text(o, path, "homeroom_comment", v2 ? Need::optional : Need::required)) pr.homeroom_comment = *v;
 
   if (rule_ok && overall) {
     const char* expected = primary_result(subject_levels, tests, rating_levels);
@@ -756,13 +839,63 @@ std::optional<PrimaryResult> read_primary(Reader& r, const json::object& o, cons
   return pr;
 }
 
-std::optional<SecondaryResult> read_secondary(Reader& r, const json::object& o, const std::string& path) {
+// v2: certificates [{name, grade?}], competitions [text], corrections {count, subjects}.
+void read_secondary_extras(Reader& r, const json::object& o, const std::string& path, SecondaryResult& sr) {
+  if (const json::array* a = r.list(o, path, "certificates", Need::optional, "certificates")) {
+    std::string p = at(path, "certificates");
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      std::string ip = at(p, i);
+      const json::object* co = r.object_value((*a)[i], ip);
+      if (!co) continue;
+      Certificate c;
+      if (auto v = r.text(*co, ip, "name", Need::nonempty)) c.name = *v;
+      if (auto v = r.text(*co, ip, "grade", Need::optional)) c.grade = *v;
+      sr.certificates.push_back(std::move(c));
+    }
+  }
+  sr.competitions = r.text_list(o, path, "competitions", "competition results");
+  if (const json::object* c = r.object(o, path, "corrections", Need::optional)) {
+    std::string cp = at(path, "corrections");
+    PageCorrections pc;
+    if (auto n = r.integer(*c, cp, "count", Need::required, 1, 99)) pc.count = static_cast<int>(*n);
+    pc.subjects = r.text_list(*c, cp, "subjects", "subjects", Need::nonempty);
+    sr.corrections = std::move(pc);
+  }
+}
+
+// v2 outcomes against re-assessment (warnings). `reassessed`: the paths of the re-assessed values given
+// (subjects, learning, conduct).
+void check_secondary_outcome(Reader& r, const std::string& path, const SecondaryResult& sr,
+                             const std::vector<std::string>& reassessed, bool absences_ok) {
+  static const std::string kPromoted = "Được lên lớp";
+  static const std::string kAfterReassessment = "Được lên lớp sau kiểm tra lại hoặc rèn luyện trong hè";
+  static const std::string kHeldBack = "Không được lên lớp";
+  const std::string op = at(path, "outcome");
+  if (sr.outcome == kPromoted)
+    for (const std::string& p : reassessed)
+      r.warn(p, "a re-assessed value contradicts the outcome " + quoted(kPromoted) +
+                    " (promoted without re-assessment; use " + quoted(kAfterReassessment) + ")");
+  if (sr.outcome == kAfterReassessment && reassessed.empty())
+    r.warn(op, quoted(kAfterReassessment) + " but no subject, learning or conduct result has a re-assessed value");
+  if (sr.outcome == kHeldBack && reassessed.empty() && absences_ok && sr.absences <= kMaxAbsentSessions)
+    r.warn(op, quoted(kHeldBack) + " without any re-assessed value: Circular 22 holds a student back only after more than " +
+                   std::to_string(kMaxAbsentSessions) + " sessions absent (absences: " + std::to_string(sr.absences) +
+                   ") or a failed re-assessment");
+  if (sr.outcome == kHeldBack && sr.completed_level == true)
+    r.warn(at(path, "completed_level"),
+           "true contradicts the outcome " + quoted(kHeldBack) + " (a student held back has not completed the level)");
+}
+
+std::optional<SecondaryResult> read_secondary(Reader& r, const json::object& o, const std::string& path,
+                                              const ClassInfo& info) {
+  const bool v2 = info.format_version >= 2;
   SecondaryResult sr;
   // Rule inputs per period (hk1, hk2, year): the averages in tenths and the CĐ count.
   static const char* kPeriods[] = {"hk1", "hk2", "year"};
   std::vector<long long> scored[3];
   int not_passed[3] = {0, 0, 0};
   bool period_ok[3] = {true, true, true};
+  std::vector<std::string> reassessed;  // v2: paths of the re-assessed values present
 
   if (const json::array* a = r.array(o, path, "subjects", Need::required)) {
     std::string p = at(path, "subjects");
@@ -797,6 +930,7 @@ std::optional<SecondaryResult> read_secondary(Reader& r, const json::object& o, 
             r.error(at(ip, "year"), "year average " + fmt_tenths(tenths(*s.year)) +
                                         " does not match (HK I + 2 × HK II) / 3 = " + fmt_tenths(expected));
         }
+        if (v2) s.reassessed = r.number(*so, ip, "reassessed", Need::optional, 0, 10, true);
       } else {
         s.scored = false;
         std::string* slots[3] = {&s.hk1_text, &s.hk2_text, &s.year_text};
@@ -808,7 +942,10 @@ std::optional<SecondaryResult> read_secondary(Reader& r, const json::object& o, 
             period_ok[k] = false;
           }
         }
+        if (v2)
+          if (auto v = r.choice(*so, ip, "reassessed", Need::optional, {"Đ", "CĐ"})) s.reassessed_text = *v;
       }
+      if (v2 && Reader::find(*so, "reassessed")) reassessed.push_back(at(ip, "reassessed"));
       if (auto v = r.text(*so, ip, "comment", Need::required)) s.comment = *v;
       sr.subjects.push_back(std::move(s));
     }
@@ -832,22 +969,82 @@ std::optional<SecondaryResult> read_secondary(Reader& r, const json::object& o, 
                  quoted(*v) + " contradicts Circular 22 Art. 9 (the scores give " + quoted(expected) + ")");
       }
     }
+    if (!v2) return;
+    if (auto v = r.choice(*t, tp, "reassessed", Need::optional, {"Tốt", "Khá", "Đạt", "Chưa đạt"})) out.reassessed = *v;
+    if (Reader::find(*t, "reassessed")) reassessed.push_back(at(tp, "reassessed"));
   };
   per_term("learning", sr.learning, true);
   per_term("conduct", sr.conduct, false);
 
-  if (auto n = r.integer(o, path, "absences", Need::required, 0, 366)) sr.absences = static_cast<int>(*n);
-  if (auto v =
-          r.choice(o, path, "outcome", Need::required, {"Lên lớp", "Rèn luyện trong hè", "Kiểm tra lại", "Ở lại lớp"}))
-    sr.outcome = *v;
-  sr.awards = r.text_list(o, path, "awards");
+  auto absences = r.integer(o, path, "absences", Need::required, 0, 366);
+  if (absences) sr.absences = static_cast<int>(*absences);
+  auto outcome = v2 ? r.choice(o, path, "outcome", Need::required,
+                               {"Được lên lớp", "Được lên lớp sau kiểm tra lại hoặc rèn luyện trong hè",
+                                "Không được lên lớp", "Kiểm tra lại", "Rèn luyện trong hè"})
+                    : r.choice(o, path, "outcome", Need::required,
+                               {"Lên lớp", "Rèn luyện trong hè", "Kiểm tra lại", "Ở lại lớp"});
+  if (outcome) sr.outcome = *outcome;
+  if (v2) {
+    sr.completed_level = r.boolean(o, path, "completed_level", Need::optional);
+    if (sr.completed_level && info.grade != 0 && info.grade != 9 && info.grade != 12)
+      r.error(at(path, "completed_level"), "only grade 9 (THCS) or 12 (THPT) completes a level; the class is grade " +
+                                               std::to_string(info.grade));
+    read_secondary_extras(r, o, path, sr);
+  }
+  sr.awards = r.text_list(o, path, "awards", "awards");
   if (auto v = r.text(o, path, "homeroom_comment", Need::required)) sr.homeroom_comment = *v;
+  if (v2 && outcome) check_secondary_outcome(r, path, sr, reassessed, absences.has_value());
   return sr;
 }
 
+// v2 "history": the learning history, oldest first, up to the file's school year.
+std::vector<HistoryEntry> read_history(Reader& r, const json::object& o, const std::string& path,
+                                       const ClassInfo& info) {
+  std::vector<HistoryEntry> out;
+  const json::array* a = r.list(o, path, "history", Need::optional, "history entries");
+  if (!a) return out;
+  const std::string p = at(path, "history");
+  std::string previous;  // the school year of the last entry in order, and that entry's index
+  std::size_t previous_index = 0;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    std::string ip = at(p, i);
+    const json::object* ho = r.object_value((*a)[i], ip);
+    if (!ho) continue;
+    HistoryEntry e;
+    auto year = r.school_year(*ho, ip, "school_year", Need::required);
+    auto cls = r.text(*ho, ip, "class", Need::nonempty);
+    if (auto v = r.text(*ho, ip, "school", Need::nonempty)) e.school_name = *v;
+    if (auto v = r.short_text(*ho, ip, "registration_number", Need::optional_nonempty, kRegistrationMaxBytes,
+                              "registration number"))
+      e.registration_number = *v;
+    if (auto v = r.date(*ho, ip, "entry_date", Need::optional)) e.entry_date = *v;
+    if (auto v = r.boolean(*ho, ip, "transferred", Need::optional)) e.transferred = *v;
+    if (cls) e.class_name = *cls;
+    if (year) {
+      e.school_year = *year;
+      const std::string yp = at(ip, "school_year");
+      // "YYYY-YYYY" strings order as their years do.
+      if (!previous.empty() && *year <= previous) {
+        r.error(yp, quoted(*year) + " does not come after " + quoted(previous) + " of " + at(p, previous_index) +
+                        " (the history is oldest first)");
+      } else if (!info.school_year.empty() && *year > info.school_year) {
+        r.error(yp, quoted(*year) + " is later than the file's school year " + quoted(info.school_year));
+      } else {
+        previous = *year;
+        previous_index = i;
+      }
+      if (*year == info.school_year && cls && !info.class_name.empty() && *cls != info.class_name)
+        r.error(at(ip, "class"), quoted(*cls) + " is not the file's class " + quoted(info.class_name) +
+                                     " (this entry is the file's school year)");
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 // Reads students[index]; returns it when it has no error.
-std::optional<Student> read_student(Reader& r, const json::value& v, std::size_t index, std::optional<Level> level,
-                                    std::map<std::string, std::size_t>& seen_ids) {
+std::optional<Student> read_student(Reader& r, const json::value& v, std::size_t index, const ClassInfo& info,
+                                    std::optional<Level> level, std::map<std::string, std::size_t>& seen_ids) {
   const std::string path = at(std::string("students"), index);
   r.set_student("", "");
   const std::size_t errors_before = r.error_count();
@@ -881,13 +1078,7 @@ std::optional<Student> read_student(Reader& r, const json::value& v, std::size_t
 
   if (auto s = r.text(*o, path, "full_name", Need::nonempty)) st.full_name = *s;
   if (auto s = r.choice(*o, path, "sex", Need::required, {"Nam", "Nữ"})) st.sex = *s;
-  if (auto s = r.text(*o, path, "date_of_birth", Need::required)) {
-    if (std::string problem = date_problem(*s); !problem.empty()) {
-      r.error(at(path, "date_of_birth"), problem);
-    } else {
-      st.date_of_birth = *s;
-    }
-  }
+  if (auto s = r.date(*o, path, "date_of_birth", Need::required)) st.date_of_birth = *s;
   if (auto s = r.text(*o, path, "place_of_birth", Need::nonempty)) st.place_of_birth = *s;
   if (auto s = r.text(*o, path, "ethnicity", Need::nonempty)) st.ethnicity = *s;
   if (auto s = r.text(*o, path, "nationality", Need::nonempty)) st.nationality = *s;
@@ -896,6 +1087,14 @@ std::optional<Student> read_student(Reader& r, const json::value& v, std::size_t
   st.father = read_person(r, *o, path, "father");
   st.mother = read_person(r, *o, path, "mother");
   st.guardian = read_person(r, *o, path, "guardian");
+  if (info.format_version >= 2) {
+    if (auto s = r.text(*o, path, "home_town", Need::optional)) st.home_town = *s;
+    if (auto s = r.short_text(*o, path, "registration_number", Need::optional_nonempty, kRegistrationMaxBytes,
+                              "registration number"))
+      st.registration_number = *s;
+    if (auto s = r.date(*o, path, "opened_on", Need::optional)) st.opened_on = *s;
+    st.history = read_history(r, *o, path, info);
+  }
 
   const bool has_primary = Reader::find(*o, "primary") != nullptr;
   const bool has_secondary = Reader::find(*o, "secondary") != nullptr;
@@ -904,12 +1103,12 @@ std::optional<Student> read_student(Reader& r, const json::value& v, std::size_t
   if (!level && !has_primary && !has_secondary) r.error(path, "has neither \"primary\" nor \"secondary\" results");
   if (want_primary) {
     if (const json::object* p = r.object(*o, path, "primary", level ? Need::required : Need::optional))
-      st.primary = read_primary(r, *p, at(path, "primary"));
+      st.primary = read_primary(r, *p, at(path, "primary"), info);
     if (level && has_secondary) r.error(at(path, "secondary"), "a primary class has no \"secondary\" results");
   }
   if (want_secondary) {
     if (const json::object* s = r.object(*o, path, "secondary", level ? Need::required : Need::optional))
-      st.secondary = read_secondary(r, *s, at(path, "secondary"));
+      st.secondary = read_secondary(r, *s, at(path, "secondary"), info);
     if (level && has_primary)
       r.error(at(path, "primary"), std::string("a ") + level_name(*level) + " class has no \"primary\" results");
   }
@@ -971,7 +1170,7 @@ Result<ClassFile> parse_class(std::string_view text, const ParseLimits& limits) 
                               std::to_string(limits.max_students) + " allowed in one class file");
     std::map<std::string, std::size_t> seen_ids;
     for (std::size_t i = 0; i < students->size(); ++i) {
-      if (auto st = read_student(r, (*students)[i], i, level, seen_ids)) {
+      if (auto st = read_student(r, (*students)[i], i, out.info, level, seen_ids)) {
         out.students.push_back(std::move(*st));
       } else {
         out.rejected.push_back(i);

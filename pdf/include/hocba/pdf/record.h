@@ -168,7 +168,8 @@ struct ParseLimits {
   std::size_t max_text_bytes = 4096;        // any one string (a comment, a name)
   std::size_t max_students = 100;           // per class file
   std::size_t max_subject_teachers = 64;    // entries of "subject_teachers"
-  std::size_t max_list_items = 32;          // entries of any other list (awards, history, certificates, ...)
+  std::size_t max_list_items = 32;          // entries of awards, history, certificates, competitions and
+                                            // corrections.subjects (subjects and ratings: not limited)
 };
 
 // Fails (Errc::invalid_argument) only when the input is not JSON or not an object (the message gives the
