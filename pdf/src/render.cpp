@@ -6,6 +6,7 @@
 // JSON, the file identifier) from render_document.cpp. This file checks the options, chooses what goes
 // where and describes the record.
 #include "hocba/pdf/render.h"
+#include "hocba/pdf/record_xml.h"
 
 #include <algorithm>
 #include <set>
@@ -212,7 +213,13 @@ Result<Bytes> render_record(const ClassInfo& cls, const Student& st, const Rende
         {"ClassName", cls.class_name, "Class"},
         {"Level", level_name(cls.level), "primary, lower_secondary or upper_secondary"},
     };
-    d.attachment = {attachment_name(st), "Dữ liệu học bạ (hocba.class/v1) của học sinh " + st.full_name, json, "Source"};
+    // The student's object from the class file (the source), and the same record as XML (its data
+    // twin, urn:hocba-signer:record:1, docs/record-xml.md) for the provinces that ask for it.
+    d.attachments = {
+        {attachment_name(st), "Dữ liệu học bạ (hocba.class/v" + std::to_string(cls.format_version) + ") của học sinh " + st.full_name,
+         json, "Source"},
+        {kRecordXmlFileName, "Học bạ dạng XML (" + std::string(kRecordXmlNamespace) + ") của học sinh " + st.full_name,
+         record_xml(cls, st, *confirmations), "Data", "application/xml"}};
     d.id = *id;
     return doc.write(d);
   });

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <podofo/podofo.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -386,29 +387,36 @@ Result<Bytes> Document::write(const Description& d) {
   PdfArray intents;
   intents.push_back(intent->Reference());
 
-  // ---- The JSON as an associated file (PDF/A-3: /AF with an /AFRelationship).
-  const Attachment& a = d.attachment;
-  PdfObject* ef = objs.CreateObject("EmbeddedFile");
-  ef->GetDictionary().AddKey(PdfName::KeySubtype, PdfName("application/json"));
-  PdfDictionary params;
-  params.AddKey(PdfName("ModDate"), PdfString(dates.pdf));
-  params.AddKey(PdfName("Size"), PdfVariant(static_cast<pdf_int64>(a.data.size())));
-  ef->GetDictionary().AddKey(PdfName("Params"), params);
-  flate::set_stream(*ef, a.data);
-  PdfObject* spec = objs.CreateObject("Filespec");
-  spec->GetDictionary().AddKey(PdfName("F"), PdfString(a.file_name));
-  spec->GetDictionary().AddKey(PdfName("UF"), text(a.file_name));
-  spec->GetDictionary().AddKey(PdfName("Desc"), text(a.description));
-  spec->GetDictionary().AddKey(PdfName("AFRelationship"), PdfName(a.relationship));
-  PdfDictionary efd;
-  efd.AddKey(PdfName("F"), ef->Reference());
-  efd.AddKey(PdfName("UF"), ef->Reference());
-  spec->GetDictionary().AddKey(PdfName("EF"), efd);
+  // ---- The associated files (PDF/A-3: /AF, each with an /AFRelationship), and the EmbeddedFiles name
+  // tree: one leaf whose /Names pairs are sorted by name (bytewise, as PDF 32000-1 7.9.6 orders keys).
   PdfArray af;
-  af.push_back(spec->Reference());
+  std::vector<std::pair<std::string, PdfReference>> by_name;
+  for (const Attachment& a : d.attachments) {
+    PdfObject* ef = objs.CreateObject("EmbeddedFile");
+    ef->GetDictionary().AddKey(PdfName::KeySubtype, PdfName(a.mime_type));
+    PdfDictionary params;
+    params.AddKey(PdfName("ModDate"), PdfString(dates.pdf));
+    params.AddKey(PdfName("Size"), PdfVariant(static_cast<pdf_int64>(a.data.size())));
+    ef->GetDictionary().AddKey(PdfName("Params"), params);
+    flate::set_stream(*ef, a.data);
+    PdfObject* spec = objs.CreateObject("Filespec");
+    spec->GetDictionary().AddKey(PdfName("F"), PdfString(a.file_name));
+    spec->GetDictionary().AddKey(PdfName("UF"), text(a.file_name));
+    spec->GetDictionary().AddKey(PdfName("Desc"), text(a.description));
+    spec->GetDictionary().AddKey(PdfName("AFRelationship"), PdfName(a.relationship));
+    PdfDictionary efd;
+    efd.AddKey(PdfName("F"), ef->Reference());
+    efd.AddKey(PdfName("UF"), ef->Reference());
+    spec->GetDictionary().AddKey(PdfName("EF"), efd);
+    af.push_back(spec->Reference());
+    by_name.emplace_back(a.file_name, spec->Reference());
+  }
+  std::sort(by_name.begin(), by_name.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
   PdfArray names;
-  names.push_back(PdfString(a.file_name));
-  names.push_back(spec->Reference());
+  for (const auto& [name, ref] : by_name) {
+    names.push_back(PdfString(name));
+    names.push_back(ref);
+  }
   PdfDictionary embedded, names_dict;
   embedded.AddKey(PdfName("Names"), names);
   names_dict.AddKey(PdfName("EmbeddedFiles"), embedded);

@@ -2,8 +2,8 @@
 // and render_score_sheet (score_sheet.cpp): the three embedded subset serif faces (prepared once per
 // process: render_fonts.h), the page flow, signature fields and the AcroForm with the appearance font,
 // XMP metadata (PDF/A-3b identification and our own properties, declared with the PDF/A extension
-// schema), the Info dictionary, the sRGB OutputIntent, one associated JSON file (/AF) and the
-// deterministic file identifier.
+// schema), the Info dictionary, the sRGB OutputIntent, the associated files (/AF: the JSON, and a record's
+// XML) and the deterministic file identifier.
 //
 // Use: Document::open, draw with flow(), flow().finish(footer), embed_fonts(), signature_field() for
 // each field, then write(). Objects are created in that order, so the output is deterministic.
@@ -43,11 +43,14 @@ struct XmpProperty {
   std::string name, value, description;  // name: a property of our namespace ("StudentName")
 };
 
+// An associated file (PDF/A-3): an /EmbeddedFile stream (Flate, /Params /ModDate and /Size) in a file
+// specification listed in the catalog's /AF and in its /Names /EmbeddedFiles name tree.
 struct Attachment {
-  std::string file_name;     // ASCII: "001316729633.json"
+  std::string file_name;     // ASCII: "001316729633.json"; distinct within a document
   std::string description;   // /Desc
-  std::string data;          // the JSON text
+  std::string data;          // the file's bytes (the JSON text)
   std::string relationship;  // /AFRelationship: "Source" or "Data"
+  std::string mime_type = "application/json";  // the stream's /Subtype (written /application#2Fjson)
 };
 
 // What write() puts around the pages.
@@ -57,7 +60,9 @@ struct Description {
   std::string xmp_namespace;         // "urn:hocba-signer:xmp:record:1.0#"
   std::string xmp_schema;            // "hocba-signer student record"
   std::vector<XmpProperty> properties;
-  Attachment attachment;
+  // In this order in /AF (and their objects in this order in the file); the name tree lists them
+  // sorted by file name, as name trees require.
+  std::vector<Attachment> attachments;
   FileId id{};
 };
 

@@ -211,8 +211,8 @@ Result<Bytes> render_score_sheet(const ClassInfo& cls, const std::vector<Student
         {"TeacherUsername", teacher.username, "Subject teacher's appliance account"},
         {"StudentCount", std::to_string(sheet.rows.size()), "Number of students on the sheet"},
     };
-    d.attachment = {"bang-diem-" + ascii_name(cls.class_name) + ".json",
-                    "Bảng điểm môn " + subject + " (" + kSheetFormat + "), lớp " + cls.class_name, json, "Data"};
+    d.attachments = {{"bang-diem-" + ascii_name(cls.class_name) + ".json",
+                      "Bảng điểm môn " + subject + " (" + kSheetFormat + "), lớp " + cls.class_name, json, "Data"}};
     d.id = *id;
     return doc.write(d);
   });

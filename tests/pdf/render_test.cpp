@@ -28,6 +28,7 @@
 
 #include "hocba/common/fileio.h"
 #include "hocba/pdf/record.h"
+#include "hocba/pdf/record_xml.h"
 #include "hocba/pdf/render.h"
 #include "hocba/pdf/signing.h"
 #include "pdf_tools.h"
@@ -234,6 +235,7 @@ void check_file(const std::string& path, const Bytes& pdf, const ClassInfo& cls,
   // The student's JSON is the associated file.
   auto list = test::run("pdfdetach -list " + sh_quote(path));
   EXPECT_NE(list.out.find("1: " + st.personal_id + ".json"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("2: hocba-record.xml"), std::string::npos) << list.out;
   std::string saved = path + ".json";
   auto save = test::run("pdfdetach -save 1 -o " + sh_quote(saved) + " " + sh_quote(path));
   ASSERT_EQ(save.status, 0) << save.out;
@@ -341,9 +343,9 @@ TEST(Render, PdfA3Structure) {
   ASSERT_TRUE(icc);
   EXPECT_EQ(o.key(icc, "/N")->to_number<int>(), 3);
 
-  // The JSON as associated file: /AF and /Names /EmbeddedFiles.
+  // The JSON and the XML twin as associated files: /AF and /Names /EmbeddedFiles.
   const json::value* af = o.key(root, "/AF");
-  ASSERT_TRUE(af && af->is_array() && af->as_array().size() == 1);
+  ASSERT_TRUE(af && af->is_array() && af->as_array().size() == 2);
   const json::value* spec = o.get(std::string(af->as_array()[0].as_string()));
   EXPECT_EQ(str(o.key(spec, "/AFRelationship")), "/Source");
   EXPECT_EQ(str(o.key(spec, "/F")), st.personal_id + ".json");
@@ -352,9 +354,25 @@ TEST(Render, PdfA3Structure) {
   const json::value* ef = o.key(o.key(spec, "/EF"), "/F");
   EXPECT_EQ(str(o.key(ef, "/Subtype")), "/application/json");
   EXPECT_EQ(str(o.key(o.key(ef, "/Params"), "/ModDate")), "D:20250531000000+07'00'");
+  const json::value* xml_spec = o.get(std::string(af->as_array()[1].as_string()));
+  EXPECT_EQ(str(o.key(xml_spec, "/AFRelationship")), "/Data");
+  EXPECT_EQ(str(o.key(xml_spec, "/F")), "hocba-record.xml");
+  EXPECT_EQ(str(o.key(xml_spec, "/UF")), "hocba-record.xml");
+  EXPECT_FALSE(str(o.key(xml_spec, "/Desc")).empty());
+  const json::value* xml_ef = o.key(o.key(xml_spec, "/EF"), "/F");
+  EXPECT_EQ(str(o.key(xml_ef, "/Type")), "/EmbeddedFile");
+  EXPECT_EQ(str(o.key(xml_ef, "/Subtype")), "/application/xml");
+  EXPECT_EQ(str(o.key(o.key(xml_ef, "/Params"), "/ModDate")), "D:20250531000000+07'00'");
+  std::string xml = record_xml(cf.info, st, {});
+  EXPECT_EQ(o.key(o.key(xml_ef, "/Params"), "/Size")->to_number<std::size_t>(), xml.size());
+  EXPECT_EQ(stream_data(path, ref_of(o.key(xml_spec, "/EF"), "/F")), xml);
+  // One name tree leaf, its keys in byte order ("0…9" before "h").
   const json::value* embedded = o.key(o.key(o.key(root, "/Names"), "/EmbeddedFiles"), "/Names");
-  ASSERT_TRUE(embedded && embedded->is_array() && embedded->as_array().size() == 2);
+  ASSERT_TRUE(embedded && embedded->is_array() && embedded->as_array().size() == 4);
   EXPECT_EQ(str(&embedded->as_array()[0]), st.personal_id + ".json");
+  EXPECT_EQ(str(&embedded->as_array()[2]), "hocba-record.xml");
+  EXPECT_EQ(std::string(embedded->as_array()[1].as_string()), std::string(af->as_array()[0].as_string()));
+  EXPECT_EQ(std::string(embedded->as_array()[3].as_string()), std::string(af->as_array()[1].as_string()));
 
   // No encryption, no transparency groups.
   EXPECT_EQ(o.key(o.trailer(), "/Encrypt"), nullptr);
