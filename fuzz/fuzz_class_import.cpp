@@ -1,4 +1,4 @@
-// Fuzz target: the class file import (hocba.class/v1 JSON, docs/record-format.md) -> the validated
+// Fuzz target: the class file import (hocba.class/v2 or v1 JSON, docs/record-format.md) -> the validated
 // model, as `hocba render` and the appliance's class import read it. Every problem must come back as
 // an Error or a Problem, never as a crash.
 #include <cstddef>
