@@ -152,6 +152,37 @@ done
 { printf '\x0b'; cat signed-bt.pdf; } > "$c/signed-bt.bin"
 { printf '\x14'; cat signed-bb.pdf; } > "$c/doc-timestamp.bin"
 
+# --- embedded files (fuzz_pdf_attachment): small hand-made PDFs holding hocba-record.xml -----------------
+c=$corpus/fuzz_pdf_attachment && rm -rf "$c" && mkdir -p "$c"
+cp "$root/tests/data/pdf/qpdf-classic.pdf" "$c/"
+python3 - "$c" <<'PY'
+import sys, zlib
+def pdf(objs, root=1):
+    out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+    offs = []
+    for i, o in enumerate(objs, 1):
+        offs.append(len(out))
+        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    x = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for o in offs: out += b"%010d 00000 n \n" % o
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, root, x)
+    return out
+xml = '<?xml version="1.0" encoding="UTF-8"?>\n<hocbaRecord xmlns="urn:hocba-signer:record:1" formatVersion="1"/>\n'.encode()
+z = zlib.compress(xml)
+stream = b"<< /Type /EmbeddedFile /Subtype /application#2Fxml /Params << /Size %d >> /Filter /FlateDecode /Length %d >>\nstream\n" % (len(xml), len(z)) + z + b"\nendstream"
+spec = b"<< /Type /Filespec /F (hocba-record.xml) /UF (hocba-record.xml) /AFRelationship /Data /EF << /F 4 0 R /UF 4 0 R >> >>"
+pages = b"<< /Type /Pages /Kids [] /Count 0 >>"
+# 1. a name tree with /Kids and /Limits
+kids = pdf([b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 5 0 R >> >>", pages, spec, stream,
+            b"<< /Kids [6 0 R] >>", b"<< /Limits [(hocba-record.xml) (hocba-record.xml)] /Names [(hocba-record.xml) 3 0 R] >>"])
+# 2. only in /AF, the spec's /F only
+af = pdf([b"<< /Type /Catalog /Pages 2 0 R /AF [3 0 R] >>", pages,
+          b"<< /Type /Filespec /F (hocba-record.xml) /AFRelationship /Data /EF << /F 4 0 R >> >>", stream])
+open(sys.argv[1] + "/name-tree-kids.pdf", "wb").write(kids)
+open(sys.argv[1] + "/af-only.pdf", "wb").write(af)
+PY
+
 # --- class files (fuzz_class_import): two students of each sample ------------------------------------
 c=$corpus/fuzz_class_import && rm -rf "$c" && mkdir -p "$c"
 for f in primary-3A thcs-8A thpt-11A; do
@@ -162,8 +193,6 @@ d['students'] = d['students'][:2]
 open(sys.argv[2], 'w', encoding='utf-8').write(json.dumps(d, ensure_ascii=False, indent=1))
 PY
 done
-# The hocba.class/v2 samples are small (every v2 field, 4 and 5 students): whole.
-cp "$root/tests/data/samples/primary-4B-v2.json" "$root/tests/data/samples/thpt-12A-v2.json" "$c/"
 
 # --- configuration (fuzz_config) ------------------------------------------------------------------------
 c=$corpus/fuzz_config && rm -rf "$c" && mkdir -p "$c"

@@ -13,6 +13,7 @@
 //              [--chain FILE]... [--trust CA.pem]... [--trust-dir DIR] [--revocation require|prefer|skip] [--offline-dir DIR]
 //   hocba verify FILE.pdf [--trust CA.pem]... [--trust-dir DIR] [--json]
 //   hocba render --in CLASS.json --out DIR [--student ID] [--valid-only]
+//   hocba export-xml FILE.pdf [--out FILE]
 //   hocba config check FILE | hocba config keys
 //   hocba audit verify --state-dir DIR | hocba audit export --state-dir DIR [--out FILE]
 //   hocba user add --state-dir DIR --username U --role ROLE [--display-name NAME] [--password-file FILE]
@@ -56,6 +57,7 @@
 #include "hocba/config/config.h"
 #include "hocba/hsm/hsm.h"
 #include "hocba/pdf/record.h"
+#include "hocba/pdf/record_xml.h"
 #include "hocba/pdf/render.h"
 #include "hocba/signer/key.h"
 #include "hocba/signer/ltv.h"
@@ -88,6 +90,7 @@ const char* kUsage =
     "             [--revocation require|prefer|skip] [--offline-dir DIR]\n"
     "  hocba verify FILE.pdf [--trust CA.pem]... [--trust-dir DIR] [--json]\n"
     "  hocba render --in CLASS.json --out DIR [--student ID] [--valid-only]\n"
+    "  hocba export-xml FILE.pdf [--out FILE]   (the record's XML, hocba-record.xml, byte for byte; stdout without --out)\n"
     "  hocba config check FILE    (prints the effective configuration, or every problem)\n"
     "  hocba config keys          (the configuration keys, as a Markdown table)\n"
     "  hocba audit verify --state-dir DIR    (exit 3 when the audit chain is broken)\n"
@@ -687,6 +690,28 @@ int cmd_render(const Args& a) {
   return failed == 0 ? 0 : 1;
 }
 
+// The record's XML twin (docs/record-xml.md), embedded in every rendered record as hocba-record.xml:
+// written byte for byte to --out (atomically) or to stdout. Works on a signed record too (the last
+// revision is read; signing never changes the attachment).
+int cmd_export_xml(const Args& a) {
+  if (a.positional.size() != 1) throw UsageError{"export-xml needs exactly one FILE.pdf"};
+  const std::string in = a.positional[0];
+  auto pdf = read_file(in);
+  if (!pdf) return fail(pdf.error());  // names the file
+  auto xml = pdf::embedded_file(*pdf, pdf::kRecordXmlFileName);
+  if (!xml && xml.error().code == Errc::not_found)
+    return fail(make_error(Errc::not_found, in + " holds no " + std::string(pdf::kRecordXmlFileName) +
+                                               " (records rendered before the XML twin existed have only the JSON)"));
+  if (!xml) return fail(make_error(xml.error().code, in + ": " + xml.error().message));
+  if (a.has("out")) {
+    if (auto st = write_file_atomic(a.get("out"), *xml); !st) return fail(st.error());
+    return 0;
+  }
+  if (std::fwrite(xml->data(), 1, xml->size(), stdout) != xml->size() || std::fflush(stdout) != 0)
+    return fail(make_error(Errc::io, std::string("writing to standard output failed: ") + std::strerror(errno)));
+  return 0;
+}
+
 // The appliance's state (docs/audit.md): audit verify / export, user add.
 Result<store::Store> open_store(const Args& a, const std::string& cmd) {
   if (!a.has("state-dir")) throw UsageError{cmd + " needs --state-dir DIR"};
@@ -878,6 +903,7 @@ int main(int argc, char** argv) {
     if (cmd == "class" && sub == "homeroom") return cmd_class_homeroom(parse(argc, argv, 3, {"state-dir", "class-id", "username"}, {}));
     if (cmd == "class" && sub == "teacher")
       return cmd_class_teacher(parse(argc, argv, 3, {"state-dir", "class-id", "subject", "username"}, {}));
+    if (cmd == "export-xml") return cmd_export_xml(parse(argc, argv, 2, {"out"}, {}));
     if (cmd == "render") return cmd_render(parse(argc, argv, 2, {"in", "out", "student"}, {"valid-only"}));
     throw UsageError{"unknown command \"" + cmd + (sub.empty() ? "" : " " + sub) + "\""};
   } catch (const ConfigFailure& e) {

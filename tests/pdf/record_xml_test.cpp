@@ -323,8 +323,24 @@ TEST(RecordXml, EmbeddedFileErrors) {
   auto c = embedded_file(cut, kRecordXmlFileName);
   if (c.ok()) EXPECT_EQ(std::string(c->begin(), c->end()), record_xml(cf.info, cf.students[0], {}));  // PoDoFo may reconstruct
   else EXPECT_EQ(c.error().code, Errc::bad_pdf) << c.error().message;
-  // Larger than allowed.
+  // Larger than allowed: refused by /Params /Size, and, without it, while decoding.
   auto d = embedded_file(*pdf, kRecordXmlFileName, 100);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error().code, Errc::too_large);
+  std::string bytes(pdf->begin(), pdf->end());
+  int renamed = 0;
+  for (auto at = bytes.find("/ModDate"); at != std::string::npos; at = bytes.find("/ModDate", at + 1)) {
+    auto size = bytes.find("/Size", at);
+    if (size == std::string::npos || size - at > 64) continue;
+    bytes[size + 4] = 'X';  // "/SizX": same length, no offset moves
+    ++renamed;
+  }
+  ASSERT_EQ(renamed, 2);  // the JSON's and the XML's /Params
+  Bytes no_size(bytes.begin(), bytes.end());
+  auto e = embedded_file(no_size, kRecordXmlFileName, 100);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().code, Errc::too_large) << e.error().message;
+  auto f = embedded_file(no_size, kRecordXmlFileName);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(std::string(f->begin(), f->end()), record_xml(cf.info, cf.students[0], {}));
 }
