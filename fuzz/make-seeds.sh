@@ -193,6 +193,8 @@ d['students'] = d['students'][:2]
 open(sys.argv[2], 'w', encoding='utf-8').write(json.dumps(d, ensure_ascii=False, indent=1))
 PY
 done
+# The hocba.class/v2 samples are small (every v2 field, 4 and 5 students): whole.
+cp "$root/tests/data/samples/primary-4B-v2.json" "$root/tests/data/samples/thpt-12A-v2.json" "$c/"
 
 # --- configuration (fuzz_config) ------------------------------------------------------------------------
 c=$corpus/fuzz_config && rm -rf "$c" && mkdir -p "$c"
