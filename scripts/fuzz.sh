@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build=${HOCBA_FUZZ_BUILD_DIR:-$here/build-fuzz}
 work_root=${HOCBA_FUZZ_WORK:-$here/fuzz-work}
 jobs=${HOCBA_JOBS:-2}
-targets=(fuzz_class_import fuzz_http_request fuzz_pdf_verify fuzz_pdf_sign fuzz_pdf_attachment fuzz_config fuzz_timestamp fuzz_revocation fuzz_cms_verify)
+targets=(fuzz_class_import fuzz_http_request fuzz_pdf_verify fuzz_pdf_sign fuzz_pdf_attachment fuzz_config fuzz_timestamp fuzz_revocation fuzz_cms_verify fuzz_png_image)
 
 build_targets() {
   [ -n "${HOCBA_FUZZ_NO_BUILD:-}" ] && return 0  # the targets are built already (another run is building)

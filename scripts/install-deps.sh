@@ -46,10 +46,11 @@ CTL
 fi
 
 install libssl-dev openssl libp11-dev libp11-kit-dev libpodofo-dev libspdlog-dev libsodium-dev \
-        libtomlplusplus-dev libsqlite3-dev libgtest-dev libgmock-dev libfontconfig-dev libfreetype-dev libxml2-dev \
+        libtomlplusplus-dev libsqlite3-dev libgtest-dev libgmock-dev libfontconfig-dev libfreetype-dev libpng-dev libxml2-dev \
         libxml2-utils softhsm2 opensc poppler-utils qpdf fonts-liberation2 ca-certificates \
         libgs-common python3-asn1crypto python3-yaml systemd sqlite3 curl oathtool python3-prometheus-client wrk
 # libgs-common: the sRGB ICC profile of rendered records' PDF/A OutputIntent;
+# libpng-dev: uploaded signature and seal images are checked and decoded with libpng (pdf/src/image.cpp);
 # libxml2-dev: the record's XML twin is written with libxml2 (pdf/src/record_xml.cpp); libxml2-utils:
 # the tests validate it against docs/record.xsd with xmllint;
 # python3-asn1crypto: tests/tools/check_pades_cms.py, an independent strict reading of our CMS;

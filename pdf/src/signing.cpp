@@ -20,6 +20,8 @@
 #include <set>
 
 #include "hocba/common/bytes.h"
+#include "flate.h"
+#include "hocba/pdf/image.h"
 #include "incremental.h"
 
 namespace hocba::pdf {
@@ -270,37 +272,33 @@ std::string fmt(double v) {
   return s.empty() || s == "-0" ? "0" : s;
 }
 
-// An image XObject (and its soft mask) from PNG bytes, decoded by PoDoFo into a scratch document and
-// re-numbered into the update.
+// An image XObject and its soft mask from PNG bytes (image.h: any PNG becomes 8-bit RGB + 8-bit alpha):
+// /DeviceRGB (the document's OutputIntent is sRGB), 8 bits, Flate at a fixed level, no /Interpolate,
+// so that the same image gives the same bytes. Its physical size, when the PNG's pHYs gives one, in
+// points (0 when it does not).
 Result<std::uint32_t> png_image(std::span<const std::uint8_t> png, const std::function<std::uint32_t()>& alloc,
-                                std::vector<NewObject>& out, double& w, double& h) {
-  try {
-    PdfMemDocument scratch;
-    PdfImage img(&scratch);
-    img.LoadFromPngData(png.data(), static_cast<pdf_long>(png.size()));
-    auto stream_object = [&](PdfObject* o, std::optional<std::uint32_t> smask) {
-      PdfDictionary dict = o->GetDictionary();
-      char* buf = nullptr;
-      pdf_long len = 0;
-      o->GetStream()->GetCopy(&buf, &len);
-      std::string data(buf, static_cast<std::size_t>(len));
-      podofo_free(buf);
-      dict.AddKey(PdfName("Length"), PdfObject(static_cast<pdf_int64>(data.size())));
-      if (smask) dict.AddKey(PdfName("SMask"), PdfReference(*smask, 0));
-      std::uint32_t num = alloc();
-      out.push_back({num, 0, serialize(PdfObject(dict)) + "\nstream\n" + data + "\nendstream"});
-      return num;
-    };
-    PdfObject* io = img.GetObject();
-    std::optional<std::uint32_t> smask;
-    if (PdfObject* sm = io->GetDictionary().GetKey(PdfName("SMask")); sm && sm->IsReference())
-      smask = stream_object(scratch.GetObjects().GetObject(sm->GetReference()), std::nullopt);
-    w = static_cast<double>(io->GetDictionary().GetKeyAsLong(PdfName("Width"), 1));
-    h = static_cast<double>(io->GetDictionary().GetKeyAsLong(PdfName("Height"), 1));
-    return stream_object(io, smask);
-  } catch (const PdfError&) {
-    return make_error(Errc::invalid_argument, "the signature or seal image is not a readable PNG");
-  }
+                                std::vector<NewObject>& out, double& w, double& h, double& w_pt, double& h_pt) {
+  ImageLimits limits;
+  limits.need_transparency = false;  // checked when uploaded; `hocba sign --image` may draw an opaque one
+  auto img = decode_png(png, limits);
+  if (!img) return make_error(Errc::invalid_argument, "the signature or seal image cannot be used: " + img.error().message);
+  auto stream = [&](const std::string& colour_space, const std::string& data, std::optional<std::uint32_t> smask) {
+    std::string z = flate::compress(data);
+    std::string dict = "<<\n/Type /XObject\n/Subtype /Image\n/Width " + std::to_string(img->width) + "\n/Height " +
+                       std::to_string(img->height) + "\n/ColorSpace " + colour_space + "\n/BitsPerComponent 8\n/Filter /FlateDecode\n";
+    if (smask) dict += "/SMask " + std::to_string(*smask) + " 0 R\n";
+    dict += "/Length " + std::to_string(z.size()) + "\n>>";
+    std::uint32_t num = alloc();
+    out.push_back({num, 0, dict + "\nstream\n" + z + "\nendstream"});
+    return num;
+  };
+  std::uint32_t smask = stream("/DeviceGray", img->alpha, std::nullopt);
+  w = img->width;
+  h = img->height;
+  constexpr double kPointsPerMetre = 72 / 0.0254;
+  w_pt = img->px_per_metre_x ? w / img->px_per_metre_x * kPointsPerMetre : 0;
+  h_pt = img->px_per_metre_y ? h / img->px_per_metre_y * kPointsPerMetre : 0;
+  return stream("/DeviceRGB", img->rgb, smask);
 }
 
 // The form XObject drawn in a signed field of size w x h, and the objects it needs.
@@ -337,14 +335,17 @@ Result<std::uint32_t> build_appearance(const Doc& d, PdfObject* acroform, double
     }
   }
   if (!ap.image_png.empty()) {
-    double iw = 0, ih = 0;
-    auto img = png_image(ap.image_png, alloc, out, iw, ih);
+    double iw = 0, ih = 0, iw_pt = 0, ih_pt = 0;
+    auto img = png_image(ap.image_png, alloc, out, iw, ih, iw_pt, ih_pt);
     if (!img) return img.error();
     resources += " /XObject << /Im1 " + ref_str(*img) + " >>";
     double box_w = w, box_h = ap.image_fills_box ? h : h - text_block;
     if (box_h > 0 && iw > 0 && ih > 0) {
+      // Fitted to the box, keeping its aspect ratio; the seal at its real size when the PNG gives one
+      // and it fits in the box (a seal is stamped at its size, not stretched).
       double scale = std::min(box_w / iw, box_h / ih);
       double dw = iw * scale, dh = ih * scale;
+      if (ap.image_fills_box && iw_pt > 0 && ih_pt > 0 && iw_pt <= box_w + 0.01 && ih_pt <= box_h + 0.01) dw = iw_pt, dh = ih_pt;
       double x = (w - dw) / 2, y = (ap.image_fills_box ? 0 : text_block) + (box_h - dh) / 2;
       content = "q " + fmt(dw) + " 0 0 " + fmt(dh) + " " + fmt(x) + " " + fmt(y) + " cm /Im1 Do Q\n" + content;
     }

@@ -22,7 +22,8 @@ namespace hocba::pdf {
 struct Appearance {
   std::vector<std::string> lines;  // UTF-8, top to bottom, centred
   Bytes image_png;                 // empty: text only
-  bool image_fills_box = false;    // the seal: the image fills the whole box (its real size), no text
+  bool image_fills_box = false;    // the seal: drawn in the whole box, at its real size when the PNG gives
+                                   // one (pHYs) and it fits, else fitted; no text
   double font_size = 10;
 };
 
