@@ -248,8 +248,24 @@ INSERT INTO sheets_dirty(class_id, generation, marked_at)
   SELECT DISTINCT cs.class_id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM class_subjects cs
   WHERE cs.teacher_user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sheets s WHERE s.class_id = cs.class_id AND s.subject = cs.subject);
 )sql",
+    // v8: handwritten-signature images (one per user) and the school's seal image, drawn in signed
+    // fields. The PNG is STATE/images/SHA256.png; a row names the current one of its slot.
+    R"sql(
+CREATE TABLE images(
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('signature','seal')),
+  user_id INTEGER REFERENCES users(id),
+  sha256 TEXT NOT NULL,
+  width INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  updated_at TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  CHECK ((kind = 'seal') = (user_id IS NULL)));
+CREATE UNIQUE INDEX images_slot ON images(kind, coalesce(user_id, 0));
+)sql",
 };
-static_assert(Store::kSchemaVersion == 7, "kMigrations must hold one step per schema version");
+static_assert(Store::kSchemaVersion == 8, "kMigrations must hold one step per schema version");
 
 }  // namespace
 

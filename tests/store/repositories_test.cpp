@@ -3,13 +3,16 @@
 // schema 7 (dirty score sheets) over one of schema 6.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <ctime>
 #include <string>
 #include <vector>
 
+#include "hocba/common/bytes.h"
 #include "hocba/common/fileio.h"
+#include "hocba/store/images.h"
 #include "hocba/store/keys.h"
 #include "hocba/store/sessions.h"
 #include "hocba/store/sheets.h"
@@ -462,9 +465,10 @@ TEST(Schema, Version4KeepsEveryUserAndReferenceAndTakesTheDeputyPrincipal) {
     token = *t;
   }
   // Back to schema 3: the users table of v1 + v2, its CHECK without deputy_principal, and without
-  // what schemas 5 (score sheets), 6 (job steps) and 7 (dirty sheets) add.
+  // what schemas 5 (score sheets), 6 (job steps), 7 (dirty sheets) and 8 (images) add.
   raw_sql(d.file("hocba.db"), R"sql(
 BEGIN;
+DROP TABLE images;
 CREATE TABLE users_saved AS SELECT * FROM users;
 DROP TABLE users;
 CREATE TABLE users(
@@ -545,6 +549,7 @@ TEST(Schema, Version7MarksOldSheetHashesAndTheClassesWaitingForASheet) {
   const std::string pdf_hash(64, 'a');
   raw_sql(d.file("hocba.db"), R"sql(
 BEGIN;
+DROP TABLE images;
 DROP TABLE sheets_dirty;
 INSERT INTO classes(id, school_year, name, created_at) VALUES(1, '2026-2027', '8A', 'x'), (2, '2026-2027', '8B', 'x'), (3, '2026-2027', '8C', 'x');
 INSERT INTO class_subjects(class_id, subject, teacher_user_id) VALUES(1, 'Toán', )sql" + std::to_string(bm) + R"sql(),
@@ -562,4 +567,54 @@ COMMIT;
   EXPECT_EQ(sheet->front().pdf_sha256, pdf_hash);
   EXPECT_EQ(*store::Sheets(s).dirty_classes(), std::vector<std::int64_t>{2});  // 3 has no teacher
   EXPECT_EQ(*store::Sheets(s).dirty_classes(bm), std::vector<std::int64_t>{2});
+}
+
+// --- images ----------------------------------------------------------------------------------------------
+
+TEST(Images, OneImagePerSlotItsFileNamedByItsHashAndRemovedWhenNoRowNamesIt) {
+  test::TempDir dir;
+  Store s = open_ok(dir.path());
+  std::int64_t alice = add(s, "alice", Role::homeroom_teacher), bob = add(s, "bob", Role::principal);
+  store::Images images(s);
+  const Bytes a{0x89, 'P', 'N', 'G', 1}, b{0x89, 'P', 'N', 'G', 2};
+  auto file_of = [&](const Bytes& png) { return dir.path() + "/images/" + sha256_hex(std::span<const std::uint8_t>(png)) + ".png"; };
+  auto exists = [](const std::string& p) { return ::access(p.c_str(), F_OK) == 0; };
+
+  ASSERT_TRUE(images.put("user:alice", store::ImageSlot::signature_of(alice), a, 300, 120).ok());
+  ASSERT_TRUE(images.put("user:admin", store::ImageSlot::signature_of(bob), a, 300, 120).ok());  // the same bytes: one file
+  ASSERT_TRUE(images.put("user:admin", store::ImageSlot::seal(), b, 236, 236).ok());
+  EXPECT_EQ(**images.png(store::ImageSlot::signature_of(alice)), a);
+  EXPECT_EQ(**images.png(store::ImageSlot::seal()), b);
+  EXPECT_EQ((*images.info(store::ImageSlot::seal()))->width, 236);
+  EXPECT_EQ((*images.info(store::ImageSlot::signature_of(alice)))->updated_by, "user:alice");
+  EXPECT_EQ(*images.users_with_signature(), (std::set<std::int64_t>{alice, bob}));
+  EXPECT_TRUE(exists(file_of(a)));
+
+  // Replacing alice's keeps the file bob's row names; deleting bob's then removes it.
+  ASSERT_TRUE(images.put("user:alice", store::ImageSlot::signature_of(alice), b, 300, 120).ok());
+  EXPECT_EQ(count(s, "SELECT count(*) FROM images"), 3);
+  EXPECT_TRUE(exists(file_of(a)));
+  ASSERT_TRUE(images.remove("user:admin", store::ImageSlot::signature_of(bob)).ok());
+  EXPECT_FALSE(exists(file_of(a)));
+  EXPECT_FALSE(*images.png(store::ImageSlot::signature_of(bob)));
+  EXPECT_EQ(images.remove("user:admin", store::ImageSlot::signature_of(bob)).error().code, Errc::not_found);
+  EXPECT_EQ(images.put("user:admin", store::ImageSlot::signature_of(9999), a, 1, 1).error().code, Errc::not_found);
+
+  // A changed file is not drawn: its hash no longer matches.
+  ASSERT_TRUE(write_file_atomic(file_of(b), a).ok());
+  auto changed = images.png(store::ImageSlot::seal());
+  ASSERT_FALSE(changed);
+  EXPECT_EQ(changed.error().code, Errc::io);
+
+  int sets = 0, deletes = 0;
+  for (const auto& e : audit(s)) {
+    if (e.action == "image.set") ++sets;
+    if (e.action == "image.delete") {
+      ++deletes;
+      EXPECT_EQ(detail(e).at("user_id").as_int64(), bob);
+    }
+  }
+  EXPECT_EQ(sets, 4);
+  EXPECT_EQ(deletes, 1);
+  EXPECT_TRUE(s.verify_audit()->ok);
 }

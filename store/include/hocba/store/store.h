@@ -76,7 +76,7 @@ class Tx {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 7;  // the newest schema this code knows
+  static constexpr int kSchemaVersion = 8;  // the newest schema this code knows
 
   // Opens (creating the folder, mode 0700, and the database if needed) state_dir/hocba.db and brings
   // its schema up to kSchemaVersion. A database with a newer schema is refused (Errc::invalid_argument).
@@ -107,7 +107,7 @@ class Store {
   // The latest entry of `action` (nullopt when there is none).
   Result<std::optional<AuditEntry>> last_audit(const std::string& action);
 
-  // Users, sessions and key bindings have their repositories: users.h, sessions.h, keys.h.
+  // Users, sessions, key bindings and images have their repositories: users.h, sessions.h, keys.h, images.h.
 
   // The homeroom teacher of a class (an active homeroom_teacher user).
   Status set_homeroom(const std::string& actor, std::int64_t class_id, const std::string& username);
