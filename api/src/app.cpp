@@ -153,6 +153,7 @@ void App::Impl::add_routes() {
   add_workflow_routes();
   add_job_routes();
   add_sheet_routes();
+  add_image_routes();
   add_web_routes();
   services = std::make_unique<Services>(*this);
   for (auto& m : modules) m->add_routes(*services);
@@ -202,15 +203,18 @@ HeadDecision App::Impl::on_header(const HttpRequest& head) {
 
 namespace {
 
-// "application/json", "application/json; charset=utf-8" (case-insensitive): yes.
-bool is_json_media_type(std::string ct) {
+// A Content-Type's media type, lower case, without parameters: "Image/PNG; x=y" -> "image/png".
+std::string media_type(std::string ct) {
   for (auto& ch : ct) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   auto semi = ct.find(';');
   std::string type = ct.substr(0, semi);
   while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
   while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.erase(type.begin());
-  return type == "application/json";
+  return type;
 }
+
+// "application/json", "application/json; charset=utf-8" (case-insensitive): yes.
+bool is_json_media_type(const std::string& ct) { return media_type(ct) == "application/json"; }
 
 }  // namespace
 
@@ -234,8 +238,12 @@ HttpResponse App::Impl::dispatch(HttpRequest& req, std::string& route) {
   if (changes) {
     // Bodies are JSON, said so: a cross-site HTML form (urlencoded, multipart, text/plain) cannot
     // send that without the browser asking first, which we never allow.
-    if (!req.body.empty() && !is_json_media_type(req.header("content-type")))
+    if (!req.body.empty() && r->info.body_type.empty() && !is_json_media_type(req.header("content-type")))
       return refuse(415, "unsupported_media_type", "invalid_request", "the request body must be JSON (Content-Type: application/json)");
+    // A route that takes another type (an image) takes only that one; neither can a cross-site form
+    // send it without the browser asking first.
+    if (!req.body.empty() && !r->info.body_type.empty() && media_type(req.header("content-type")) != r->info.body_type)
+      return refuse(415, "unsupported_media_type", "invalid_request", "the request body must be " + r->info.body_type + " (Content-Type: " + r->info.body_type + ")");
     // State changes through a browser (a session cookie, or logging in) must come from our own pages
     // (SameSite=Strict cookies already stop most cross-site requests; this stops the rest).
     if (req.header("authorization").empty()) {
@@ -509,6 +517,15 @@ void App::Impl::add_account_routes() {
     o["keys"] = std::move(ka);
     o["chain"] = chain_json(wf.chain(), role_name(c.caller->role));
     o["seal_pin_sealed"] = opts.seal_pin.has_value();
+    // The images drawn in one's signatures (the web UI shows a preview only when there is one).
+    store::Images images(store);
+    auto sig = images.info(store::ImageSlot::signature_of(c.caller->user_id));
+    o["signature_image"] = sig && *sig ? json::value(json::object{{"width", (*sig)->width}, {"height", (*sig)->height}, {"updated_at", (*sig)->updated_at}})
+                                       : json::value(nullptr);
+    if (c.caller->role == Role::admin || signs_seal(wf.chain(), role_name(c.caller->role))) {
+      auto seal = images.info(store::ImageSlot::seal());
+      o["seal_image"] = seal && *seal;
+    }
     return ok_json(o);
   });
 
@@ -546,8 +563,14 @@ void App::Impl::add_account_routes() {
   add("GET", "/api/v1/users", {"admin", "principal"}, "list users", [this](Ctx&) {
     auto users = store::Users(store).list();
     if (!users) return from_error(users.error());
+    auto with_image = store::Images(store).users_with_signature();
+    if (!with_image) return from_error(with_image.error());
     json::array a;
-    for (auto& u : *users) a.push_back(user_json(u));
+    for (auto& u : *users) {
+      json::object o = user_json(u);
+      o["signature_image"] = with_image->count(u.id) > 0;
+      a.push_back(std::move(o));
+    }
     return ok_json(json::object{{"users", a}});
   });
 

@@ -21,6 +21,7 @@
 #include "hocba/common/clock.h"
 #include "hocba/hsm/hsm.h"
 #include "hocba/pdf/render.h"
+#include "hocba/store/images.h"
 #include "hocba/signer/key.h"
 #include "hocba/workflow/chain.h"
 #include "hocba/workflow/jobs.h"
@@ -95,6 +96,10 @@ struct App::Impl {
   void add_job_routes();       // jobs.cpp
   void add_sheet_routes();     // sheets.cpp
   void add_web_routes();       // web.cpp
+  void add_image_routes();     // images.cpp: signature and seal images
+  HttpResponse get_image(const store::ImageSlot& slot);
+  HttpResponse put_image(const Caller& caller, const store::ImageSlot& slot, const std::string& body);
+  HttpResponse delete_image(const Caller& caller, const store::ImageSlot& slot);
   // Sets `route` to the matched route's pattern (left as it is when no path matches).
   HttpResponse dispatch(HttpRequest& req, std::string& route);
   // The route for `method` on `path` (null if none); `params` gets its path parameters, `path_matched`

@@ -1,5 +1,7 @@
 #include "appliance.h"
 
+#include <algorithm>
+
 #include "hocba/csc/csc.h"
 #include "hocba/hsm/hsm.h"
 
@@ -98,7 +100,8 @@ void Appliance::add_user(const std::string& username, const std::string& role) {
 net::HttpExchange Appliance::call(const std::string& method, const std::string& path, const std::string& token, const std::string& body,
                                   std::vector<std::pair<std::string, std::string>> headers) {
   if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-  if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+  bool typed = std::any_of(headers.begin(), headers.end(), [](const auto& h) { return h.first == "Content-Type"; });
+  if (!body.empty() && !typed) headers.emplace_back("Content-Type", "application/json");  // unless the caller says otherwise
   auto r = http_->exchange(method, url(path), headers, body, std::chrono::seconds(120));
   if (!r) throw std::runtime_error(method + " " + path + ": " + r.error().message);
   return *r;

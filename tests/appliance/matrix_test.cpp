@@ -55,6 +55,7 @@ struct World {
   std::vector<std::int64_t> r3, r5;  // record ids of 3A and 5A
   std::int64_t key_teacher = 0, key_principal = 0, key_seal = 0, key_other = 0;
   std::int64_t spare_user = 0;
+  std::map<std::string, std::int64_t> user_id;  // by username
   std::int64_t corr_approve = 0, corr_reject = 0;
   std::int64_t job_teacher = 0, job_principal = 0, job_other = 0, job_deputy = 0;
 
@@ -88,8 +89,10 @@ struct World {
     r3 = records(class3a);
     r5 = records(class5a);
     auto users = a.json("GET", "/api/v1/users", admin);
-    for (auto& u : users.at("users").as_array())
+    for (auto& u : users.at("users").as_array()) {
       if (u.at("username").as_string() == "spare") spare_user = u.at("id").as_int64();
+      user_id[std::string(u.at("username").as_string())] = u.at("id").as_int64();
+    }
     for (auto& [role, name] : user) token[role] = a.login(name);
     teacher = token["homeroom_teacher"];
     principal = token["principal"];
@@ -206,6 +209,8 @@ Call make_call(World& w, const api::RouteInfo& route, const std::string& caller)
         v = ids(teacher ? w.job_teacher : caller == "deputy_principal" ? w.job_deputy : w.job_principal);
       } else if (prev == "keys") {
         v = ids(w.key_other);
+      } else if (prev == "users" && key.find("/signature-image") != std::string::npos) {
+        v = ids(caller == "anonymous" ? w.spare_user : w.user_id.at(w.user.at(caller)));  // one's own image
       } else if (prev == "users") {
         v = ids(w.spare_user);
       } else if (prev == "corrections") {
@@ -245,7 +250,10 @@ Call make_call(World& w, const api::RouteInfo& route, const std::string& caller)
     c.body = json::serialize(json::object{{"field", teacher ? "gvcn" : "hieu_truong"}, {"class_id", w.class8a},
                                           {"pin", a.pin(teacher ? "GVCN-3A" : "HIEU-TRUONG")}});
   else if (key == "POST /api/v1/jobs/{id}/resume") c.body = json::serialize(json::object{{"pin", a.pin(teacher ? "GVCN-3A" : "HIEU-TRUONG")}});
-  else if (key.starts_with("POST /csc/") && key.ends_with("/auth/login")) {
+  else if (key == "PUT /api/v1/users/{id}/signature-image" || key == "PUT /api/v1/seal-image") {
+    c.body = read_text(std::string(HOCBA_TEST_DATA) + (key.find("seal") != std::string::npos ? "/images/seal.png" : "/images/signature.png"));
+    c.headers = {{"Content-Type", "image/png"}};
+  } else if (key.starts_with("POST /csc/") && key.ends_with("/auth/login")) {
     c.token.clear();  // HTTP Basic instead of a session
     c.headers = {{"Authorization", "Basic " + base64("vanthu:password-vanthu")}};
     c.body = "{}";

@@ -19,6 +19,7 @@
 #include "hocba/common/fileio.h"
 #include "hocba/common/ossl.h"
 #include "hocba/pdf/signing.h"
+#include "hocba/store/images.h"
 #include "hocba/signer/key.h"
 #include "hocba/signer/pades.h"
 #include "hocba/signer/timestamp.h"
@@ -202,11 +203,19 @@ Result<Bytes> Workflow::sign_bytes(const Bytes& in, const config::Step& step_def
   signer::VisibleSignature vis;
   vis.title = title_text(step_def.title_for(role_name(who.role)));
   vis.seal = step_def.seal;
-  struct stat st {};
-  std::string image = vis.seal ? abs("images/seal.png") : abs("images/user-" + who.username + ".png");
-  if (vis.seal && ::stat(image.c_str(), &st) != 0) vis.seal = false, vis.title = "Con dấu";
-  if (::stat(image.c_str(), &st) == 0)
-    if (auto img = read_file(image, 4u << 20)) vis.image_png = std::move(*img);
+  // The image drawn in the field: the seal's, or the signer's handwritten signature, as uploaded
+  // (store::Images); else a file placed by hand in STATE/images by earlier versions (the demo seal).
+  auto stored = store::Images(store_).png(vis.seal ? store::ImageSlot::seal() : store::ImageSlot::signature_of(who.user_id));
+  if (!stored) return stored.error();
+  if (*stored) {
+    vis.image_png = std::move(**stored);
+  } else {
+    struct stat st {};
+    std::string image = vis.seal ? abs("images/seal.png") : abs("images/user-" + who.username + ".png");
+    if (::stat(image.c_str(), &st) == 0)
+      if (auto img = read_file(image, 4u << 20)) vis.image_png = std::move(*img);
+  }
+  if (vis.seal && vis.image_png.empty()) vis.seal = false, vis.title = "Con dấu";
   po.appearance = std::move(vis);
   auto level = signer::parse_level(opts_.level);
   po.level = level ? *level : signer::Level::B_B;

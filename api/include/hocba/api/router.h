@@ -54,6 +54,7 @@ struct RouteInfo {
   std::vector<std::string> roles;  // roles allowed; "anonymous" when no login is needed
   std::string summary;
   std::size_t max_body = 0;  // largest body in bytes; 0: server.max_json_kb
+  std::string body_type{};    // the media type of the body ("image/png"); empty: JSON
   ErrorShape errors = ErrorShape::rest;
 };
 
