@@ -8,6 +8,8 @@
 //   - a deputy principal sees the principal's actions, labelled from the server's chain;
 //   - the principal on a desktop signs one record (a wrong PIN first: the Vietnamese message, then the
 //     token's confirmation), the whole school, then applies the seal: every record is "Đã hoàn tất";
+//   - the teacher uploads her handwritten signature (an opaque one is refused first) and sees it; the
+//     admin uploads the seal image and sees the teacher's;
 //   - the teacher asks for a correction, the admin approves it and checks the audit log; the teacher
 //     signs the new version and the principal signs and seals it in one job with both PINs;
 //   - throughout: no console error, no CSP violation, no unexpected HTTP error, and no English word
@@ -232,7 +234,7 @@ function watch(page, who, problems) {
     if (m.type() !== 'error') return;
     const t = m.text();
     // The message names no URL: the 'response' handler below decides which of these were expected.
-    if (/^Failed to load resource: the server responded with a status of (401|403|404|429)\b/.test(t)) return;
+    if (/^Failed to load resource: the server responded with a status of (401|403|404|422|429)\b/.test(t)) return;
     problems.push(`${who}: console error: ${t}`);
   });
   page.on('pageerror', (e) => problems.push(`${who}: page error: ${e.message}`));
@@ -244,6 +246,8 @@ function watch(page, who, problems) {
       (s === 401 && (p === '/api/v1/me' || p === '/api/v1/auth/login' || p.startsWith('/api/v1/'))) ||
       (s === 429 && p === '/api/v1/auth/login') ||
       (s === 403 && /^\/api\/v1\/records\/\d+\/sign$/.test(p)) ||
+      // An opaque signature image, refused on purpose.
+      (s === 422 && /^\/api\/v1\/users\/\d+\/signature-image$/.test(p)) ||
       // Score sheets (GET /api/v1/sheets) may not be served yet: the page then says "Chưa hỗ trợ".
       (s === 404 && p === '/api/v1/sheets');
     if (!expected) problems.push(`${who}: HTTP ${s} for ${r.request().method()} ${p}`);
@@ -444,6 +448,32 @@ try {
     await fitsPhone(tp, 'teacher class');
     await checkVietnamese(tp, 'teacher class');
     await shot(tp, 'web-teacher.png');
+  });
+
+  await step('teacher: "Chữ ký tay" on her account: an opaque image is refused in Vietnamese, a transparent one is previewed', async () => {
+    await tp.goto(`${base}/#/tai-khoan`);
+    await tp.waitForSelector('#signature-image-form');
+    assert((await tp.textContent('#signature-image-preview')).includes('Chưa có ảnh'), 'no image yet');
+    equal(await tp.getAttribute('#signature-image-file', 'accept'), 'image/png', 'the file input takes PNGs');
+    await tp.setInputFiles('#signature-image-file', path.join(SOURCE, 'tests/data/images/check/opaque.png'));
+    await tp.click('#signature-image-upload');
+    await tp.waitForSelector('#signature-image-msg .msg.error');
+    const refused = await tp.textContent('#signature-image-msg');
+    assert(refused.includes('Ảnh phải có nền trong suốt'), `the opaque image's message: ${refused}`);
+    await tp.setInputFiles('#signature-image-file', path.join(SOURCE, 'tests/data/images/signature.png'));
+    await tp.click('#signature-image-upload');
+    await tp.waitForSelector('#signature-image-msg .msg.ok');
+    assert((await tp.textContent('#signature-image-msg')).includes('Đã lưu ảnh'), 'saved');
+    await tp.waitForFunction(() => {
+      const img = document.querySelector('#signature-image-img');
+      return img && img.complete && img.naturalWidth === 300 && img.naturalHeight === 120;
+    });
+    assert(await tp.isVisible('#signature-image-delete'), 'the image can be deleted');
+    await checkVietnamese(tp, 'teacher account');
+    await fitsPhone(tp, 'teacher account');
+    await moreShot(tp, 'teacher-account.png');
+    await tp.goto(`${base}/#/lop/${classId}`);  // back to the class for the next step
+    await tp.waitForSelector('.record-row');
   });
 
   await step('teacher: "Ký cả lớp" with one PIN; progress reaches 35/35', async () => {
@@ -739,6 +769,23 @@ try {
     await ap.click('li[data-correction] .approve');
     await ap.waitForSelector('li[data-correction] .cs-approved');
     equal((await ap.textContent('li[data-correction] .cs-approved')).trim(), 'Đã duyệt', 'approved');
+    // The seal image: "Hình con dấu" (the admin), uploaded and previewed; the teacher's signature
+    // image is listed on the users' page.
+    await ap.goto(`${base}/#/quan-tri/con-dau`);
+    await ap.waitForSelector('#seal-image-form');
+    await ap.setInputFiles('#seal-image-file', path.join(SOURCE, 'tests/data/images/seal.png'));
+    await ap.click('#seal-image-upload');
+    await ap.waitForSelector('#seal-image-msg .msg.ok');
+    await ap.waitForFunction(() => {
+      const img = document.querySelector('#seal-image-img');
+      return img && img.complete && img.naturalWidth === 300;
+    });
+    await checkVietnamese(ap, 'admin seal');
+    await ap.goto(`${base}/#/quan-tri/nguoi-dung`);
+    await ap.waitForSelector('tr[data-user="gvcn.3a"]');
+    await ap.click('tr[data-user="gvcn.3a"] a.image-link');
+    await ap.waitForSelector('#signature-image-img');
+    assert((await ap.textContent('.view h1')).includes('Võ Tuấn Cường'), 'the teacher\'s account, as the admin sees it');
     await ap.goto(`${base}/#/quan-tri/nhat-ky`);
     await ap.waitForSelector('table.audit tbody tr');
     await ap.click('#audit-verify');

@@ -19,9 +19,13 @@ export function whenUnauthenticated(fn) {
   onUnauthenticated = fn;
 }
 
+// body: an object or a string (sent as JSON), or a Blob or File (an image: sent as it is, with its type).
 export async function api(method, path, body) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
-  if (body !== undefined) {
+  if (body instanceof Blob) {
+    init.headers['Content-Type'] = body.type || 'application/octet-stream';
+    init.body = body;
+  } else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
   }

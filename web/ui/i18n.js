@@ -46,6 +46,8 @@ export const AUDIT_ACTION = {
   'user.totp_on': 'Bật mã xác thực',
   'key.bind': 'Gán khóa ký',
   'key.unbind': 'Bỏ gán khóa ký',
+  'image.set': 'Tải lên hình chữ ký hoặc con dấu',
+  'image.delete': 'Xóa hình chữ ký hoặc con dấu',
   'class.import': 'Nhập lớp học',
   'class.bind': 'Gán giáo viên chủ nhiệm',
   'record.sign': 'Ký học bạ',
@@ -96,6 +98,12 @@ export const ERROR_TEXT = {
   locked_out: 'Máy này tạm không đăng nhập được vào tài khoản này do nhập sai mật khẩu nhiều lần. Hãy chờ rồi thử lại.',
   slow_down: 'Tài khoản này vừa bị thử mật khẩu sai nhiều lần. Hãy chờ vài giây rồi thử lại.',
   unsupported_media_type: 'Yêu cầu không đúng định dạng.',
+  image_not_png: 'Tệp không phải ảnh PNG. Chỉ nhận ảnh PNG nền trong suốt.',
+  image_too_large: 'Tệp ảnh quá lớn: tối đa 512 KB.',
+  image_bad_size: 'Kích thước ảnh không phù hợp: chiều rộng và chiều cao phải từ 16 đến 2000 điểm ảnh.',
+  image_too_many_pixels: 'Ảnh quá nhiều điểm ảnh (tối đa 2 triệu). Hãy thu nhỏ ảnh rồi tải lại.',
+  image_corrupt: 'Tệp ảnh PNG bị hỏng hoặc không đọc được.',
+  image_opaque: 'Ảnh phải có nền trong suốt (PNG có kênh alpha). Hãy xóa nền trắng rồi tải lại.',
   method_not_allowed: 'Thao tác không được hỗ trợ.',
   network: 'Không kết nối được với máy chủ. Hãy kiểm tra mạng rồi thử lại.',
   io: 'Lỗi đọc ghi dữ liệu trên máy chủ.',
@@ -123,6 +131,8 @@ export const T = {
   navUsers: 'Người dùng',
   navKeys: 'Khóa ký',
   navAudit: 'Nhật ký',
+  navAccount: 'Tài khoản',
+  navSeal: 'Hình con dấu',
 
   // logging in
   login: 'Đăng nhập',
@@ -259,7 +269,7 @@ export const T = {
   role: 'Vai trò',
   passwordHint: 'Ít nhất 8 ký tự.',
   userAdded: (u) => `Đã thêm người dùng ${u}.`,
-  userHeaders: ['Tên đăng nhập', 'Họ và tên', 'Vai trò', 'Trạng thái', 'Mã xác thực', ''],
+  userHeaders: ['Tên đăng nhập', 'Họ và tên', 'Vai trò', 'Trạng thái', 'Mã xác thực', 'Chữ ký tay', ''],
   userLocked: 'Đã khóa',
   userActive: 'Đang hoạt động',
   totpOn: 'Đã bật',
@@ -320,6 +330,30 @@ export const T = {
   auditBroken: (seq) => `Nhật ký đã bị sửa hoặc xóa từ mục số ${seq}.`,
   auditMore: 'Tải thêm',
   auditHeaders: ['Số', 'Thời gian', 'Người thực hiện', 'Thao tác', 'Chi tiết'],
+
+  // signature and seal images
+  account: 'Tài khoản',
+  accountOf: (name) => `Tài khoản: ${name}`,
+  signatureImage: 'Chữ ký tay',
+  signatureImageIntro:
+    'Ảnh chữ ký tay màu xanh, nền trong suốt (PNG). Ảnh được in giữa chức danh và họ tên trong ô chữ ký của mỗi học bạ bạn ký từ nay.',
+  sealImage: 'Hình con dấu',
+  sealImageIntro:
+    'Ảnh con dấu màu đỏ của nhà trường, nền trong suốt (PNG), đúng kích thước thật. Con dấu được đóng trùm lên khoảng một phần ba chữ ký của hiệu trưởng, về phía bên trái.',
+  imageFile: 'Tệp ảnh PNG',
+  imageRules: 'Chỉ nhận PNG nền trong suốt, tối đa 512 KB, mỗi chiều từ 16 đến 2000 điểm ảnh.',
+  imageNone: 'Chưa có ảnh.',
+  imageUpload: 'Tải ảnh lên',
+  imageDelete: 'Xóa ảnh',
+  imageNoFile: 'Hãy chọn tệp ảnh PNG.',
+  imageUploaded: 'Đã lưu ảnh.',
+  imageDeleted: 'Đã xóa ảnh.',
+  imageUploading: 'Đang tải ảnh lên…',
+  imagePreview: (what) => `Xem trước: ${what}`,
+  imageOfUser: 'Chữ ký tay',
+  imageYes: 'Đã có',
+  imageNo: 'Chưa có',
+  manageImage: 'Chữ ký tay',
 };
 
 // The server's English messages that say more than their code (jobs also give reason_code).

@@ -4,7 +4,7 @@
 // sign, and every step's words, come from the server's chain (chain.js).
 //
 // Modules: main.js (this: routes, the top bar and navigation), state.js, api.js, i18n.js, chain.js,
-// dom.js, pin.js, signing.js and one view-*.js per screen.
+// dom.js, pin.js, signing.js and one view-*.js per screen (view-account.js: one's account and the images).
 import { T, ROLE_TEXT, ERROR_TEXT } from './i18n.js';
 import { api, whenUnauthenticated } from './api.js';
 import { h, fill, messageBox, errorBox } from './dom.js';
@@ -18,6 +18,7 @@ import { viewSchool } from './view-school.js';
 import { viewCorrections } from './view-corrections.js';
 import { viewAdmin } from './view-admin.js';
 import { viewSheets, sheetsTitle } from './view-sheets.js';
+import { viewAccount } from './view-account.js';
 
 function home(el) {
   if (role() === 'admin') return viewAdmin(el, 'nguoi-dung');
@@ -36,6 +37,7 @@ const ROUTES = [
   [/^#\/dinh-chinh$/, viewCorrections],
   [/^#\/xac-nhan-diem$/, viewSheets],
   [/^#\/quan-tri(?:\/([a-z-]+))?$/, viewAdmin],
+  [/^#\/tai-khoan(?:\/(\d+))?$/, viewAccount],
 ];
 
 // The navigation of this user: the admin's screens, or the screens of the steps the user signs.
@@ -46,7 +48,9 @@ function navLinks() {
       ['#/quan-tri/khoa', T.navKeys],
       ['#/quan-tri/lop', T.navClasses],
       ['#/quan-tri/dinh-chinh', T.navCorrections],
+      ['#/quan-tri/con-dau', T.navSeal],
       ['#/quan-tri/nhat-ky', T.navAudit],
+      ['#/tai-khoan', T.navAccount],
     ];
   const links = [];
   if (signsSchoolWide()) links.push(['#/truong', T.navSchool]);
@@ -54,6 +58,7 @@ function navLinks() {
   else links.push(['#/lop', T.navClasses]);
   if (mySheetSteps().length) links.push(['#/xac-nhan-diem', sheetsTitle()]);
   if (myRecordSteps().length) links.push(['#/luot-ky', T.navJobs], ['#/dinh-chinh', T.navCorrections]);
+  links.push(['#/tai-khoan', T.navAccount]);
   return links;
 }
 

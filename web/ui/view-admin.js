@@ -1,17 +1,19 @@
 // The admin's screens (#/quan-tri/...): users, keys (view-admin-keys.js), classes and their import,
-// corrections to decide, the audit log.
+// corrections to decide, the seal image (view-account.js), the audit log.
 import { T, ROLE_TEXT, ROLES, ERROR_TEXT, ACTOR_TEXT, AUDIT_ACTION, fmtTime } from './i18n.js';
 import { api } from './api.js';
 import { h, field, fill, clear, messageBox, errorBox, showError, problemList, filePicker, table } from './dom.js';
 import { state, role, render, later, takeNotice, markNav } from './state.js';
 import { correctionsList } from './view-corrections.js';
 import { adminKeys } from './view-admin-keys.js';
+import { adminSeal } from './view-account.js';
 
 const TABS = {
   'nguoi-dung': adminUsers,
   khoa: adminKeys,
   lop: adminClasses,
   'dinh-chinh': adminCorrections,
+  'con-dau': adminSeal,
   'nhat-ky': adminAudit,
 };
 
@@ -83,6 +85,7 @@ async function adminUsers(el) {
           h('td', {}, ROLE_TEXT[u.role] || u.role),
           h('td', {}, u.disabled ? T.userLocked : T.userActive),
           h('td', {}, u.totp ? T.totpOn : T.totpOff),
+          h('td', {}, h('a', { href: `#/tai-khoan/${u.id}`, class: 'image-link' }, u.signature_image ? T.imageYes : T.imageNo)),
           h('td', {}, u.username === state.me.username ? '' : h('button', { type: 'button', class: 'small-btn', onclick: () => toggle(u) }, u.disabled ? T.unlock : T.lock)),
         ),
       ),
