@@ -97,6 +97,9 @@ struct App::Impl {
   void add_sheet_routes();     // sheets.cpp
   void add_web_routes();       // web.cpp
   void add_image_routes();     // images.cpp: signature and seal images
+  // Uploaded images being decoded now: at most kMaxImageChecks at once (each may take 16 MiB).
+  static constexpr int kMaxImageChecks = 4;
+  std::atomic<int> image_checks{0};
   HttpResponse get_image(const store::ImageSlot& slot);
   HttpResponse put_image(const Caller& caller, const store::ImageSlot& slot, const std::string& body);
   HttpResponse delete_image(const Caller& caller, const store::ImageSlot& slot);

@@ -26,6 +26,16 @@ HttpResponse App::Impl::get_image(const store::ImageSlot& slot) {
 
 HttpResponse App::Impl::put_image(const Caller& caller, const store::ImageSlot& slot, const std::string& body) {
   if (body.empty()) return bad_request("send the PNG as the request body (Content-Type: image/png)");
+  // A decoded image takes up to 16 MiB: a few at once, whoever sends them.
+  struct Slot {
+    std::atomic<int>& n;
+    ~Slot() { n.fetch_sub(1); }
+  } slot_taken{image_checks};
+  if (image_checks.fetch_add(1) >= kMaxImageChecks) {
+    HttpResponse busy = HttpResponse::error(503, "unavailable", "too many images are being checked right now; try again in a moment");
+    busy.headers.emplace_back("Retry-After", "2");
+    return busy;
+  }
   pdf::ImageProblem problem = pdf::ImageProblem::none;
   auto img = pdf::decode_png(std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()), pdf::ImageLimits{}, &problem);
   if (!img) return HttpResponse::error(problem == pdf::ImageProblem::too_large ? 413 : 422, pdf::image_problem_code(problem), img.error().message);
