@@ -20,7 +20,7 @@ namespace hocba::pdf {
 namespace {
 
 // Part of the hashed input for /ID: a new template version gives new identifiers.
-constexpr const char* kTemplateVersion = "hocba.render/1";
+constexpr const char* kTemplateVersion = "hocba.render/2";
 constexpr const char* kXmpNamespace = "urn:hocba-signer:xmp:record:1.0#";
 
 std::string attachment_name(const Student& st) {
@@ -143,6 +143,10 @@ Result<Bytes> render_record(const ClassInfo& cls, const Student& st, const Rende
         return false;
     return true;
   }();
+  if (!(opts.form == FormOptions{})) {
+    id_parts.push_back(std::string("form:") + (opts.form.primary_homeroom_comment ? "1" : "0") +
+                       (opts.form.secondary_subject_comments ? "1" : "0"));
+  }
   if (!default_boxes)
     for (const SignatureBox& b : opts.boxes) {
       id_parts.insert(id_parts.end(), {b.field, b.box, b.name});
@@ -158,22 +162,30 @@ Result<Bytes> render_record(const ClassInfo& cls, const Student& st, const Rende
   return document::guarded("rendering the record", [&]() -> Result<Bytes> {
     // ---- Pages.
     layout::Flow& flow = doc.flow();
-    templates::Context ctx{cls, st, flow, *confirmations};
-    templates::header(ctx);
-    templates::identity(ctx);
-    if (st.primary) templates::primary(ctx, *st.primary);
-    if (st.secondary) templates::secondary(ctx, *st.secondary);
+    // Circular 27 puts the principal's confirmation on the left and the homeroom teacher on the right;
+    // Circular 22 the homeroom teacher on the left and the principal on the right.
+    const bool primary = cls.level == Level::primary;
     std::vector<templates::BlockBox> block;
     for (const SignatureBox& b : opts.boxes) {
-      if (b.box == kBoxHomeroom)
-        block.push_back({templates::Place::left, b.title, "(Ký và ghi rõ họ tên)",
-                         b.name.empty() ? cls.homeroom_teacher.name : b.name});
-      else if (b.box == kBoxPrincipal)
-        block.push_back({templates::Place::right, b.title, "(Ký, ghi rõ họ tên và đóng dấu)",
-                         b.name.empty() ? cls.principal.name : b.name});
-      else
-        block.push_back({templates::Place::seal, {}, "", ""});
+      if (b.box == kBoxHomeroom) {
+        block.push_back({primary ? templates::Place::right : templates::Place::left, false, b.title,
+                         "(Ký và ghi rõ họ tên)", b.name.empty() ? cls.homeroom_teacher.name : b.name});
+      } else if (b.box == kBoxPrincipal) {
+        std::vector<std::string> title = b.title;
+        if (primary) title.insert(title.begin(), "XÁC NHẬN CỦA HIỆU TRƯỞNG");
+        if (primary && b.title == principal_title()) title.resize(1);
+        block.push_back({primary ? templates::Place::left : templates::Place::right, true, title,
+                         "(Ký, ghi rõ họ tên và đóng dấu)", b.name.empty() ? cls.principal.name : b.name});
+      } else {
+        block.push_back({templates::Place::seal, false, {}, "", ""});
+      }
     }
+    templates::Context ctx{cls, st, flow, *confirmations, opts.form, 10 + templates::signature_block_height(block)};
+    templates::cover(ctx);
+    templates::student_page(ctx);
+    templates::history(ctx);
+    if (st.primary) templates::primary(ctx, *st.primary);
+    if (st.secondary) templates::secondary(ctx, *st.secondary);
     std::vector<layout::Box> placed =
         templates::signature_block(flow, templates::date_line(cls.province, templates::record_date(cls.school_year)), block);
     flow.finish("Học bạ – " + st.full_name + " – Mã định danh " + st.personal_id + " – Lớp " + cls.class_name +

@@ -45,7 +45,8 @@ using test::pdf::write_pdf;
 
 namespace {
 
-const char* kSamples[] = {"primary-3A.json", "primary-5A.json", "thcs-8A.json", "thpt-11A.json"};
+const char* kSamples[] = {"primary-3A.json", "primary-5A.json", "thcs-8A.json", "thpt-11A.json", "primary-4B-v2.json",
+                          "thpt-12A-v2.json"};
 
 const ClassFile& sample(const std::string& name) {
   static std::map<std::string, ClassFile> cache;
@@ -58,38 +59,46 @@ const ClassFile& sample(const std::string& name) {
   return it->second;
 }
 
-Bytes render_or_throw(const ClassInfo& cls, const Student& st) {
-  auto r = render_record(cls, st);
+Bytes render_or_throw(const ClassInfo& cls, const Student& st, const RenderOptions& opts = {}) {
+  auto r = render_record(cls, st, opts);
   if (!r) throw std::runtime_error("render_record: " + r.error().message);
   return *r;
 }
 
-// Every value the record shows, as it is printed.
+// What the official forms print of a record (not everything the data holds: Circular 27's student page
+// has no parents' occupations and its year page no homeroom comment; Circular 22's subject table has no
+// comment column — those stay in the attached JSON and XML).
 std::vector<std::string> expected_texts(const ClassInfo& cls, const Student& st) {
   std::vector<std::string> v = {st.full_name, st.personal_id, st.place_of_birth, st.residence, cls.school_name,
                                 cls.homeroom_teacher.name, cls.principal.name};
   for (const auto* p : {&st.father, &st.mother, &st.guardian})
-    if (*p) v.insert(v.end(), {(*p)->name, (*p)->occupation});
-  if (!st.policy_status.empty()) v.push_back(st.policy_status);
+    if (*p) {
+      v.push_back((*p)->name);
+      if (!st.primary) v.push_back((*p)->occupation);
+    }
+  if (!st.policy_status.empty() && !st.primary) v.push_back(st.policy_status);
   if (st.primary) {
     for (const auto& s : st.primary->subjects) v.insert(v.end(), {s.subject, s.comment});
     for (const auto* list : {&st.primary->qualities, &st.primary->general_competencies, &st.primary->specific_competencies})
-      for (const auto& r : *list) v.push_back(r.name);
+      for (const auto& r : *list) v.insert(v.end(), {r.name, r.comment});
     v.push_back(st.primary->overall);
     v.insert(v.end(), st.primary->awards.begin(), st.primary->awards.end());
-    v.push_back(st.primary->homeroom_comment);
   }
   if (st.secondary) {
     char b[16];
     for (const auto& s : st.secondary->subjects) {
-      v.insert(v.end(), {s.subject, s.comment});
+      v.push_back(s.subject);
       for (const auto& x : {s.hk1, s.hk2, s.year})
         if (x) {
           std::snprintf(b, sizeof b, "%.1f", *x);
-          v.push_back(b);
+          std::string n = b;
+          n[n.find('.')] = ',';  // Vietnamese decimals: 7,6
+          v.push_back(n);
         }
     }
-    v.insert(v.end(), {st.secondary->learning.year, st.secondary->conduct.year, st.secondary->outcome,
+    const std::string& o = st.secondary->outcome;
+    v.insert(v.end(), {st.secondary->learning.year, st.secondary->conduct.year,
+                       o == "Lên lớp" ? "Được lên lớp" : o == "Ở lại lớp" ? "Không được lên lớp" : o,
                        st.secondary->homeroom_comment});
     v.insert(v.end(), st.secondary->awards.begin(), st.secondary->awards.end());
   }
@@ -463,16 +472,23 @@ std::string long_text(std::size_t chars) {
 
 TEST(Render, LongHomeroomCommentSpillsOntoAnotherPage) {
   test::TempDir dir;
+  RenderOptions opts;
+  opts.form.primary_homeroom_comment = true;  // Circular 27's form has no such section; the option prints one
   for (const char* name : {"primary-3A.json", "thpt-11A.json"}) {
     const ClassFile& cf = sample(name);
     Student st = cf.students[0];
-    std::string normal = write_pdf(dir, "normal.pdf", render_or_throw(cf.info, st));
-    std::string comment = long_text(3000);
-    ASSERT_GE(u32(comment).size(), 3000u);
+    std::string normal = write_pdf(dir, "normal.pdf", render_or_throw(cf.info, st, opts));
+    std::string comment = long_text(3500);
+    ASSERT_GE(u32(comment).size(), 3500u);
     (st.primary ? st.primary->homeroom_comment : st.secondary->homeroom_comment) = comment;
-    std::string path = write_pdf(dir, "long.pdf", render_or_throw(cf.info, st));
+    std::string path = write_pdf(dir, "long.pdf", render_or_throw(cf.info, st, opts));
     EXPECT_GT(page_count(path), page_count(normal)) << name;
-    EXPECT_NE(collapse(pdftotext(path)).find(comment), std::string::npos) << name << ": the long comment was clipped";
+    // The comment whole and in order, whatever page footers come between its lines.
+    std::string text;
+    std::istringstream lines(pdftotext(path));
+    for (std::string l; std::getline(lines, l);)
+      if (l.rfind("Học bạ – ", 0) != 0 && l.rfind("Trang ", 0) != 0) text += l + "\n";
+    EXPECT_NE(collapse(text).find(collapse(comment)), std::string::npos) << name << ": the long comment was clipped";
     EXPECT_EQ(test::run("qpdf --check " + sh_quote(path)).status, 0);
   }
 }
@@ -486,8 +502,10 @@ TEST(Render, TallTableRowSplitsAcrossPages) {
   std::string comment;
   for (int i = 1; i <= 700; ++i) comment += (i > 1 ? " " : "") + std::string("ý") + std::to_string(10000 + i);
   st.secondary->subjects[1].comment = comment;
-  std::string path = write_pdf(dir, "tall.pdf", render_or_throw(cf.info, st));
-  EXPECT_GE(page_count(path), 3);
+  RenderOptions opts;
+  opts.form.secondary_subject_comments = true;  // the comment column, which Circular 22's form does not have
+  std::string path = write_pdf(dir, "tall.pdf", render_or_throw(cf.info, st, opts));
+  EXPECT_GE(page_count(path), 5);
   std::string text = collapse(pdftotext(path));
   std::size_t at = 0;
   for (int i = 1; i <= 700; ++i) {
@@ -811,6 +829,228 @@ Gray downscale(const Gray& g, int f = 4) {
 
 }  // namespace
 
+
+// ---- The official forms: every field, in the form's order -------------------------------------
+
+namespace {
+
+// The text of a record in reading order (pdftotext -layout: top to bottom, left to right on a line),
+// page footers left out, whitespace collapsed.
+std::string layout_text(const std::string& path) {
+  auto r = test::run("pdftotext -layout " + sh_quote(path) + " -");
+  if (r.status != 0) throw std::runtime_error("pdftotext: " + r.out);
+  std::string kept;
+  std::istringstream lines(r.out);
+  for (std::string l; std::getline(lines, l);) {
+    std::string c = collapse(l);
+    if (c.rfind("Học bạ – ", 0) == 0 && c.find("Trang ") != std::string::npos) continue;  // the footer
+    kept += c + "\n";
+  }
+  return collapse(kept);
+}
+
+// Each of `want` in `text`, in this order; the first one missing or out of place is named.
+void expect_in_order(const std::string& text, const std::vector<std::string>& want) {
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    std::string w = collapse(want[i]);
+    if (w.empty()) continue;
+    std::size_t next = text.find(w, at);
+    if (next == std::string::npos) {
+      bool elsewhere = text.find(w) != std::string::npos;
+      ADD_FAILURE() << "item " << i << " \"" << w << "\" " << (elsewhere ? "is before the one preceding it" : "is missing")
+                    << "; the text after the previous item: \"" << text.substr(at, 300) << "\"";
+      return;
+    }
+    at = next + w.size();
+  }
+}
+
+std::string dmy_text(const std::string& iso) { return iso.substr(8, 2) + "/" + iso.substr(5, 2) + "/" + iso.substr(0, 4); }
+
+std::string comma(double v, bool whole_as_integer) {
+  char b[32];
+  if (whole_as_integer && v == static_cast<long long>(v)) return std::to_string(static_cast<long long>(v));
+  std::snprintf(b, sizeof b, "%.1f", v);
+  std::string s = b;
+  s[s.find('.')] = ',';
+  return s;
+}
+
+// The cover, the student page and the learning history (both levels).
+std::vector<std::string> first_pages(const ClassInfo& k, const Student& st) {
+  const bool primary = k.level == Level::primary;
+  std::vector<std::string> w = {"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "HỌC BẠ",
+                                primary ? "TIỂU HỌC" : k.level == Level::lower_secondary ? "TRUNG HỌC CƠ SỞ" : "TRUNG HỌC PHỔ THÔNG",
+                                "Họ và tên học sinh: " + st.full_name};
+  if (!primary) w.push_back("Số sổ đăng bộ PCGD: " + st.registration_number);
+  w.insert(w.end(), {"Trường: " + k.school_name, "Xã (Phường, Thị trấn): " + k.commune,
+                     "Huyện (Quận, Thị xã, Thành phố): " + k.district, "Tỉnh (Thành phố): " + k.province,
+                     // the student page
+                     "Họ và tên: " + st.full_name, "Giới tính: " + st.sex, "Ngày sinh: " + dmy_text(st.date_of_birth),
+                     "Mã định danh: " + st.personal_id, "Dân tộc: " + st.ethnicity, "Quốc tịch: " + st.nationality,
+                     "Nơi sinh: " + st.place_of_birth});
+  w.push_back(primary ? "Quê quán: " + st.home_town : "Đối tượng: " + st.policy_status);
+  w.push_back("Nơi ở hiện nay: " + st.residence);
+  auto person = [&](const char* label, const std::optional<Person>& p) {
+    w.push_back(std::string(label) + ": " + (p ? p->name : ""));
+    if (!primary) w.push_back("Nghề nghiệp: " + (p ? p->occupation : ""));
+  };
+  person("Họ và tên cha", st.father);
+  person("Họ và tên mẹ", st.mother);
+  person("Người giám hộ", st.guardian);
+  w.push_back(st.opened_on.empty() ? "ngày …… tháng …… năm ……" : "ngày " + st.opened_on.substr(8, 2));
+  w.insert(w.end(), {"HIỆU TRƯỞNG", "(Ký, ghi rõ họ tên và đóng dấu)", k.principal.name,
+                     // the learning history
+                     "QUÁ TRÌNH HỌC TẬP", "Năm học", "Lớp", "Tên trường", "Số đăng bộ"});
+  if (!primary) w.push_back("Xác nhận của Hiệu trưởng");
+  // The rows' years in order (their other cells wrap over several lines: see expect_history).
+  for (const HistoryEntry& e : st.history) w.push_back(e.school_year);
+  if (st.history.empty()) w.push_back(k.school_year);
+  return w;
+}
+
+// Every cell of the learning history on its page (between its title and the year's page).
+void expect_history(const std::string& text, const ClassInfo& k, const Student& st) {
+  std::size_t from = text.find("QUÁ TRÌNH HỌC TẬP"), to = text.find("Họ và tên: " + st.full_name + " Lớp:");
+  ASSERT_NE(from, std::string::npos);
+  ASSERT_NE(to, std::string::npos);
+  std::string page = text.substr(from, to - from);
+  std::vector<HistoryEntry> rows = st.history;
+  if (rows.empty()) rows.push_back({k.school_year, k.class_name, k.school_name, "", "", false});
+  for (const HistoryEntry& e : rows) {
+    for (const std::string& cell : {e.class_name, e.registration_number}) EXPECT_NE(page.find(cell), std::string::npos) << cell;
+    // A long school name wraps in its cell: each of its words.
+    std::istringstream words(e.school_name);
+    for (std::string word; words >> word;) EXPECT_NE(page.find(word), std::string::npos) << word;
+    if (!e.entry_date.empty())
+      EXPECT_NE(page.find(dmy_text(e.entry_date)), std::string::npos) << e.entry_date;
+  }
+  bool transferred = std::any_of(rows.begin(), rows.end(), [](const HistoryEntry& e) { return e.transferred; });
+  EXPECT_EQ(page.find("(chuyển đến)") != std::string::npos, transferred);
+  if (k.level != Level::primary) EXPECT_NE(page.find(k.principal.name), std::string::npos) << "this year's confirmation";
+}
+
+}  // namespace
+
+TEST(Forms, PrimaryRecordHasEveryFieldInTheFormsOrder) {
+  test::TempDir dir;
+  const ClassFile& cf = sample("primary-4B-v2.json");
+  ASSERT_TRUE(cf.errors.empty());
+  for (const Student& st : cf.students) {
+    SCOPED_TRACE(st.full_name);
+    const ClassInfo& k = cf.info;
+    const PrimaryResult& r = *st.primary;
+    std::string text = layout_text(write_pdf(dir, st.personal_id + ".pdf", render_or_throw(k, st)));
+    std::vector<std::string> w = first_pages(k, st);
+    auto opt = [](const auto& v, const char* unit) -> std::string {
+      if (!v) return "";
+      if constexpr (std::is_same_v<std::decay_t<decltype(*v)>, double>) return comma(*v, true) + unit;
+      else return std::to_string(*v) + unit;
+    };
+    w.insert(w.end(), {"Họ và tên: " + st.full_name, "Lớp: " + k.class_name, "Năm học: " + k.school_year,
+                       "Chiều cao: " + opt(r.height_cm, " cm"), "Cân nặng: " + opt(r.weight_kg, " kg"),
+                       "Số ngày nghỉ có phép: " + opt(r.absences_with_leave, ""),
+                       "Số ngày nghỉ không phép: " + opt(r.absences_without_leave, ""),
+                       "1. Các môn học và hoạt động giáo dục", "Mức đạt", "Điểm", "Nhận xét", "KTĐK"});
+    for (const PrimarySubject& s : r.subjects) {
+      // Circular 27: the test score is a whole number.
+      std::string row = s.subject + " " + s.level + (s.test_score ? " " + comma(*s.test_score, true) : "");
+      w.insert(w.end(), {row, s.comment});
+    }
+    auto ratings = [&](const char* heading, const char* column, const std::vector<Rating>& v) {
+      w.insert(w.end(), {heading, column, "Nhận xét"});
+      for (const Rating& x : v) w.insert(w.end(), {x.name + " " + x.level, x.comment});
+    };
+    ratings("2. Những phẩm chất chủ yếu", "Phẩm chất chủ yếu", r.qualities);
+    w.push_back("3. Những năng lực cốt lõi");
+    ratings("3.1. Những năng lực chung", "Năng lực chung", r.general_competencies);
+    ratings("3.2. Những năng lực đặc thù", "Năng lực đặc thù", r.specific_competencies);
+    w.insert(w.end(), {"4. Đánh giá kết quả giáo dục", r.overall, "5. Khen thưởng"});
+    w.insert(w.end(), r.awards.begin(), r.awards.end());
+    w.insert(w.end(), {"6. Hoàn thành chương trình lớp học",
+                       (r.completed_grade ? "Hoàn thành chương trình lớp " : "Chưa hoàn thành chương trình lớp ") + std::to_string(k.grade),
+                       "Hà Nội, ngày 31 tháng 5 năm 2025",
+                       // Circular 27: the principal's confirmation on the left, the homeroom teacher on the right
+                       "XÁC NHẬN CỦA HIỆU TRƯỞNG GIÁO VIÊN CHỦ NHIỆM",
+                       "(Ký, ghi rõ họ tên và đóng dấu) (Ký và ghi rõ họ tên)",
+                       k.principal.name + " " + k.homeroom_teacher.name});
+    expect_in_order(text, w);
+    expect_history(text, k, st);
+    // The form has no homeroom-comment section (FormOptions::primary_homeroom_comment prints one).
+    if (!r.homeroom_comment.empty()) EXPECT_EQ(text.find(collapse(r.homeroom_comment)), std::string::npos);
+    EXPECT_EQ(text.find("Nghề nghiệp"), std::string::npos) << "Circular 27's student page has no occupations";
+  }
+}
+
+TEST(Forms, SecondaryRecordHasEveryFieldInTheFormsOrder) {
+  test::TempDir dir;
+  const ClassFile& cf = sample("thpt-12A-v2.json");
+  ASSERT_TRUE(cf.errors.empty());
+  for (const Student& st : cf.students) {
+    SCOPED_TRACE(st.full_name);
+    const ClassInfo& k = cf.info;
+    const SecondaryResult& r = *st.secondary;
+    std::string text = layout_text(write_pdf(dir, st.personal_id + ".pdf", render_or_throw(k, st)));
+    std::vector<std::string> w = first_pages(k, st);
+    w.insert(w.end(), {"Họ và tên: " + st.full_name, "Lớp: " + k.class_name, "Năm học: " + k.school_year,
+                       "Trường: " + k.school_name, "Môn học, hoạt động giáo dục", "HK I HK II CN"});
+    for (const SecondarySubject& s : r.subjects) {
+      std::string row = s.subject + " ";
+      if (s.scored) {
+        row += comma(*s.hk1, false) + " " + comma(*s.hk2, false) + " " + comma(*s.year, false);
+        if (s.reassessed) row += " " + comma(*s.reassessed, false);
+      } else {
+        row += s.hk1_text + " " + s.hk2_text + " " + s.year_text;
+        if (!s.reassessed_text.empty()) row += " " + s.reassessed_text;
+      }
+      w.push_back(row);
+    }
+    const bool corrected = r.corrections.has_value();
+    w.insert(w.end(), {"Trong trang này có sửa chữa ở: " + (corrected ? std::to_string(r.corrections->count) : std::string()) +
+                           " chỗ, thuộc các môn:"});
+    if (corrected)
+      for (const std::string& s : r.corrections->subjects) w.push_back(s);
+    w.insert(w.end(), {"Xác nhận của giáo viên chủ nhiệm:", "Xác nhận của Hiệu trưởng:",
+                       "Kết quả Học kì I Học kì II Cả năm Sau đánh giá lại (nếu có)",
+                       "Kết quả học tập " + r.learning.hk1 + " " + r.learning.hk2 + " " + r.learning.year +
+                           (r.learning.reassessed.empty() ? "" : " " + r.learning.reassessed),
+                       "Kết quả rèn luyện " + r.conduct.hk1 + " " + r.conduct.hk2 + " " + r.conduct.year +
+                           (r.conduct.reassessed.empty() ? "" : " " + r.conduct.reassessed),
+                       "Tổng số buổi nghỉ học cả năm: " + std::to_string(r.absences), "Kết quả cuối năm: " + r.outcome,
+                       "Hoàn thành chương trình trung học phổ thông: " +
+                           std::string(!r.completed_level ? "" : *r.completed_level ? "Hoàn thành" : "Chưa hoàn thành"),
+                       "Chứng chỉ (loại):"});
+    for (const Certificate& c : r.certificates) w.push_back(c.grade.empty() ? c.name : c.name + " (loại " + c.grade + ")");
+    w.push_back("Kết quả tham gia các cuộc thi (nếu có):");
+    w.insert(w.end(), r.competitions.begin(), r.competitions.end());
+    w.push_back("Khen thưởng:");
+    w.insert(w.end(), r.awards.begin(), r.awards.end());
+    w.insert(w.end(), {"NHẬN XÉT CỦA GIÁO VIÊN CHỦ NHIỆM", r.homeroom_comment, "Hà Nội, ngày 31 tháng 5 năm 2025",
+                       "GIÁO VIÊN CHỦ NHIỆM HIỆU TRƯỞNG", k.homeroom_teacher.name + " " + k.principal.name});
+    expect_in_order(text, w);
+    expect_history(text, k, st);
+    if (corrected) EXPECT_NE(text.find("Xác nhận của giáo viên chủ nhiệm: " + k.homeroom_teacher.name), std::string::npos);
+  }
+}
+
+// A v1 file has none of v2's fields: the form shows them blank, as on paper, and invents nothing.
+TEST(Forms, V1RecordLeavesTheV2FieldsBlank) {
+  test::TempDir dir;
+  const ClassFile& p = sample("primary-3A.json");
+  std::string text = layout_text(write_pdf(dir, "p.pdf", render_or_throw(p.info, p.students[0])));
+  for (const char* s : {"Xã (Phường, Thị trấn): Huyện", "Quê quán: Nơi ở hiện nay:", "Chiều cao: Cân nặng:",
+                        "Số ngày nghỉ có phép: Số ngày nghỉ không phép:", "ngày …… tháng …… năm ……"})
+    EXPECT_NE(text.find(s), std::string::npos) << s;
+  const ClassFile& s = sample("thpt-11A.json");
+  text = layout_text(write_pdf(dir, "s.pdf", render_or_throw(s.info, s.students[0])));
+  for (const char* x : {"Số sổ đăng bộ PCGD: Trường:", "Trong trang này có sửa chữa ở: chỗ, thuộc các môn: Xác nhận",
+                        "Chứng chỉ (loại): Kết quả tham gia các cuộc thi (nếu có): Khen thưởng:"})
+    EXPECT_NE(text.find(x), std::string::npos) << x;
+  // The history has this year's row (from the class) and blank rows for the level's other years.
+  EXPECT_NE(text.find(s.info.school_year + " " + s.info.class_name + " " + s.info.school_name), std::string::npos);
+}
+
 TEST(Render, ReferenceImages) {
   bool update = std::getenv("HOCBA_UPDATE_REFERENCE") && *std::getenv("HOCBA_UPDATE_REFERENCE") == '1';
   test::TempDir dir;
@@ -819,7 +1059,7 @@ TEST(Render, ReferenceImages) {
     const char* kind;
     const char* sample;
   };
-  for (Ref ref : {Ref{"primary", "primary-3A.json"}, Ref{"secondary", "thpt-11A.json"}}) {
+  for (Ref ref : {Ref{"primary", "primary-4B-v2.json"}, Ref{"secondary", "thpt-12A-v2.json"}}) {
     SCOPED_TRACE(ref.kind);
     const ClassFile& cf = sample(ref.sample);
     std::string pdf = write_pdf(dir, std::string(ref.kind) + ".pdf", render_or_throw(cf.info, cf.students[0]));

@@ -13,6 +13,7 @@ using layout::Align;
 using layout::Column;
 using layout::Face;
 using layout::Runs;
+using layout::Table;
 
 Date record_date(const std::string& school_year) {
   Date d;
@@ -60,8 +61,10 @@ std::string score_comma(double v) {
 
 std::string test_score(double v) {
   if (std::fabs(v - std::round(v)) < 1e-9) return std::to_string(static_cast<int>(std::lround(v)));
-  return score(v);
+  return score_comma(v);
 }
+
+std::string number_comma(double v) { return test_score(v); }
 
 const SubjectConfirmation* confirmation_of(const Context& c, const std::string& subject) {
   for (const SubjectConfirmation& k : c.confirmations)
@@ -82,34 +85,149 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
 
 namespace {
 
+layout::Cell text(const std::string& s, Align a = Align::left, Face f = Face::regular) { return layout::Cell{{{s, f}}, a}; }
+
 Column col(double width, const std::string& label, const std::string& value, Face value_face = Face::regular) {
   return Column{width, Runs{{label + ": ", Face::regular}, {value, value_face}}, Align::left};
 }
 
 }  // namespace
 
-void header(Context& c) {
-  auto& f = c.flow;
-  const ClassInfo& k = c.cls;
+namespace {
+
+void motto(layout::Flow& f) {
   f.paragraph({{"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", Face::bold}}, 13, Align::center);
   f.paragraph({{"Độc lập - Tự do - Hạnh phúc", Face::bold}}, 13, Align::center);
   double mid = (f.left() + f.right()) / 2;
   f.hline(mid - 80, mid + 80, f.y() - 1, 0.6);  // the rule under the motto
-  f.space(16);
-  f.paragraph({{"HỌC BẠ", Face::bold}}, 22, Align::center, 0, 1.2);
-  f.paragraph({{level_title(k.level), Face::bold}}, 15, Align::center);
-  f.paragraph({{k.level == Level::primary ? "KẾT QUẢ ĐÁNH GIÁ GIÁO DỤC" : "KẾT QUẢ HỌC TẬP VÀ RÈN LUYỆN", Face::bold}}, 12,
-              Align::center);
+}
+
+// A line of the cover: "label: value", indented.
+void cover_line(layout::Flow& f, const std::string& label, const std::string& value) {
+  f.paragraph({{label + ": ", Face::regular}, {value, Face::bold}}, 14, Align::left, 60, 1.8);
+}
+
+std::string blank_date_line(const std::string& province) {
+  std::string place = province.empty() ? "……………" : place_name(province);
+  return place + ", ngày …… tháng …… năm ……";
+}
+
+// A date from "YYYY-MM-DD" (already checked by the parser).
+Date date_of(const std::string& iso) {
+  Date d;
+  d.year = std::atoi(iso.substr(0, 4).c_str());
+  d.month = std::atoi(iso.substr(5, 2).c_str());
+  d.day = std::atoi(iso.substr(8, 2).c_str());
+  return d;
+}
+
+int years_of_level(Level l) { return l == Level::primary ? 5 : l == Level::lower_secondary ? 4 : 3; }
+
+}  // namespace
+
+void cover(Context& c) {
+  auto& f = c.flow;
+  const ClassInfo& k = c.cls;
+  motto(f);
+  f.space(150);
+  f.paragraph({{"HỌC BẠ", Face::bold}}, 40, Align::center, 0, 1.2);
+  f.paragraph({{level_title(k.level), Face::bold}}, 22, Align::center, 0, 1.4);
   f.paragraph({{k.level == Level::primary ? "(Theo Thông tư số 27/2020/TT-BGDĐT)" : "(Theo Thông tư số 22/2021/TT-BGDĐT)",
                 Face::italic}},
-              kSmall, Align::center);
-  f.space(10);
+              kBody, Align::center);
+  f.space(150);
+  cover_line(f, "Họ và tên học sinh", c.st.full_name);
+  if (k.level != Level::primary) cover_line(f, "Số sổ đăng bộ PCGD", c.st.registration_number);
+  cover_line(f, "Trường", k.school_name);
+  cover_line(f, "Xã (Phường, Thị trấn)", k.commune);
+  cover_line(f, "Huyện (Quận, Thị xã, Thành phố)", k.district);
+  cover_line(f, "Tỉnh (Thành phố)", k.province);
+}
+
+void student_page(Context& c) {
+  auto& f = c.flow;
+  const Student& s = c.st;
+  const bool primary = c.cls.level == Level::primary;
+  f.new_page();
+  f.paragraph({{"HỌC BẠ", Face::bold}}, 18, Align::center, 0, 1.3);
+  f.paragraph({{level_title(c.cls.level), Face::bold}}, 13, Align::center);
+  f.space(14);
   double w1 = f.content_width() * 0.58;
-  f.columns({col(w1, "Tên trường", k.school_name, Face::bold), col(0, "Mã trường", k.school_code)}, kBody);
-  f.columns({col(w1, "Quận/Huyện", k.district), col(0, "Tỉnh/Thành phố", k.province)}, kBody);
-  f.columns({col(w1, "Lớp", k.class_name, Face::bold), col(0, "Năm học", k.school_year, Face::bold)}, kBody);
-  f.columns({col(w1, "Giáo viên chủ nhiệm", k.homeroom_teacher.name), col(0, "Hiệu trưởng", k.principal.name)}, kBody);
+  f.columns({col(w1, "Họ và tên", s.full_name, Face::bold), col(0, "Giới tính", s.sex)}, kBody, 1.6);
+  f.columns({col(w1, "Ngày sinh", dmy(s.date_of_birth)), col(0, "Mã định danh", s.personal_id, Face::bold)}, kBody, 1.6);
+  f.columns({col(w1, "Dân tộc", s.ethnicity), col(0, "Quốc tịch", s.nationality)}, kBody, 1.6);
+  f.columns({col(0, "Nơi sinh", s.place_of_birth)}, kBody, 1.6);
+  if (primary) f.columns({col(0, "Quê quán", s.home_town)}, kBody, 1.6);
+  if (!primary) f.columns({col(0, "Đối tượng", s.policy_status)}, kBody, 1.6);
+  f.columns({col(0, "Nơi ở hiện nay", s.residence)}, kBody, 1.6);
+  auto person = [&](const char* label, const std::optional<Person>& p) {
+    if (primary) {
+      f.columns({col(0, label, p ? p->name : "")}, kBody, 1.6);
+    } else {
+      f.columns({col(w1, label, p ? p->name : ""), col(0, "Nghề nghiệp", p ? p->occupation : "")}, kBody, 1.6);
+    }
+  };
+  person("Họ và tên cha", s.father);
+  person("Họ và tên mẹ", s.mother);
+  person("Người giám hộ", s.guardian);
+  // The principal confirms the page when the record is opened; the date is the data's, or blank.
+  std::string date = s.opened_on.empty() ? blank_date_line(c.cls.province) : date_line(c.cls.province, date_of(s.opened_on));
+  signature_block(f, date, {{Place::right, true, {"HIỆU TRƯỞNG"}, "(Ký, ghi rõ họ tên và đóng dấu)", c.cls.principal.name}});
+}
+
+void history(Context& c) {
+  auto& f = c.flow;
+  const ClassInfo& k = c.cls;
+  const bool primary = k.level == Level::primary;
+  f.new_page();
+  f.paragraph({{"QUÁ TRÌNH HỌC TẬP", Face::bold}}, 15, Align::center, 0, 1.4);
   f.space(8);
+  Table t;
+  double w = f.content_width();
+  if (primary) {
+    t.widths = {70, 50, w - 70 - 50 - 70 - 110, 70, 110};
+  } else {
+    t.widths = {62, 40, w - 62 - 40 - 56 - 88 - 120, 56, 88, 120};
+  }
+  t.header = {{0, 1, 0, 1, "Năm học"}, {1, 2, 0, 1, "Lớp"}, {2, 3, 0, 1, "Tên trường"}, {3, 4, 0, 1, "Số đăng bộ"},
+              {4, 5, 0, 1, "Ngày nhập học / chuyển đến"}};
+  if (!primary) t.header.push_back({5, 6, 0, 1, "Xác nhận của Hiệu trưởng"});
+  t.header_rows = 1;
+  t.size = kTable;
+  auto row = [&](const HistoryEntry& e, bool current) {
+    std::string date = dmy(e.entry_date);
+    if (!e.entry_date.empty()) date += e.transferred ? "\n(chuyển đến)" : "\n(nhập học)";
+    t.rows.push_back({text(e.school_year, Align::center), text(e.class_name, Align::center), text(e.school_name),
+                      text(e.registration_number, Align::center), text(date, Align::center)});
+    // The principal confirms the current year (by signing this record); earlier years' confirmations
+    // are on their own records.
+    if (!primary) t.rows.back().push_back(current ? text(k.principal.name, Align::center) : text(""));
+  };
+  bool has_current = false;
+  for (const HistoryEntry& e : c.st.history) {
+    row(e, e.school_year == k.school_year);
+    has_current = has_current || e.school_year == k.school_year;
+  }
+  if (!has_current) row(HistoryEntry{k.school_year, k.class_name, k.school_name, "", "", false}, true);
+  // As on paper: one row per year of the level, the unused ones blank.
+  while (t.rows.size() < static_cast<std::size_t>(years_of_level(k.level))) {
+    t.rows.push_back({});
+    for (std::size_t i = 0; i < t.widths.size(); ++i) t.rows.back().push_back(text(" \n "));
+  }
+  f.table(t);
+}
+
+double paragraph_height(layout::Flow& f, const Runs& runs, double size, double leading) {
+  return static_cast<double>(layout::wrap(f.fonts(), runs, size, f.content_width()).size()) * size * leading;
+}
+
+void year_heading(Context& c) {
+  auto& f = c.flow;
+  f.new_page();
+  double w1 = f.content_width() * 0.5;
+  f.columns({col(w1, "Họ và tên", c.st.full_name, Face::bold), col(w1 * 0.4, "Lớp", c.cls.class_name, Face::bold),
+             col(0, "Năm học", c.cls.school_year, Face::bold)},
+            kBody, 1.5);
 }
 
 void heading(Context& c, const std::string& text, double keep_with) {
@@ -204,7 +322,9 @@ std::vector<layout::Box> signature_block(layout::Flow& f, const std::string& dat
   int page = f.page_index();
   layout::Box left{page, cl - kBoxW / 2, y - kBoxH, kBoxW, kBoxH};
   layout::Box right{page, cr - kBoxW / 2, y - kBoxH, kBoxW, kBoxH};
-  double seal_right = right.x + kBoxW / 3;
+  const bool principal_left =
+      std::any_of(boxes.begin(), boxes.end(), [](const BlockBox& b) { return b.principal && b.place == Place::left; });
+  double seal_right = (principal_left ? left.x : right.x) + kBoxW / 3;
   layout::Box seal{page, seal_right - kSeal, y - kBoxH - overhang, kSeal, kSeal};
   std::vector<layout::Box> out;
   for (const BlockBox& b : boxes) out.push_back(b.place == Place::left ? left : b.place == Place::right ? right : seal);

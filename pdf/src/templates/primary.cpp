@@ -1,6 +1,9 @@
-// Primary school (tiểu học), Circular 27/2020/TT-BGDĐT: subjects and activities with a level
-// (T/H/C), the periodic test score and a comment; the core qualities and competencies with their
-// levels (T/Đ/C); the overall result; awards; completion of the grade; the homeroom comment.
+// Primary school (tiểu học), Circular 27/2020/TT-BGDĐT: the year's page — height, weight and days
+// absent; 1. subjects and activities with their level (T/H/C), the periodic test score (a whole number)
+// and a comment; 2. the core qualities and 3. the competencies, general and specific, each with its
+// level (T/Đ/C) and a comment; 4. the overall result; 5. awards; 6. completion of the grade (of primary
+// school in grade 5). The signature block (the principal's confirmation on the left, the homeroom
+// teacher on the right) follows, from render.cpp.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -11,22 +14,51 @@ namespace hocba::pdf::templates {
 
 using layout::Align;
 using layout::Cell;
+using layout::Column;
 using layout::Face;
+using layout::Runs;
 using layout::Table;
 
 namespace {
 
 Cell text(const std::string& s, Align a = Align::left, Face f = Face::regular) { return Cell{{{s, f}}, a}; }
 
+Column field(double width, const std::string& label, const std::string& value) {
+  return Column{width, Runs{{label + ": ", Face::regular}, {value, Face::bold}}, Align::left};
+}
+
+template <typename T>
+std::string opt(const std::optional<T>& v, const char* unit) {
+  if (!v) return "";
+  if constexpr (std::is_same_v<T, double>) return number_comma(*v) + unit;
+  else return std::to_string(*v) + unit;
+}
+
+// A table of ratings (qualities or competencies): name, level, comment.
+Table ratings(double w, const std::string& first, const std::vector<Rating>& v) {
+  Table t;
+  t.widths = {150, 58, w - 150 - 58};
+  t.header = {{0, 1, 0, 1, first}, {1, 2, 0, 1, "Mức đạt được"}, {2, 3, 0, 1, "Nhận xét"}};
+  t.header_rows = 1;
+  t.size = kTable;
+  for (const Rating& r : v) t.rows.push_back({text(r.name), text(r.level, Align::center, Face::bold), text(r.comment)});
+  return t;
+}
+
 }  // namespace
 
 void primary(Context& c, const PrimaryResult& r) {
   auto& f = c.flow;
-  heading(c, "II. KẾT QUẢ ĐÁNH GIÁ GIÁO DỤC – LỚP " + c.cls.class_name + ", NĂM HỌC " + c.cls.school_year);
+  year_heading(c);
+  double w = f.content_width();
+  f.columns({field(w * 0.5, "Chiều cao", opt(r.height_cm, " cm")), field(0, "Cân nặng", opt(r.weight_kg, " kg"))}, kBody,
+            1.5);
+  f.columns({field(w * 0.5, "Số ngày nghỉ có phép", opt(r.absences_with_leave, "")),
+             field(0, "Số ngày nghỉ không phép", opt(r.absences_without_leave, ""))},
+            kBody, 1.5);
 
   heading(c, "1. Các môn học và hoạt động giáo dục");
   Table subjects;
-  double w = f.content_width();
   subjects.widths = {135, 52, 48, w - 135 - 52 - 48};
   subjects.header = {{0, 1, 0, 1, "Môn học và hoạt động giáo dục"}, {1, 2, 0, 1, "Mức đạt được"},
                      {2, 3, 0, 1, "Điểm KTĐK"}, {3, 4, 0, 1, "Nhận xét"}};
@@ -49,40 +81,35 @@ void primary(Context& c, const PrimaryResult& r) {
                 Face::italic}},
               kSmall);
 
-  Table qc;
-  double name_w = (w - 3 * 48) / 3;
-  qc.widths = {name_w, 48, name_w, 48, name_w, 48};
-  qc.header = {{0, 1, 0, 1, "Phẩm chất chủ yếu"}, {1, 2, 0, 1, "Mức đạt được"}, {2, 3, 0, 1, "Năng lực chung"},
-               {3, 4, 0, 1, "Mức đạt được"},      {4, 5, 0, 1, "Năng lực đặc thù"}, {5, 6, 0, 1, "Mức đạt được"}};
-  qc.header_rows = 1;
-  qc.size = kTable;
-  qc.keep_together = true;
-  std::size_t n = std::max({r.qualities.size(), r.general_competencies.size(), r.specific_competencies.size()});
-  auto pair = [&](const std::vector<Rating>& v, std::size_t i, std::vector<Cell>& row) {
-    row.push_back(text(i < v.size() ? v[i].name : ""));
-    row.push_back(text(i < v.size() ? v[i].level : "", Align::center, Face::bold));
-  };
-  for (std::size_t i = 0; i < n; ++i) {
-    std::vector<Cell> row;
-    pair(r.qualities, i, row);
-    pair(r.general_competencies, i, row);
-    pair(r.specific_competencies, i, row);
-    qc.rows.push_back(std::move(row));
-  }
-  heading(c, "2. Những phẩm chất chủ yếu và năng lực cốt lõi", f.table_height(qc));
-  f.table(qc);
+  Table qualities = ratings(w, "Phẩm chất chủ yếu", r.qualities);
+  heading(c, "2. Những phẩm chất chủ yếu", f.table_height(qualities));
+  f.table(qualities);
+  Table general = ratings(w, "Năng lực chung", r.general_competencies);
+  heading(c, "3. Những năng lực cốt lõi", f.table_height(general) + kBody * 1.35 + 4);
+  heading(c, "3.1. Những năng lực chung");
+  f.table(general);
+  Table specific = ratings(w, "Năng lực đặc thù", r.specific_competencies);
+  heading(c, "3.2. Những năng lực đặc thù", f.table_height(specific));
+  f.table(specific);
   f.space(2);
   f.paragraph({{"Mức đạt được: T – Tốt; Đ – Đạt; C – Cần cố gắng.", Face::italic}}, kSmall);
 
-  heading(c, "3. Đánh giá kết quả giáo dục");
-  labelled(c, "Kết quả", r.overall);
-  heading(c, "4. Khen thưởng");
-  f.paragraph({{r.awards.empty() ? "Không" : join(r.awards, "; "), Face::regular}}, kBody);
-  heading(c, "5. Hoàn thành chương trình");
-  std::string programme = c.cls.grade == 5 ? "chương trình tiểu học" : "chương trình lớp " + std::to_string(c.cls.grade);
-  f.paragraph({{(r.completed_grade ? "Hoàn thành " : "Chưa hoàn thành ") + programme, Face::regular}}, kBody);
-  heading(c, "6. Nhận xét của giáo viên chủ nhiệm");
-  f.paragraph({{r.homeroom_comment, Face::regular}}, kBody);
+  heading(c, "4. Đánh giá kết quả giáo dục");
+  f.paragraph({{r.overall, Face::regular}}, kBody);
+  heading(c, "5. Khen thưởng");
+  f.paragraph({{join(r.awards, "; "), Face::regular}}, kBody);
+  const bool last = c.cls.grade == 5;
+  std::string programme = last ? "chương trình tiểu học" : "chương trình lớp " + std::to_string(c.cls.grade);
+  const layout::Runs completion = {{(r.completed_grade ? "Hoàn thành " : "Chưa hoàn thành ") + programme, Face::regular}};
+  const layout::Runs comment = {{r.homeroom_comment, Face::regular}};
+  const bool with_comment = c.form.primary_homeroom_comment;
+  heading(c, last ? "6. Hoàn thành chương trình tiểu học" : "6. Hoàn thành chương trình lớp học",
+          paragraph_height(f, completion, kBody) + (with_comment ? 0 : c.tail));
+  f.paragraph(completion, kBody);
+  if (with_comment) {
+    heading(c, "7. Nhận xét của giáo viên chủ nhiệm", paragraph_height(f, comment, kBody) + c.tail);
+    f.paragraph(comment, kBody);
+  }
 }
 
 }  // namespace hocba::pdf::templates

@@ -66,7 +66,7 @@ layout::Box score_sheet(layout::Flow& f, const Sheet& s) {
   }
   // The legend, the count and the signature stay together, and the signature never stands on a page
   // of its own: the last row moves with them when they do not fit.
-  const std::vector<BlockBox> box = {{Place::right, s.title, "(Ký và ghi rõ họ tên)", s.teacher.name}};
+  const std::vector<BlockBox> box = {{Place::right, false, s.title, "(Ký và ghi rõ họ tên)", s.teacher.name}};
   t.keep_with_next = 2 + kSmall * 1.25 * 2 + 4 + kBody * 1.25 + 10 + signature_block_height(box);
   f.table(t);
   f.space(2);

@@ -1,5 +1,6 @@
-// Rendering a student's record (học bạ) to an archival PDF (PDF/A-3b) with PoDoFo: the official form
-// of Circular 27/2020 (primary) or Circular 22/2021 (secondary), Vietnamese text in an embedded subset
+// Rendering a student's record (học bạ) for one school year to an archival PDF (PDF/A-3b) with PoDoFo,
+// laid out as the official form of Circular 27/2020 (primary) or Circular 22/2021 (secondary): the
+// cover, the student page, the learning history, then the year's pages; Vietnamese text in an embedded subset
 // serif, the student's JSON record attached (/AF, AFRelationship /Source), and one empty signature
 // field per signer in a fixed place (the boxes are data: RenderOptions::boxes). Optionally each subject
 // row names the subject teacher who confirmed it. Deterministic: the same input gives byte-identical
@@ -65,6 +66,18 @@ struct SubjectConfirmation {
   std::string sheet_sha256;  // SHA-256 of the signed sheet file, 64 lower-case hex digits
 };
 
+// Where copies of the official forms differ (between provinces, or between software that prints them),
+// the difference is an option here rather than a second template. The defaults follow the forms as
+// docs/record-rendering.md describes them.
+struct FormOptions {
+  // Circular 27's year page has no section for the homeroom teacher's comment (the comments are per
+  // subject, quality and competency); some provinces print one under the awards.
+  bool primary_homeroom_comment = false;
+  // Circular 22's subject table has no comment column; some software adds one ("Nhận xét").
+  bool secondary_subject_comments = false;
+  bool operator==(const FormOptions&) const = default;
+};
+
 struct RenderOptions : PdfResources {
   // The printed signature boxes and their fields, in this order in the AcroForm. At most one box of each
   // kind; field names distinct and non-empty.
@@ -75,6 +88,7 @@ struct RenderOptions : PdfResources {
   // Subject teachers' confirmations (any order; those for subjects the student does not have are
   // ignored). Empty: the form as before.
   std::vector<SubjectConfirmation> confirmations;
+  FormOptions form;
 };
 
 // Renders one student's record. Errors for things the caller cannot fix by data (fonts missing) and for
