@@ -274,9 +274,11 @@ namespace {
 
 // Geometry (points). The right box is centred in the right half; the seal (about 35 mm, a real seal's
 // size) overlaps the left third of it (Decree 30/2020), centred on it vertically.
-constexpr double kBoxW = 165, kBoxH = 75, kSeal = 100;
+// The boxes are tall enough for the signature's appearance: a handwritten-signature image of about
+// 2 cm above the four 10 pt lines (title, signer, organisation, time) that signer/ writes under it.
+constexpr double kBoxW = 165, kBoxH = 110, kSeal = 100;
 constexpr double kLine = kBody * 1.3;
-constexpr double kOverhang = (kSeal - kBoxH) / 2;
+constexpr double kOverhang = kSeal > kBoxH ? (kSeal - kBoxH) / 2 : 0;  // how far the seal sticks out
 
 std::size_t title_lines(const std::vector<BlockBox>& boxes) {
   std::size_t n = 1;
@@ -325,7 +327,7 @@ std::vector<layout::Box> signature_block(layout::Flow& f, const std::string& dat
   const bool principal_left =
       std::any_of(boxes.begin(), boxes.end(), [](const BlockBox& b) { return b.principal && b.place == Place::left; });
   double seal_right = (principal_left ? left.x : right.x) + kBoxW / 3;
-  layout::Box seal{page, seal_right - kSeal, y - kBoxH - overhang, kSeal, kSeal};
+  layout::Box seal{page, seal_right - kSeal, y - kBoxH + (kBoxH - kSeal) / 2, kSeal, kSeal};  // centred on it
   std::vector<layout::Box> out;
   for (const BlockBox& b : boxes) out.push_back(b.place == Place::left ? left : b.place == Place::right ? right : seal);
   y -= kBoxH + overhang + 4;

@@ -73,7 +73,7 @@ std::string outcome_words(const std::string& outcome);
 std::string date_line(const std::string& province, const Date& d);
 
 // A signature block: the date line over the right column, then each box's bold title lines, its italic
-// hint, the box, and a bold name under it. Left and right boxes are 165 × 75 pt centred in the two
+// hint, the box, and a bold name under it. Left and right boxes are 165 × 110 pt centred in the two
 // halves of the text width; the seal (100 × 100 pt) covers the left third of the principal's box (the
 // right one when no box is the principal's). Kept on one page. Returns where each box went, in the
 // order given.
