@@ -93,7 +93,7 @@ void App::Impl::add_workflow_routes() {
   const std::vector<std::string>& staff = kAllRoles;
   const std::vector<std::string> signers = chain_signer_roles();
 
-  add("POST", "/api/v1/classes", {"admin"}, "import a class (hocba.class/v1) and render its drafts", [this](Ctx& c) {
+  add("POST", "/api/v1/classes", {"admin"}, "import a class (hocba.class/v2 or v1) and render its drafts", [this](Ctx& c) {
     auto imp = wf.import_class(*c.caller, c.req.body);
     if (!imp) return from_error(imp.error());
     if (!imp->class_ok)
@@ -247,7 +247,7 @@ void App::Impl::add_workflow_routes() {
     std::int64_t id = param_id(c);
     auto o = parse_object(c.req.body);
     if (!o || !o->contains("student") || !(*o)["student"].is_object())
-      return bad_request("expected {\"student\": {...the corrected student, hocba.class/v1...}, \"why\": \"...\"}");
+      return bad_request("expected {\"student\": {...the corrected student, hocba.class/v2 or v1...}, \"why\": \"...\"}");
     std::string why = str_field(*o, "why");
     if (why.size() < 5) return bad_request("say why the record must change (\"why\")");
     auto req = wf.request_correction(*c.caller, id, json::serialize((*o)["student"]), why);

@@ -79,7 +79,7 @@ export async function viewRecord(el, id) {
   fill(el, parts);
 }
 
-// The student's homeroom comment inside a hocba.class/v1 student object.
+// The student's homeroom comment inside a hocba.class student object (v1 or v2).
 function commentHolder(student) {
   if (!student || typeof student !== 'object') return null;
   for (const k of ['primary', 'secondary']) if (student[k] && typeof student[k] === 'object') return student[k];

@@ -20,7 +20,7 @@ struct Correction {
   std::int64_t new_record_id = 0;  // the version it made (0: not approved)
   std::string created_at;
   std::string student_name, personal_id;  // the record's
-  std::string student_json;               // the corrected student (hocba.class/v1)
+  std::string student_json;               // the corrected student (the class file's format, hocba.class/v2 or v1)
   std::string current_student_json;       // the record's student
 };
 

@@ -73,7 +73,7 @@ struct RecordDetail {
   std::string personal_id, student_name, state, pdf_sha256, error, updated_at;
   std::int64_t superseded_by = 0;  // the version that replaced it (0: none)
   std::string class_name, school_year, level;
-  std::string student_json;  // the student it was drawn from (hocba.class/v1)
+  std::string student_json;  // the student it was drawn from (the class file's format, hocba.class/v2 or v1)
 };
 
 // A signature on a record (Records::signatures).

@@ -97,7 +97,7 @@ class Workflow {
     std::vector<ImportedRecord> created, kept, failed;
     std::string sheets_error;  // the score sheets could not be brought up to date ("" when they were)
   };
-  // Imports a class file (hocba.class/v1, `source` as received): the class, a draft per valid student
+  // Imports a class file (hocba.class/v2 or v1, `source` as received): the class, a draft per valid student
   // (an unsigned draft of version 1 is drawn again from new data; a signed or corrected record is kept:
   // it changes by a correction), each rendered with the chain's fields and the confirmed sheets, the
   // audit entry "class.import" by `who`, then the class's score sheets.
@@ -193,7 +193,7 @@ class Workflow {
     std::int64_t id = 0;  // the new correction's
     Refusal refused;      // conflict: the record's version is superseded
   };
-  // `who` asks for a correction of the record: `student_json` the corrected student (hocba.class/v1),
+  // `who` asks for a correction of the record: `student_json` the corrected student (the class file's format),
   // `why` the reason. The correction waits for the admin, audited "correction.request".
   // Errc::not_found ("record not found"); Errc::forbidden when `who` may not see the record;
   // Errc::invalid_argument when a correction of the record waits already.
