@@ -251,7 +251,8 @@ std::string date_problem(const std::string& s) {
   if (!shape) return quoted(s) + " is not a date of the form YYYY-MM-DD";
   int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)), d = std::stoi(s.substr(8, 2));
   static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m < 1 || m > 12 || d < 1 || d > days[m - 1] + (m == 2 && leap(y) ? 1 : 0)) return "date " + s + " does not exist";
+  // No year 0000 (XSD 1.0's xs:date has none: the XML twin must stay valid).
+  if (y == 0 || m < 1 || m > 12 || d < 1 || d > days[m - 1] + (m == 2 && leap(y) ? 1 : 0)) return "date " + s + " does not exist";
   return "";
 }
 
@@ -332,6 +333,14 @@ class Reader {
         code += hex[c >> 4];
         code += hex[c & 15];
         error(path, "contains the control character " + code + " at byte " + std::to_string(i));
+        return std::nullopt;
+      }
+      // U+FFFE and U+FFFF (EF BF BE, EF BF BF): valid UTF-8, but not characters; XML 1.0 forbids them
+      // (the record's XML twin and its XMP must be well-formed).
+      if (c == 0xef && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xbf &&
+          (static_cast<unsigned char>(s[i + 2]) & 0xfe) == 0xbe) {
+        error(path, std::string("contains ") + (s[i + 2] == '\xbe' ? "U+FFFE" : "U+FFFF") + " at byte " + std::to_string(i) +
+                        ", which is not a character (XML 1.0 forbids it)");
         return std::nullopt;
       }
     }

@@ -427,6 +427,34 @@ TEST(Record, InvalidUtf8AndControlCharacters) {
   EXPECT_EQ(c.errors[0].message, "contains the control character U+0000 at byte 2");
 }
 
+// U+FFFE and U+FFFF are valid UTF-8 but not characters: XML 1.0 forbids them, and the record's XML twin
+// (and its XMP) would not be well-formed.
+TEST(Record, NoncharactersFffeAndFfffAreRefused) {
+  json::value doc = sample("primary-4B-v2.json");
+  student(doc, 0)["full_name"] = "Nguy\xe1\xbb\x85n\xef\xbf\xbe An";  // U+FFFE at byte 8
+  student(doc, 1)["place_of_birth"] = "H\xef\xbf\xbf";                  // U+FFFF at byte 1
+  auto c = parse_ok(doc);
+  ASSERT_EQ(c.errors.size(), 2u) << all(c.errors);
+  EXPECT_EQ(c.errors[0].path, "students[0].full_name");
+  EXPECT_EQ(c.errors[0].message, "contains U+FFFE at byte 8, which is not a character (XML 1.0 forbids it)");
+  EXPECT_EQ(c.errors[1].path, "students[1].place_of_birth");
+  EXPECT_EQ(c.errors[1].message, "contains U+FFFF at byte 1, which is not a character (XML 1.0 forbids it)");
+  // U+FFFD (the replacement character) and U+FFFC are characters.
+  json::value ok = sample("primary-4B-v2.json");
+  student(ok, 0)["place_of_birth"] = "H\xef\xbf\xbd\xef\xbf\xbc";
+  EXPECT_TRUE(parse_ok(ok).errors.empty());
+}
+
+// Year 0000 is not an xs:date (XSD 1.0 has no year zero): the XML twin would not be valid.
+TEST(Record, YearZeroIsNotADate) {
+  json::value doc = sample("primary-4B-v2.json");
+  student(doc, 0)["date_of_birth"] = "0000-01-01";
+  auto c = parse_ok(doc);
+  ASSERT_EQ(c.errors.size(), 1u) << all(c.errors);
+  EXPECT_EQ(c.errors[0].path, "students[0].date_of_birth");
+  EXPECT_EQ(c.errors[0].message, "date 0000-01-01 does not exist");
+}
+
 TEST(Record, UnknownKeysAreAccepted) {
   json::value doc = sample("thpt-11A.json");
   doc.as_object()["x_exported_by"] = "SMAS 5.2";
