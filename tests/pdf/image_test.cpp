@@ -9,6 +9,11 @@
 #include <cstdio>
 #include <string>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
 #include "hocba/common/fileio.h"
 #include "hocba/pdf/image.h"
 #include "hocba/pdf/signing.h"
@@ -137,6 +142,59 @@ TEST(PngCheck, APhysicalSizeIsKept) {
   EXPECT_EQ(im->px_per_metre_y, 11811u);
   auto none = decode_png(check_image("rgba8.png"));
   EXPECT_EQ(none->px_per_metre_x, 0u);
+}
+
+namespace {
+
+// A PNG chunk: length, type, data, CRC.
+void put_chunk(Bytes& out, const char* type, const std::string& data) {
+  auto be32 = [&](std::uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(v >> s));
+  };
+  be32(static_cast<std::uint32_t>(data.size()));
+  std::string body = std::string(type, 4) + data;
+  out.insert(out.end(), body.begin(), body.end());
+  be32(static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))));
+}
+
+// The peak resident size (KiB) of a child process that decodes `png` once.
+long child_peak_kib(const Bytes& png) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(decode_png(png).ok() ? 0 : 1);
+  int status = 0;
+  rusage ru{};
+  if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
+  return ru.ru_maxrss;
+}
+
+}  // namespace
+
+// Text and profile chunks are not kept: 60 zTXt chunks of just under the 1 MiB per-chunk cap (about 1 KiB
+// each compressed, 60 KiB in all) took 60 MiB of memory and a second of inflating per upload.
+TEST(PngCheck, CompressedTextChunksAreSkippedNotInflated) {
+  Bytes plain = check_image("rgba8.png");
+  ASSERT_EQ(std::string(plain.begin() + 12, plain.begin() + 16), "IHDR");
+  std::string text(std::size_t(1) << 20, 'A');
+  text.resize(text.size() - 4096);
+  std::string z(compressBound(static_cast<uLong>(text.size())), '\0');
+  uLongf zn = static_cast<uLongf>(z.size());
+  ASSERT_EQ(compress2(reinterpret_cast<Bytef*>(z.data()), &zn, reinterpret_cast<const Bytef*>(text.data()),
+                      static_cast<uLong>(text.size()), 9),
+            Z_OK);
+  z.resize(zn);
+  Bytes bomb(plain.begin(), plain.begin() + 33);  // signature and IHDR
+  for (int i = 0; i < 60; ++i) put_chunk(bomb, "zTXt", "k" + std::to_string(i) + std::string(2, '\0') + z);
+  for (int i = 0; i < 60; ++i) put_chunk(bomb, "iTXt", "t" + std::to_string(i) + std::string("\0\1\0\0\0", 5) + z);
+  put_chunk(bomb, "iCCP", std::string("p\0\0", 3) + z);
+  bomb.insert(bomb.end(), plain.begin() + 33, plain.end());
+  ASSERT_LT(bomb.size(), 512u * 1024);
+  auto im = decode_png(bomb);
+  ASSERT_TRUE(im.ok()) << im.error().message;
+  EXPECT_EQ(im->rgb, decode_png(plain)->rgb);
+  long base = child_peak_kib(plain), peak = child_peak_kib(bomb);
+  ASSERT_GT(base, 0);
+  ASSERT_GT(peak, 0);
+  EXPECT_LT(peak - base, 16 * 1024) << "decoding took " << peak - base << " KiB more than the plain image";
 }
 
 TEST(PngCheck, TheDemoImagesPass) {
