@@ -24,9 +24,9 @@ namespace {
 
 // The v1 samples (as gen-school.py makes them) and the v2 ones (written by hand: every v2 field).
 const char* kV1Samples[] = {"primary-3A.json", "primary-5A.json", "thcs-8A.json", "thpt-11A.json"};
-const char* kV2Samples[] = {"primary-4B-v2.json", "thpt-12A-v2.json"};
+const char* kV2Samples[] = {"primary-4B-v2.json", "thcs-9A-v2.json", "thpt-12A-v2.json"};
 const char* kSamples[] = {"primary-3A.json", "primary-5A.json", "thcs-8A.json", "thpt-11A.json",
-                          "primary-4B-v2.json", "thpt-12A-v2.json"};
+                          "primary-4B-v2.json", "thcs-9A-v2.json", "thpt-12A-v2.json"};
 
 std::string sample_text(const std::string& name) {
   return test::read_text(std::string(HOCBA_TEST_DATA) + "/samples/" + name);

@@ -45,8 +45,8 @@ using test::pdf::write_pdf;
 
 namespace {
 
-const char* kSamples[] = {"primary-3A.json", "primary-5A.json", "thcs-8A.json", "thpt-11A.json", "primary-4B-v2.json",
-                          "thpt-12A-v2.json"};
+const char* kSamples[] = {"primary-3A.json", "primary-5A.json", "thcs-8A.json",       "thpt-11A.json",
+                          "primary-4B-v2.json", "thcs-9A-v2.json", "thpt-12A-v2.json"};
 
 const ClassFile& sample(const std::string& name) {
   static std::map<std::string, ClassFile> cache;
@@ -983,10 +983,15 @@ TEST(Forms, PrimaryRecordHasEveryFieldInTheFormsOrder) {
   }
 }
 
+// Lower (THCS, grade 9) and upper secondary (THPT, grade 12): one template, each level's words.
 TEST(Forms, SecondaryRecordHasEveryFieldInTheFormsOrder) {
   test::TempDir dir;
-  const ClassFile& cf = sample("thpt-12A-v2.json");
+  for (const char* name : {"thcs-9A-v2.json", "thpt-12A-v2.json"}) {
+  SCOPED_TRACE(name);
+  const ClassFile& cf = sample(name);
   ASSERT_TRUE(cf.errors.empty());
+  ASSERT_TRUE(cf.warnings.empty());
+  const std::string level_words = cf.info.level == Level::lower_secondary ? "trung học cơ sở" : "trung học phổ thông";
   for (const Student& st : cf.students) {
     SCOPED_TRACE(st.full_name);
     const ClassInfo& k = cf.info;
@@ -1018,7 +1023,7 @@ TEST(Forms, SecondaryRecordHasEveryFieldInTheFormsOrder) {
                        "Kết quả rèn luyện " + r.conduct.hk1 + " " + r.conduct.hk2 + " " + r.conduct.year +
                            (r.conduct.reassessed.empty() ? "" : " " + r.conduct.reassessed),
                        "Tổng số buổi nghỉ học cả năm: " + std::to_string(r.absences), "Kết quả cuối năm: " + r.outcome,
-                       "Hoàn thành chương trình trung học phổ thông: " +
+                       "Hoàn thành chương trình " + level_words + ": " +
                            std::string(!r.completed_level ? "" : *r.completed_level ? "Hoàn thành" : "Chưa hoàn thành"),
                        "Chứng chỉ (loại):"});
     for (const Certificate& c : r.certificates) w.push_back(c.grade.empty() ? c.name : c.name + " (loại " + c.grade + ")");
@@ -1031,6 +1036,7 @@ TEST(Forms, SecondaryRecordHasEveryFieldInTheFormsOrder) {
     expect_in_order(text, w);
     expect_history(text, k, st);
     if (corrected) EXPECT_NE(text.find("Xác nhận của giáo viên chủ nhiệm: " + k.homeroom_teacher.name), std::string::npos);
+  }
   }
 }
 
