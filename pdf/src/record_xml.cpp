@@ -30,6 +30,32 @@ std::string decimal(double v, int decimals, bool trim = false) {
   return s;
 }
 
+// `s` with what XML 1.0 cannot hold (C0 controls but tab, LF and CR; U+FFFE, U+FFFF; bytes that are not
+// UTF-8) replaced by U+FFFD. The class file's text never has them (record.cpp refuses them), but names
+// from the store (a teacher's display name) are not checked: the twin must be well-formed whatever comes.
+std::string xml_chars(const std::string& s) {
+  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    unsigned char c = b(i);
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c < 0x80) n = 1;
+    else if (c >= 0xc2 && c <= 0xdf) n = 2;
+    else if (c >= 0xe0 && c <= 0xef) n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    else if (c >= 0xf0 && c <= 0xf4) n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    bool ok = n > 0 && i + n <= s.size() && (n == 1 || (b(i + 1) >= lo && b(i + 1) <= hi));
+    for (std::size_t k = 2; ok && k < n; ++k) ok = b(i + k) >= 0x80 && b(i + k) <= 0xbf;
+    bool allowed = ok && !(n == 1 && c < 0x20 && c != '\t' && c != '\n' && c != '\r') &&
+                   !(n == 3 && c == 0xef && b(i + 1) == 0xbf && (b(i + 2) & 0xfe) == 0xbe);  // U+FFFE, U+FFFF
+    if (allowed) out.append(s, i, n);
+    else out += "\xef\xbf\xbd";
+    i += ok ? n : 1;  // a whole forbidden character, or one byte that is not UTF-8
+  }
+  return out;
+}
+
 class Writer {
  public:
   Writer() {
@@ -59,7 +85,7 @@ class Writer {
   void end() { check(xmlTextWriterEndElement(w_)); }
   // An element with text content; left out when the value is empty.
   void text(const char* name, const std::string& v) {
-    if (!v.empty()) check(xmlTextWriterWriteElement(w_, BAD_CAST name, BAD_CAST v.c_str()));
+    if (!v.empty()) check(xmlTextWriterWriteElement(w_, BAD_CAST name, BAD_CAST xml_chars(v).c_str()));
   }
   void number(const char* name, long long v) { text(name, std::to_string(v)); }
   void boolean(const char* name, bool v) { text(name, v ? "true" : "false"); }

@@ -114,6 +114,27 @@ TEST(RecordXml, EverySampleValidatesAgainstTheSchema) {
   }
 }
 
+// Text from the store (a teacher's display name, which no class file checks) may hold characters XML 1.0
+// forbids: a vertical tab pasted from a word processor, U+FFFE. They become U+FFFD, so that the twin is
+// always well-formed (and valid).
+TEST(RecordXml, CharactersXmlForbidsBecomeReplacementCharacters) {
+  ASSERT_TRUE(test::have_tool("xmllint")) << "install libxml2-utils";
+  const ClassFile& cf = sample("thpt-11A.json");
+  std::vector<SubjectConfirmation> confirmed = two_confirmations(cf.students[0]);
+  confirmed[0].teacher_name = "Ph\x0b\x01m\xef\xbf\xbe V\xef\xbf\xbfn\tMinh\r\n\x7f";
+  std::string x = record_xml(cf.info, cf.students[0], confirmed);
+  EXPECT_TRUE(contains(x, "<teacher>Ph\xef\xbf\xbd\xef\xbf\xbdm\xef\xbf\xbd V\xef\xbf\xbdn\tMinh&#13;\n\x7f</teacher>")) << x;
+  confirmed[1].teacher_name = "L\xef" "AB\xff";  // not UTF-8: each bad byte alone, the letters kept
+  x = record_xml(cf.info, cf.students[0], confirmed);
+  EXPECT_TRUE(contains(x, "<teacher>L\xef\xbf\xbd" "AB\xef\xbf\xbd</teacher>")) << x;
+  test::TempDir dir;
+  std::string path = dir.file("forbidden.xml");
+  test::write_text(path, x);
+  auto r = validate({path});
+  EXPECT_EQ(r.status, 0) << r.out.substr(0, 4000);
+  EXPECT_TRUE(contains(r.out, path + " validates")) << r.out.substr(0, 4000);
+}
+
 // The same schema rejects documents that break it in one place each: it is not vacuous.
 TEST(RecordXml, TheSchemaRejectsBrokenDocuments) {
   ASSERT_TRUE(test::have_tool("xmllint")) << "install libxml2-utils";
