@@ -100,6 +100,14 @@ const std::vector<KeySpec>& keys() {
       {"seal.pin_file", KeyType::path, {}, {}, 0, 0, "A sealed PIN for the school seal's token, read from this file", ""},
       {"seal.pin_credential", KeyType::string, {}, {}, 0, 0,
        "A sealed PIN for the seal's token from this systemd credential ($CREDENTIALS_DIRECTORY/NAME)", ""},
+      {"forms.primary_homeroom_comment", KeyType::boolean, false, {}, 0, 0,
+       "Primary records print the homeroom teacher's comment (Circular 27's form has no section for it; some provinces "
+       "add one)",
+       ""},
+      {"forms.secondary_subject_comments", KeyType::boolean, false, {}, 0, 0,
+       "Secondary records print a comment column in the subject table (Circular 22's form has none; some software adds "
+       "one)",
+       ""},
   };
   return table;
 }
@@ -297,6 +305,8 @@ bool set(Config& c, std::string_view k, const Value& v) {
   else if (k == "auth.address_max_failures") c.auth.address_max_failures = num();
   else if (k == "auth.account_delay_max_s") c.auth.account_delay_max_s = num();
   else if (k == "csc.enabled") c.csc.enabled = std::get<bool>(v);
+  else if (k == "forms.primary_homeroom_comment") c.forms.primary_homeroom_comment = std::get<bool>(v);
+  else if (k == "forms.secondary_subject_comments") c.forms.secondary_subject_comments = std::get<bool>(v);
   else if (k == "csc.roles") c.csc.roles = std::get<Strings>(v);
   else if (k == "csc.allow_seal") c.csc.allow_seal = std::get<bool>(v);
   else if (k == "hsm.modules") c.hsm.modules = std::get<Strings>(v);
@@ -865,6 +875,8 @@ Value get(const Config& c, std::string_view k) {
   if (k == "auth.address_max_failures") return c.auth.address_max_failures;
   if (k == "auth.account_delay_max_s") return c.auth.account_delay_max_s;
   if (k == "csc.enabled") return c.csc.enabled;
+  if (k == "forms.primary_homeroom_comment") return c.forms.primary_homeroom_comment;
+  if (k == "forms.secondary_subject_comments") return c.forms.secondary_subject_comments;
   if (k == "csc.roles") return c.csc.roles;
   if (k == "csc.allow_seal") return c.csc.allow_seal;
   if (k == "hsm.modules") return c.hsm.modules;

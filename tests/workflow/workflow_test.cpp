@@ -77,6 +77,17 @@ TEST(WorkflowChain, OldStepsListSetsEveryLevelAndANewStepIsData) {
   EXPECT_EQ(added.record_fields(), (std::vector<std::string>{"gvcn", "kiem_tra", "hieu_truong", "con_dau"}));
 }
 
+// [forms] reaches the records the workflow renders (pdf::FormOptions); the defaults follow the forms.
+TEST(WorkflowChain, FormsOptionsComeFromTheConfiguration) {
+  Fixture plain;
+  EXPECT_FALSE(plain.wf.render_options("primary").form.primary_homeroom_comment);
+  EXPECT_FALSE(plain.wf.render_options("upper_secondary").form.secondary_subject_comments);
+  Fixture f(parse("[forms]\nprimary_homeroom_comment = true\nsecondary_subject_comments = true\n"));
+  EXPECT_TRUE(f.wf.render_options("primary").form.primary_homeroom_comment);
+  EXPECT_TRUE(f.wf.render_options("lower_secondary").form.secondary_subject_comments);
+  EXPECT_FALSE(config::parse_config("[forms]\nprimary_homeroom_comment = 1\n")) << "a boolean, not a number";
+}
+
 TEST(WorkflowRules, MaySignFollowsTheChainAndItsSubstitutes) {
   Fixture f;
   auto ht = f.add("ht", store::Role::principal);

@@ -67,6 +67,8 @@ Workflow::Workflow(WorkflowOptions opts, store::Store& store, hsm::Hsm& hsm, sig
 
 pdf::RenderOptions Workflow::render_options(const std::string& level) const {
   pdf::RenderOptions ro;
+  ro.form.primary_homeroom_comment = opts_.cfg.forms.primary_homeroom_comment;
+  ro.form.secondary_subject_comments = opts_.cfg.forms.secondary_subject_comments;
   // The form's printed boxes, each holding the step of this level's chain that names it (`box`): its
   // field is the step's name, its title the step's. A box no step fills is printed as on paper,
   // without a signature field; a step with no box gets an invisible field when it signs.

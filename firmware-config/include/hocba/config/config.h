@@ -146,6 +146,12 @@ struct Config {
     std::vector<std::string> used_steps() const;
     bool operator==(const Workflow&) const = default;
   } workflow;
+  // Where copies of the official forms differ (pdf::FormOptions, docs/record-rendering.md).
+  struct Forms {
+    bool primary_homeroom_comment = false;
+    bool secondary_subject_comments = false;
+    bool operator==(const Forms&) const = default;
+  } forms;
   struct Csc {
     bool enabled = true;
     std::vector<std::string> roles;      // roles that may use the CSC API with their own keys
