@@ -26,7 +26,14 @@ boost::json::object slot_json(const ImageSlot& s) {
   return o;
 }
 
-// Removes the file of `sha256` when no row names it any more (after the commit that dropped the last one).
+// Serialises the changes to the image files and the rows that name them: put's write-file-then-commit
+// and the check-then-unlink below, which would otherwise delete a file another slot's upload of the
+// same bytes has written but not yet committed (its row would then name a missing file). A flock on
+// STATE/images.lock, so that threads of one process and several processes (hocbad, hocba) all wait.
+FileLock lock_images(Store& store) { return FileLock(store.state_dir() + "/images.lock"); }
+
+// Removes the file of `sha256` when no row names it any more (after the commit that dropped the last
+// one). The caller holds lock_images().
 void drop_unused_file(Store& store, const std::string& folder, const std::string& sha256) {
   if (sha256.empty()) return;
   auto used = store.query("SELECT 1 FROM images WHERE sha256 = ? LIMIT 1", {sha256});
@@ -70,6 +77,7 @@ Result<std::optional<Bytes>> Images::png(const ImageSlot& slot) {
 Status Images::put(const std::string& actor, const ImageSlot& slot, const Bytes& png, std::int64_t width, std::int64_t height) {
   std::string sha = sha256_hex(std::span<const std::uint8_t>(png));
   if (auto st = make_dirs_durable(folder(), 0700); !st) return st;
+  FileLock lock = lock_images(*store_);
   // The file first: a crash before the commit leaves an unnamed file, never a row without its file.
   if (auto st = write_file_atomic(folder() + "/" + sha + ".png", png, 0600); !st) return st;
   std::string old_sha;
@@ -105,6 +113,7 @@ Status Images::put(const std::string& actor, const ImageSlot& slot, const Bytes&
 }
 
 Status Images::remove(const std::string& actor, const ImageSlot& slot) {
+  FileLock lock = lock_images(*store_);
   std::string old_sha;
   Status st = store_->transaction([&](Tx& tx) -> Status {
     auto old = tx.query("SELECT sha256 FROM images WHERE " + slot_where(slot), slot_params(slot));

@@ -295,23 +295,6 @@ Error db_error(sqlite3* db, const std::string& what) {
   return make_error(c, what + ": " + sqlite3_errmsg(db));
 }
 
-// Holds an exclusive flock on a file while alive.
-class FileLock {
- public:
-  explicit FileLock(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
-  }
-  ~FileLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
-  }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
-
 struct Head {
   std::int64_t seq = 0;
   std::string hash;

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <ctime>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hocba/common/bytes.h"
@@ -617,4 +618,44 @@ TEST(Images, OneImagePerSlotItsFileNamedByItsHashAndRemovedWhenNoRowNamesIt) {
   EXPECT_EQ(sets, 4);
   EXPECT_EQ(deletes, 1);
   EXPECT_TRUE(s.verify_audit()->ok);
+}
+
+// Two slots sharing one file: removing one slot's image while the same bytes are uploaded to the other
+// must never delete the file the other's row is about to name (put writes the file before its commit).
+TEST(Images, ARemovalNeverDeletesTheFileAConcurrentUploadOfTheSameBytesNames) {
+  test::TempDir dir;
+  Store setup = open_ok(dir.path());
+  std::int64_t alice = add(setup, "alice", Role::homeroom_teacher), bob = add(setup, "bob", Role::principal);
+  const Bytes png{0x89, 'P', 'N', 'G', 7};
+  constexpr int kRounds = 150;
+  // Each thread has its own Store, as a second connection would (hocbad's threads share one; same race).
+  auto churn = [&](std::int64_t user, std::vector<std::string>* failures) {
+    Store s = open_ok(dir.path());
+    store::Images images(s);
+    for (int i = 0; i < kRounds; ++i) {
+      auto slot = store::ImageSlot::signature_of(user);
+      if (auto st = images.put("user:admin", slot, png, 300, 120); !st) {
+        failures->push_back("put: " + st.error().message);
+        continue;
+      }
+      // Our row names the file now: nothing the other thread does may take it away.
+      if (auto back = images.png(slot); !back || !*back) failures->push_back("png after put: " + (back ? "none" : back.error().message));
+      if (i + 1 < kRounds)
+        if (auto st = images.remove("user:admin", slot); !st) failures->push_back("remove: " + st.error().message);
+    }
+  };
+  std::vector<std::string> fa, fb;
+  std::thread ta(churn, alice, &fa), tb(churn, bob, &fb);
+  ta.join();
+  tb.join();
+  EXPECT_TRUE(fa.empty()) << fa.size() << " failures, first: " << fa.front();
+  EXPECT_TRUE(fb.empty()) << fb.size() << " failures, first: " << fb.front();
+  // Both end with their image set: every row's file exists.
+  store::Images images(setup);
+  for (std::int64_t u : {alice, bob}) {
+    auto back = images.png(store::ImageSlot::signature_of(u));
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_TRUE(*back);
+  }
+  EXPECT_EQ(count(setup, "SELECT count(*) FROM images"), 2);
 }

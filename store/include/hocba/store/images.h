@@ -1,8 +1,10 @@
 // Images (the images table and STATE/images/): each user's handwritten-signature image and the
 // school's seal image, transparent PNGs drawn in signed fields (Decree 30/2020). The PNG is a file
 // named by its SHA-256, written atomically before the row that names it; the row (one per slot) and
-// the audit entry of a change are one transaction. This repository stores bytes it is given: the
-// caller has checked them (pdf::decode_png). No SQLite type appears here.
+// the audit entry of a change are one transaction; put and remove hold a lock on STATE/images.lock, so
+// that removing a slot's image never deletes a file another slot's upload is about to name. This
+// repository stores bytes it is given: the caller has checked them (pdf::decode_png). No SQLite type
+// appears here.
 #pragma once
 #include <cstdint>
 #include <optional>
