@@ -7,6 +7,7 @@
 #include "hocba/pdf/image.h"
 
 #include <png.h>
+#include <zlib.h>
 
 #include <csetjmp>
 #include <cstring>
@@ -129,6 +130,53 @@ std::uint32_t be32(const std::uint8_t* p) {
   return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | std::uint32_t(p[3]);
 }
 
+// The most filtered bytes an image of these dimensions can need: every row with its filter byte, every
+// pass of an interlaced image counted as a whole image's rows (a generous bound).
+std::uint64_t raw_bytes_bound(std::uint32_t w, std::uint32_t h, std::uint8_t depth, std::uint8_t colour, std::uint8_t interlace) {
+  int channels = colour == 2 ? 3 : colour == 4 ? 2 : colour == 6 ? 4 : 1;
+  std::uint64_t row = (std::uint64_t(w) * channels * depth + 7) / 8;
+  std::uint64_t one = std::uint64_t(h) * (1 + row);
+  return interlace ? one + std::uint64_t(h) * 16 + 64 : one;
+}
+
+// libpng inflates whatever compressed data follows the last row (to its end) before it can say "extra
+// data": 400 KB of deflated zeros is 400 MiB to inflate, a second or more of CPU per upload. So the IDAT
+// data is inflated here first, into a scratch buffer, and refused as soon as it gives more bytes than the
+// image can need — at most `cap` + 64 KiB of inflating whatever the file holds. "" when it fits.
+std::string idat_problem(std::span<const std::uint8_t> png, std::uint64_t cap) {
+  z_stream z{};
+  if (inflateInit(&z) != Z_OK) return "cannot set up zlib";
+  std::vector<Bytef> scratch(64 * 1024);
+  std::uint64_t produced = 0;
+  int rc = Z_OK;
+  for (std::size_t at = 8; at + 12 <= png.size() && rc != Z_STREAM_END;) {
+    std::uint32_t len = be32(png.data() + at);
+    if (len > png.size() - at - 12) break;  // truncated: libpng says so
+    const std::uint8_t* type = png.data() + at + 4;
+    if (std::memcmp(type, "IDAT", 4) == 0) {
+      z.next_in = const_cast<Bytef*>(png.data() + at + 8);
+      z.avail_in = len;
+      while (z.avail_in > 0 && rc == Z_OK) {
+        z.next_out = scratch.data();
+        z.avail_out = static_cast<uInt>(scratch.size());
+        rc = inflate(&z, Z_NO_FLUSH);
+        produced += scratch.size() - z.avail_out;
+        if (produced > cap) {
+          inflateEnd(&z);
+          return "its image data inflates to more than the " + std::to_string(cap) + " bytes its size needs";
+        }
+        if (rc == Z_BUF_ERROR && z.avail_in > 0 && z.avail_out > 0) break;
+      }
+      if (rc != Z_OK && rc != Z_STREAM_END) break;  // corrupt: libpng says so
+    } else if (std::memcmp(type, "IEND", 4) == 0) {
+      break;
+    }
+    at += 12 + std::size_t(len);
+  }
+  inflateEnd(&z);
+  return "";
+}
+
 }  // namespace
 
 Result<DecodedImage> decode_png(std::span<const std::uint8_t> png, const ImageLimits& limits, ImageProblem* problem) {
@@ -152,6 +200,9 @@ Result<DecodedImage> decode_png(std::span<const std::uint8_t> png, const ImageLi
   if (std::uint64_t(w) * h > limits.max_pixels)
     return refuse(ImageProblem::too_many_pixels, "the image has " + std::to_string(std::uint64_t(w) * h) + " pixels; at most " +
                                                      std::to_string(limits.max_pixels) + " are accepted");
+
+  if (std::string p = idat_problem(png, raw_bytes_bound(w, h, png[24], png[25], png[28])); !p.empty())
+    return refuse(ImageProblem::corrupt, "the PNG file is damaged: " + p);
 
   PngReader r;
   if (!r.png || !r.info) return make_error(Errc::io, "cannot set up the PNG decoder (out of memory)");

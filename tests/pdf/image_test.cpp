@@ -197,6 +197,44 @@ TEST(PngCheck, CompressedTextChunksAreSkippedNotInflated) {
   EXPECT_LT(peak - base, 16 * 1024) << "decoding took " << peak - base << " KiB more than the plain image";
 }
 
+// Compressed data after the last row: libpng would inflate all of it before it could complain (400 KB
+// of deflated zeros is 400 MiB, a second or more per upload); the check stops at the image's own size.
+TEST(PngCheck, ImageDataBeyondItsSizeIsRefusedWithoutInflatingIt) {
+  Bytes plain = check_image("rgba8.png");
+  std::uint32_t w = (std::uint32_t(plain[16]) << 24) | (std::uint32_t(plain[17]) << 16) | (std::uint32_t(plain[18]) << 8) | plain[19];
+  std::uint32_t h = (std::uint32_t(plain[20]) << 24) | (std::uint32_t(plain[21]) << 16) | (std::uint32_t(plain[22]) << 8) | plain[23];
+  ASSERT_EQ(plain[24], 8);  // 8-bit RGBA, not interlaced
+  ASSERT_EQ(plain[25], 6);
+  auto bomb_of = [&](std::size_t extra) {
+    std::string raw;
+    for (std::uint32_t y = 0; y < h; ++y) raw += std::string(1, '\0') + std::string(std::size_t(w) * 4, '\0');  // transparent
+    raw.append(extra, '\0');
+    std::string z(compressBound(static_cast<uLong>(raw.size())), '\0');
+    uLongf zn = static_cast<uLongf>(z.size());
+    EXPECT_EQ(compress2(reinterpret_cast<Bytef*>(z.data()), &zn, reinterpret_cast<const Bytef*>(raw.data()),
+                        static_cast<uLong>(raw.size()), 9),
+              Z_OK);
+    z.resize(zn);
+    Bytes png(plain.begin(), plain.begin() + 33);  // signature and IHDR
+    put_chunk(png, "IDAT", z);
+    put_chunk(png, "IEND", "");
+    return png;
+  };
+  auto exact = decode_png(bomb_of(0));
+  ASSERT_TRUE(exact.ok()) << "the same image without extra data: " << exact.error().message;
+  Bytes bomb = bomb_of(std::size_t(64) << 20);  // 64 MiB of zeros after the rows
+  ASSERT_LT(bomb.size(), 512u * 1024);
+  ImageProblem problem = ImageProblem::none;
+  auto im = decode_png(bomb, {}, &problem);
+  ASSERT_FALSE(im.ok());
+  EXPECT_EQ(problem, ImageProblem::corrupt);
+  // The refusal comes from the bounded check (libpng alone accepts the file with a warning, after
+  // inflating all 64 MiB).
+  EXPECT_NE(im.error().message.find("inflates to more than the " + std::to_string(std::uint64_t(h) * (1 + w * 4)) + " bytes"),
+            std::string::npos)
+      << im.error().message;
+}
+
 TEST(PngCheck, TheDemoImagesPass) {
   for (const char* name : {"signature.png", "seal.png"}) {
     auto im = decode_png(data_file(std::string("images/") + name));
