@@ -315,4 +315,10 @@ TEST_F(Cli, RenderedRecordSignedByThreeShowsTheAppearances) {
   EXPECT_EQ(blue0, 0);
   EXPECT_GT(red3, 800) << "the seal";
   EXPECT_GT(blue3, 80) << "two handwritten signatures";
+  // HOCBA_UPDATE_REFERENCE=1 rewrites the picture docs/record-rendering.md shows.
+  if (const char* u = std::getenv("HOCBA_UPDATE_REFERENCE"); u && std::string(u) == "1")
+    ASSERT_EQ(test::run("pdftoppm -r 80 -png -f " + last + " -l " + last + " -singlefile " + q(s3) + " " +
+                        q(std::string(HOCBA_SOURCE_DIR) + "/docs/signed-record"))
+                  .status,
+              0);
 }
