@@ -59,6 +59,7 @@
 #include "hocba/pdf/record.h"
 #include "hocba/pdf/record_xml.h"
 #include "hocba/pdf/render.h"
+#include "hocba/pdf/signing.h"
 #include "hocba/signer/key.h"
 #include "hocba/signer/ltv.h"
 #include "hocba/signer/pades.h"
@@ -690,15 +691,40 @@ int cmd_render(const Args& a) {
   return failed == 0 ? 0 : 1;
 }
 
+// A signed file's attachment must be the one its last signature covers: an incremental update appended
+// after it can replace the attachment in the last revision (and stay a well-formed PDF). Reads it from
+// the revision the last signature covers (the bytes up to the end of its /ByteRange) and compares it
+// with the last revision's `xml` (both read, or both missing). Unsigned files pass.
+Status check_attachment_as_signed(const std::string& in, const Bytes& pdf, const Result<Bytes>& xml) {
+  const std::string name = pdf::kRecordXmlFileName;
+  auto ins = pdf::inspect(pdf);
+  if (!ins) return make_error(ins.error().code, in + ": " + ins.error().message);
+  if (ins->signatures.empty()) return {};
+  const pdf::FoundSignature& last = ins->signatures.back();
+  if (last.covered_end == 0 || last.covered_end > pdf.size())
+    return make_error(Errc::bad_pdf, in + ": the /ByteRange of its last signature (field " + last.field_name + ") does not end inside the file");
+  auto as_signed = pdf::embedded_file(std::span<const std::uint8_t>(pdf).first(last.covered_end), name);
+  if (!as_signed && as_signed.error().code != Errc::not_found)
+    return make_error(as_signed.error().code, in + ": the revision its last signature covers cannot be read: " + as_signed.error().message);
+  bool same = as_signed && xml ? *as_signed == *xml : !as_signed && !xml && xml.error().code == Errc::not_found;
+  if (same) return {};
+  return make_error(Errc::verify_failed, in + ": " + name + " was changed after the last signature (field " + last.field_name +
+                                             "): an incremental update appended after it " + (as_signed ? "replaces or removes" : "adds") +
+                                             " the attachment, so neither version is exported");
+}
+
 // The record's XML twin (docs/record-xml.md), embedded in every rendered record as hocba-record.xml:
-// written byte for byte to --out (atomically) or to stdout. Works on a signed record too (the last
-// revision is read; signing never changes the attachment).
+// written byte for byte to --out (atomically) or to stdout. Works on a signed record too: the last
+// revision is read, and must hold the same attachment as the revision the last signature covers
+// (signing never changes it), else the file is refused.
 int cmd_export_xml(const Args& a) {
   if (a.positional.size() != 1) throw UsageError{"export-xml needs exactly one FILE.pdf"};
   const std::string in = a.positional[0];
   auto pdf = read_file(in);
   if (!pdf) return fail(pdf.error());  // names the file
   auto xml = pdf::embedded_file(*pdf, pdf::kRecordXmlFileName);
+  if (xml || xml.error().code == Errc::not_found)
+    if (auto st = check_attachment_as_signed(in, *pdf, xml); !st) return fail(st.error());
   if (!xml && xml.error().code == Errc::not_found)
     return fail(make_error(Errc::not_found, in + " holds no " + std::string(pdf::kRecordXmlFileName) +
                                                " (records rendered before the XML twin existed have only the JSON)"));

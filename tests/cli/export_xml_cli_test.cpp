@@ -1,11 +1,13 @@
 // `hocba export-xml FILE.pdf [--out FILE]` end to end: the record's XML twin (hocba-record.xml) comes back
 // byte for byte — as poppler's pdfdetach extracts it — on stdout and with --out, from a rendered record and
 // from the same record after two signatures (incremental updates, SoftHSM2 tokens); it validates against
-// docs/record.xsd; clear errors for a file that is not a PDF, a PDF without the attachment, a missing file,
-// and usage errors.
+// docs/record.xsd; an incremental update after the last signature that replaces (or adds) the attachment
+// is refused rather than exported; clear errors for a file that is not a PDF, a PDF without the
+// attachment, a missing file, and usage errors.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <regex>
 #include <string>
 
 #include "test_env.h"
@@ -36,10 +38,10 @@ class ExportXml : public ::testing::Test {
   static std::string pin(const std::string& token) { return tokens_->file("pins/" + token + ".pin"); }
   static test::CommandResult hocba(const std::string& args) { return test::run(std::string(HOCBA_CLI) + " " + args); }
 
-  // stdout only (test::run interleaves stderr).
+  // stdout only, stderr to dir_/stderr (test::run appends 2>&1: a group keeps them apart).
   std::string stdout_of(const std::string& args, int* status) {
     std::string out = dir_.file("stdout");
-    auto r = test::run(std::string(HOCBA_CLI) + " " + args + " > " + q(out) + " 2> " + q(dir_.file("stderr")));
+    auto r = test::run("{ " + std::string(HOCBA_CLI) + " " + args + " > " + q(out) + " 2> " + q(dir_.file("stderr")) + "; }");
     *status = r.status;
     return test::read_text(out);
   }
@@ -83,6 +85,36 @@ class ExportXml : public ::testing::Test {
 };
 test::TempDir* ExportXml::tokens_ = nullptr;
 
+// `pdf` with one more incremental update (written by hand, a classic xref section) that gives object
+// `obj` a new body; the trailer is the last one's with /Prev pointing to it.
+std::string with_update(const std::string& pdf, int obj, const std::string& body) {
+  std::size_t t = pdf.rfind("trailer"), sx = pdf.rfind("startxref");
+  if (t == std::string::npos || sx == std::string::npos || sx < t) return "";
+  std::string trailer = pdf.substr(t + 7, sx - t - 7);
+  trailer = std::regex_replace(trailer, std::regex(R"(/Prev\s+\d+)"), "");
+  trailer = trailer.substr(0, trailer.rfind(">>"));
+  std::size_t prev = std::stoul(pdf.substr(sx + 9));
+  std::string out = pdf;
+  if (out.back() != '\n') out += '\n';
+  std::size_t at = out.size();
+  out += std::to_string(obj) + " 0 obj\n" + body + "\nendobj\n";
+  std::size_t xref = out.size();
+  char entry[32];
+  std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", at);
+  out += "xref\n0 1\n0000000000 65535 f \n" + std::to_string(obj) + " 1\n" + entry;
+  out += "trailer\n" + trailer + "/Prev " + std::to_string(prev) + ">>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  return out;
+}
+
+// The object number of the embedded stream of hocba-record.xml (its file specification's /EF).
+int xml_stream_object(const std::string& pdf) {
+  std::smatch m;
+  std::string tail = pdf.substr(0, pdf.rfind("/F(hocba-record.xml)"));
+  std::size_t ef = tail.rfind("/EF");
+  if (ef == std::string::npos || !std::regex_search(tail.cbegin() + ef, tail.cend(), m, std::regex(R"(/F\s*(\d+)\s+0\s+R)"))) return -1;
+  return std::stoi(m[1]);
+}
+
 }  // namespace
 
 TEST_F(ExportXml, FromARenderedAndASignedRecord) {
@@ -117,6 +149,52 @@ TEST_F(ExportXml, FromARenderedAndASignedRecord) {
   int status = -1;
   EXPECT_TRUE(stdout_of("export-xml " + q(s2), &status) == original) << "signing changed the XML";
   EXPECT_EQ(status, 0);
+}
+
+// An update appended after the last signature that replaces hocba-record.xml: export-xml refuses the file
+// (exit 1, a clear message, nothing on stdout, no --out) instead of giving either XML; an update that
+// leaves the attachment as signed (the same body written again) still exports it.
+TEST_F(ExportXml, RefusesAnAttachmentChangedAfterTheLastSignature) {
+  ASSERT_TRUE(test::have_tool("pdfdetach")) << "install poppler-utils";
+  auto r = hocba("render --in " + q(std::string(HOCBA_TEST_DATA) + "/samples/thpt-11A.json") + " --out " + q(dir_.file("records")) +
+                 " --student 023208867037");
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::string rec = dir_.file("records/023208867037.pdf"), signed_pdf = dir_.file("signed.pdf");
+  r = hocba("sign --in " + q(rec) + " --out " + q(signed_pdf) + " --field gvcn --key 'pkcs11:token=GVCN-3A;object=gvcn-3a' --pin-file " +
+            q(pin("GVCN-3A")));
+  ASSERT_EQ(r.status, 0) << r.out;
+  int status = -1;
+  const std::string original = stdout_of("export-xml " + q(rec), &status);
+  ASSERT_EQ(status, 0);
+  EXPECT_TRUE(stdout_of("export-xml " + q(signed_pdf), &status) == original);
+  EXPECT_EQ(status, 0) << test::read_text(dir_.file("stderr"));
+
+  std::string pdf = test::read_text(signed_pdf);
+  int obj = xml_stream_object(pdf);
+  ASSERT_GT(obj, 0);
+  const std::string forged = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<hocbaRecord xmlns=\"urn:hocba-signer:record:1\"/>\n";
+  std::string tampered = with_update(pdf, obj, "<</Type/EmbeddedFile/Subtype/application#2Fxml/Length " + std::to_string(forged.size()) +
+                                                   ">>\nstream\n" + forged + "\nendstream");
+  ASSERT_FALSE(tampered.empty());
+  test::write_text(dir_.file("tampered.pdf"), tampered);
+  // The update is a well-formed PDF whose last revision holds the forged XML (as poppler reads it).
+  EXPECT_EQ(detached(dir_.file("tampered.pdf"), "hocba-record.xml"), forged);
+
+  std::string got = stdout_of("export-xml " + q(dir_.file("tampered.pdf")), &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_EQ(got, "") << "neither XML is printed";
+  std::string err = test::read_text(dir_.file("stderr"));
+  EXPECT_TRUE(contains(err, "tampered.pdf") && contains(err, "hocba-record.xml was changed after the last signature")) << err;
+  r = hocba("export-xml " + q(dir_.file("tampered.pdf")) + " --out " + q(dir_.file("t.xml")));
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("t.xml")));
+
+  // The same bytes written again in a later update: the attachment is as signed, so it is exported.
+  std::string xml_obj = pdf.substr(pdf.find("\n" + std::to_string(obj) + " 0 obj"));
+  xml_obj = xml_obj.substr(xml_obj.find("<<"), xml_obj.find("endstream") + 9 - xml_obj.find("<<"));
+  test::write_text(dir_.file("rewritten.pdf"), with_update(pdf, obj, xml_obj));
+  EXPECT_TRUE(stdout_of("export-xml " + q(dir_.file("rewritten.pdf")), &status) == original);
+  EXPECT_EQ(status, 0) << test::read_text(dir_.file("stderr"));
 }
 
 TEST_F(ExportXml, Errors) {
