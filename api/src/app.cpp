@@ -81,6 +81,14 @@ HttpResponse from_error(const Error& e) {
   return HttpResponse::error(status, errc_name(e.code), e.message);
 }
 
+// A display name the store would refuse (store::display_name_problem), answered with its own code for the
+// UI; nullopt when it is fine.
+std::optional<HttpResponse> bad_display_name(const std::string& name) {
+  std::string problem = store::display_name_problem(name);
+  if (problem.empty()) return std::nullopt;
+  return HttpResponse::error(422, "invalid_display_name", "invalid display name: " + problem);
+}
+
 std::int64_t param_id(const Ctx& c, const std::string& name) {
   auto it = c.req.params.find(name);
   if (it == c.req.params.end() || it->second.empty() || it->second.size() > 18) return -1;
@@ -581,6 +589,7 @@ void App::Impl::add_account_routes() {
     if (!role) return bad_request("role must be one of " + store::role_names());
     Secret password = take_secret(*o, "password");
     if (password.size() < 8) return bad_request("the password needs at least 8 characters");
+    if (auto bad = bad_display_name(str_field(*o, "display_name"))) return *bad;
     auto id = store::Users(store).add(c.caller->actor(), str_field(*o, "username"), str_field(*o, "display_name"), *role, password);
     if (!id) return from_error(id.error());
     return ok_json(json::object{{"id", *id}}, 201);
@@ -593,6 +602,8 @@ void App::Impl::add_account_routes() {
     store::UserChange change;
     if (o->contains("role") && !(change.role = parse_role(str_field(*o, "role")))) return bad_request("unknown role");
     if (o->contains("display_name")) change.display_name = str_field(*o, "display_name");
+    if (change.display_name)
+      if (auto bad = bad_display_name(*change.display_name)) return *bad;
     if (auto it = o->find("disabled"); it != o->end() && it->value().is_bool()) change.disabled = it->value().as_bool();
     if (auto it = o->find("totp"); it != o->end() && it->value().is_bool() && !it->value().as_bool()) change.totp_off = true;
     Secret password = take_secret(*o, "password");

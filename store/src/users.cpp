@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <boost/json.hpp>
+#include <cstdio>
 
 #include "hocba/store/sessions.h"
 #include "store_internal.h"
@@ -25,6 +26,12 @@ Result<std::optional<User>> first_user(Result<std::vector<DbRow>> rows) {
   auto u = user_from_row(rows->front());
   if (!u) return u.error();
   return std::optional<User>{std::move(*u)};
+}
+
+Status check_display_name(const std::string& name) {
+  std::string problem = display_name_problem(name);
+  if (problem.empty()) return {};
+  return make_error(Errc::invalid_argument, "invalid display name: " + problem);
 }
 
 Status done(const Result<std::int64_t>& r) { return r ? Status::success() : Status(r.error()); }
@@ -52,6 +59,35 @@ bool valid_username(const std::string& u) {
   for (char c : u)
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) return false;
   return true;
+}
+
+std::string display_name_problem(const std::string& name) {
+  auto hex = [](char32_t cp) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
+    return std::string(buf);
+  };
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < name.size(); ++chars) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    const std::size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    const std::string not_utf8 = "it is not UTF-8 (at byte " + std::to_string(i + 1) + ")";
+    if (n == 0 || i + n > name.size()) return not_utf8;
+    char32_t cp = n == 1 ? c : c & (0x7fu >> n);
+    for (std::size_t k = 1; k < n; ++k) {
+      const auto cc = static_cast<unsigned char>(name[i + k]);
+      if ((cc & 0xc0) != 0x80) return not_utf8;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr char32_t kLeast[] = {0, 0, 0x80, 0x800, 0x10000};  // shorter forms are overlong
+    if (cp < kLeast[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return not_utf8;
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return "it holds a control character (" + hex(cp) + ")";
+    if (cp == 0xfffe || cp == 0xffff) return "it holds the noncharacter " + hex(cp);
+    i += n;
+  }
+  if (chars > kMaxDisplayName)
+    return "it is " + std::to_string(chars) + " characters long; at most " + std::to_string(kMaxDisplayName);
+  return "";
 }
 
 Result<std::string> hash_password(const Secret& password) {
@@ -138,6 +174,7 @@ Result<std::int64_t> Users::add(const std::string& actor, const std::string& use
   if (!valid_username(username))
     return make_error(Errc::invalid_argument, "invalid username \"" + username + "\": use 1 to 64 of a-z 0-9 . _ -");
   if (password.empty()) return make_error(Errc::invalid_argument, "the password is empty");
+  if (auto st = check_display_name(display_name); !st) return st.error();
   auto hash = hash_password(password);
   if (!hash) return hash.error();
   std::int64_t id = 0;
@@ -236,6 +273,7 @@ Status Users::set_role(Tx& tx, std::int64_t id, Role role) {
 }
 
 Status Users::set_display_name(Tx& tx, std::int64_t id, const std::string& display_name) {
+  if (auto st = check_display_name(display_name); !st) return st;
   return done(tx.exec("UPDATE users SET display_name = ? WHERE id = ?", {display_name, id}));
 }
 

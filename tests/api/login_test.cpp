@@ -296,5 +296,64 @@ TEST(Login, PasswordChangesAreThrottledLikeLogins) {
   EXPECT_GE(refused, 3) << "a stolen session could guess the password at full speed";
 }
 
+// Display names (shown in the UI, written into signed records and their XML) are refused on input when
+// they hold what no name holds: bytes that are not UTF-8, C0 and C1 control characters (tab and line
+// feed too), DEL, U+FFFE, U+FFFF, or more than 128 characters; the answer says so (invalid_display_name)
+// and nothing changes. Vietnamese names pass, on creation and on rename.
+TEST(Users, DisplayNamesWithControlCharactersOrNoncharactersAreRefused) {
+  InProcess p;
+  std::string tok = p.token("admin");
+  std::vector<std::pair<std::string, std::string>> auth{{"authorization", "Bearer " + tok}};
+  auto add = [&](const std::string& username, const std::string& display) {
+    // Serialised by hand: boost::json would escape what is not UTF-8 (the listener hands the body over as bytes).
+    std::string body = "{\"username\":\"" + username + "\",\"display_name\":\"" + display +
+                       "\",\"role\":\"homeroom_teacher\",\"password\":\"mat-khau-dai-4711\"}";
+    return p.call("POST", "/api/v1/users", body, "192.0.2.10", auth);
+  };
+  auto r = add("gvcn-3a", "Nguyễn Thị Hoa");
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string id = std::to_string(json::parse(r.body).at("id").as_int64());
+  auto rename = [&](const std::string& display) {
+    return p.call("PATCH", "/api/v1/users/" + id, "{\"display_name\":\"" + display + "\"}", "192.0.2.10", auth);
+  };
+  const std::vector<std::string> bad = {
+      "Nguyễn\\tThị Hoa",                  // tab
+      "Nguyễn\\nThị Hoa",                  // line feed
+      "Nguyễn\\u000bThị Hoa",              // vertical tab
+      "Nguyễn\\u0000",                     // NUL
+      "Nguyễn\x7f",                        // DEL
+      "Nguyễn\xc2\x85",                    // U+0085 (C1)
+      "Nguyễn \xef\xbf\xbe",               // U+FFFE
+      "Nguyễn \\uffff",                    // U+FFFF
+      std::string(129, 'a'),               // too long
+  };
+  for (const std::string& b : bad) {
+    SCOPED_TRACE(b);
+    r = add("gvcn-bad", b);
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_EQ(error_code(r), "invalid_display_name") << r.body;
+    EXPECT_NE(r.body.find("display name"), std::string::npos) << r.body;
+    r = rename(b);
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_EQ(error_code(r), "invalid_display_name") << r.body;
+  }
+  // Bytes that are not UTF-8 do not get past the JSON parser (400); the store refuses them too (store tests).
+  for (const std::string& b : {std::string("Nguy\xe1\xbb"), std::string("Nguy\xc0\xaf"), std::string("Nguy\xed\xa0\x80")}) {
+    EXPECT_GE(add("gvcn-bad", b).status, 400);
+    EXPECT_GE(rename(b).status, 400);
+  }
+  EXPECT_FALSE(*store::Users(*p.store).by_username("gvcn-bad"));
+  EXPECT_EQ((*store::Users(*p.store).by_username("gvcn-3a"))->display_name, "Nguyễn Thị Hoa");
+
+  // What a name holds passes: Vietnamese in NFC or NFD, spaces, 128 characters.
+  std::string longest;
+  for (int i = 0; i < 128; ++i) longest += "ễ";
+  for (const std::string& good : {std::string("Trần Văn Bình"), std::string("Nguye\xcc\x82\xcc\x83n Hoa"), longest}) {
+    r = rename(good);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ((*store::Users(*p.store).by_username("gvcn-3a"))->display_name, good);
+  }
+}
+
 }  // namespace
 }  // namespace hocba::test

@@ -570,6 +570,33 @@ COMMIT;
   EXPECT_EQ(*store::Sheets(s).dirty_classes(bm), std::vector<std::int64_t>{2});
 }
 
+// Display names are checked by the store, whoever writes them (hocba user add, the API): no C0 or C1
+// control characters, DEL, U+FFFE, U+FFFF, bytes that are not UTF-8, nor more than 128 characters.
+TEST(Users, DisplayNamesAreCheckedOnAddAndChange) {
+  test::TempDir dir;
+  Store s = open_ok(dir.path());
+  std::int64_t id = add(s, "alice", Role::homeroom_teacher);
+  for (const std::string& bad : {std::string("Hoa\tLan"), std::string("Hoa\nLan"), std::string("Hoa\x0b"), std::string("Hoa\x7f"),
+                                 std::string("Hoa \xef\xbf\xbf"), std::string("Hoa \xef\xbf\xbe"), std::string("Hoa\xc2\x9f"),
+                                 std::string("Ho\xe1"), std::string(129, 'x')}) {
+    SCOPED_TRACE(bad);
+    EXPECT_FALSE(store::display_name_problem(bad).empty());
+    auto a = Users(s).add("cli:test", "bob", bad, Role::viewer, Secret(kPassword));
+    ASSERT_FALSE(a);
+    EXPECT_EQ(a.error().code, Errc::invalid_argument);
+    EXPECT_NE(a.error().message.find("display name"), std::string::npos) << a.error().message;
+    store::UserChange c;
+    c.display_name = bad;
+    auto st = Users(s).change("cli:test", id, c);
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, Errc::invalid_argument);
+  }
+  EXPECT_EQ(user(s, "alice").display_name, "Tên alice");
+  EXPECT_EQ(count(s, "SELECT count(*) FROM users"), 1);
+  EXPECT_TRUE(store::display_name_problem("").empty());
+  EXPECT_TRUE(store::display_name_problem("Đặng Thị Ánh Tuyết").empty());
+}
+
 // --- images ----------------------------------------------------------------------------------------------
 
 TEST(Images, OneImagePerSlotItsFileNamedByItsHashAndRemovedWhenNoRowNamesIt) {

@@ -88,6 +88,9 @@ export const ERROR_TEXT = {
   conflict: 'Không thể thực hiện lúc này do trạng thái hiện tại của dữ liệu.',
   bad_request: 'Dữ liệu gửi lên chưa hợp lệ.',
   invalid_argument: 'Yêu cầu không hợp lệ.',
+  invalid_display_name:
+    'Tên hiển thị không hợp lệ: không được chứa ký tự điều khiển (tab, xuống dòng…) hay ký tự đặc biệt ' +
+    '(U+FFFE, U+FFFF) và dài tối đa 128 ký tự.',
   invalid_class: 'Tệp lớp học có lỗi, chưa nhập được.',
   invalid_correction: 'Dữ liệu đính chính có lỗi.',
   integrity: 'Tệp học bạ không khớp với dữ liệu đã lưu. Hãy báo quản trị khôi phục từ bản sao lưu.',

@@ -32,6 +32,11 @@ struct UserChange {
 
 // 1 to 64 of a-z 0-9 . _ - (what add() accepts).
 bool valid_username(const std::string& username);
+// Why `name` cannot be a display name ("it holds a control character (U+0009)"), "" when it can: it must be
+// UTF-8 without C0 or C1 control characters (tab and line feed too), DEL, U+FFFE or U+FFFF, and at most
+// kMaxDisplayName characters. add() and change() refuse such a name (Errc::invalid_argument).
+inline constexpr std::size_t kMaxDisplayName = 128;
+std::string display_name_problem(const std::string& name);
 // An Argon2id hash of `password` (crypto_pwhash_str, interactive limits), as stored. Errc::crypto when
 // it cannot be made (out of memory).
 Result<std::string> hash_password(const Secret& password);
