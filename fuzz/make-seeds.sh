@@ -117,6 +117,7 @@ respond req-revoked.der root root "$c/revoked.ocsp"
 openssl ca -batch -config ca.cnf -gencrl -out root.crl.pem 2>/dev/null
 openssl crl -in root.crl.pem -outform DER -out "$c/root.crl"
 cp root.crl.pem "$c/root-crl.pem"
+{ printf '\r\n'; sed 's/$/\r/' root.crl.pem; } > "$c/root-crl-crlf.pem"  # PEM as some CAs serve it
 cp signer.der "$c/signer-cert.der"
 cp ocsp.der "$c/ocsp-cert.der"
 

@@ -49,6 +49,18 @@ std::string name_to_string(const X509_NAME* n) {
   return std::string(p, static_cast<std::size_t>(len));
 }
 
+std::string serial_hex(const X509* x) {
+  std::string out;
+  if (!x) return out;
+  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr);
+  if (char* hex = bn ? BN_bn2hex(bn) : nullptr) {
+    out = hex;
+    OPENSSL_free(hex);
+  }
+  BN_free(bn);
+  return out;
+}
+
 Result<std::vector<Bytes>> load_certificates(const Bytes& data, const std::string& what) {
   std::vector<Bytes> out;
   BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())), BIO_free);

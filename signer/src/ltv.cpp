@@ -158,6 +158,24 @@ std::string archive_field_name(const pdf::Inspection& ins) {
 
 }  // namespace
 
+Status check_signer_validity(const Bytes& signer, std::chrono::system_clock::time_point at) {
+  auto x = x509_from_der(signer);
+  if (!x) return make_error(Errc::invalid_argument, "the signer's certificate cannot be read; signing refused");
+  auto from = asn1_time_point(X509_get0_notBefore(x.get())), until = asn1_time_point(X509_get0_notAfter(x.get()));
+  auto vn = [](std::chrono::system_clock::time_point t) { return iso_time(t, 7 * 60); };
+  std::string who = "the signer's certificate " + subject_name(signer) + " (serial " + serial_hex(x.get()) + ")";
+  std::string period = " (valid from " + vn(from) + " to " + vn(until) + ")";
+  if (until < at) {
+    spdlog::warn("SIGNER_CERTIFICATE_EXPIRED subject={} not_after={}", subject_name(signer), vn(until));
+    return make_error(Errc::verify_failed, who + " expired on " + vn(until) + period + "; signing refused");
+  }
+  if (from > at) {
+    spdlog::warn("SIGNER_CERTIFICATE_NOT_YET_VALID subject={} not_before={}", subject_name(signer), vn(from));
+    return make_error(Errc::verify_failed, who + " is not valid until " + vn(from) + period + "; signing refused");
+  }
+  return {};
+}
+
 Result<std::vector<std::string>> check_signer_revocation(const Bytes& signer, const std::vector<Bytes>& candidates,
                                                          const LtvOptions& opts) {
   std::vector<std::string> warnings;

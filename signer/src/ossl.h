@@ -16,6 +16,7 @@ namespace hocba::signer {
 using CmsPtr = std::unique_ptr<CMS_ContentInfo, decltype(&CMS_ContentInfo_free)>;
 
 std::string name_to_string(const X509_NAME* n);  // RFC 2253, UTF-8
+std::string serial_hex(const X509* x);          // the serial number in hex (BN_bn2hex); "" for none
 const EVP_MD* md_for(int hash_enum);
 
 // An ASN1_TIME (UTCTime or GeneralizedTime) as a time point; {} (the epoch) when absent or unreadable.

@@ -96,7 +96,9 @@ Result<PendingSignature> prepare_and_sign(std::span<const std::uint8_t> pdf, Sig
   candidates.insert(candidates.end(), opts.extra_certs.begin(), opts.extra_certs.end());
   std::vector<Bytes> chain = build_chain(key.certificate(), candidates);
 
-  // A revoked certificate never signs (checked before the token is touched).
+  // An expired, not yet valid or revoked certificate never signs (checked before the token is touched;
+  // the validity period always, against the clock rather than opts.signing_time, which a caller sets).
+  if (auto valid = check_signer_validity(key.certificate(), std::chrono::system_clock::now()); !valid) return valid.error();
   std::vector<std::string> warnings;
   if (opts.ltv) {
     auto checked = check_signer_revocation(key.certificate(), candidates, *opts.ltv);

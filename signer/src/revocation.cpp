@@ -13,6 +13,8 @@
 #include <cctype>
 #include <ctime>
 #include <filesystem>
+#include <limits>
+#include <string_view>
 #include <thread>
 
 #include "hocba/common/bytes.h"
@@ -39,18 +41,6 @@ std::string vn(Clock::time_point t) { return iso_time(t, 7 * 60); }
 
 std::string subject_of(X509* x) { return x ? name_to_string(X509_get_subject_name(x)) : std::string("(unreadable certificate)"); }
 
-std::string serial_of(X509* x) {
-  std::string out;
-  if (!x) return out;
-  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr);
-  if (char* hex = bn ? BN_bn2hex(bn) : nullptr) {
-    out = hex;
-    OPENSSL_free(hex);
-  }
-  BN_free(bn);
-  return out;
-}
-
 Error bad(const std::string& what) {
   ERR_clear_error();
   return make_error(Errc::verify_failed, what);
@@ -65,12 +55,24 @@ std::string reason_name(int r) {
   return out;
 }
 
+// A CRL as DER (the whole body, nothing after it) or as PEM: a body that starts, after any blank
+// space, with "-----BEGIN X509 CRL-----" (some CAs, the Vietnam National Root CA's among them, serve
+// their CRL so). Anything else, an HTML page that quotes a PEM block included, is not a CRL. The size
+// limit is the caller's (the fetcher's, the offline folder's): PEM only decodes to less.
 CrlPtr parse_crl(std::span<const std::uint8_t> data) {
-  const unsigned char* p = data.data();
-  CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(data.size())), X509_CRL_free);
-  if (!crl) {
+  static constexpr std::string_view kPemBegin = "-----BEGIN X509 CRL-----";
+  CrlPtr crl(nullptr, X509_CRL_free);
+  std::size_t start = 0;
+  while (start < data.size() && std::isspace(data[start])) ++start;
+  std::string_view head(reinterpret_cast<const char*>(data.data()) + start, std::min(data.size() - start, kPemBegin.size()));
+  if (head == kPemBegin) {
+    if (data.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return crl;
     BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())), BIO_free);
-    crl.reset(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+    if (bio) crl.reset(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+  } else {
+    const unsigned char* p = data.data();
+    crl.reset(d2i_X509_CRL(nullptr, &p, static_cast<long>(data.size())));
+    if (crl && p != data.data() + data.size()) crl.reset();  // bytes after the CRL
   }
   ERR_clear_error();
   return crl;
@@ -227,7 +229,7 @@ Result<RevocationStatus> check_ocsp_response(std::span<const std::uint8_t> respo
   if (const STACK_OF(X509)* certs = OCSP_resp_get0_certs(bs.get()))
     for (int i = 0; i < sk_X509_num(certs); ++i) out.certs.push_back(x509_to_der(sk_X509_value(certs, i)));
   out.subject = subject_of(cert.get());
-  out.serial_hex = serial_of(cert.get());
+  out.serial_hex = serial_hex(cert.get());
   if (fresh_at)
     if (auto e = stale(out, *fresh_at, "the OCSP response")) return *e;
   return out;
@@ -267,7 +269,7 @@ Result<RevocationStatus> check_crl(std::span<const std::uint8_t> data, const Byt
   ERR_clear_error();
   out.evidence = crl_der(crl.get());
   out.subject = subject_of(cert.get());
-  out.serial_hex = serial_of(cert.get());
+  out.serial_hex = serial_hex(cert.get());
   if (fresh_at)
     if (auto e = stale(out, *fresh_at, "the CRL")) return *e;
   return out;

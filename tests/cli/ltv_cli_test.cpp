@@ -4,12 +4,16 @@
 // the CRL server. Three signers (GVCN RSA-2048, HT RSA-3072 PSS, seal P-256) reach B-LT and B-LTA,
 // checked by pdfsig, qpdf --check and `hocba verify --json`; a revoked certificate is refused;
 // unreachable revocation servers under require and prefer; offline mode with no server running;
-// two archive timestamps in a row.
+// two archive timestamps in a row; CRLs served as PEM and as DER, garbage refused; a certificate
+// that is expired or not yet valid is refused before the token signs.
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <boost/json.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -386,6 +390,89 @@ TEST_F(LtvCli, RevokedCertificateIsRefusedWithOneLine) {
   EXPECT_EQ(bt.status, 1) << bt.out;
   EXPECT_NE(bt.out.find("revoked"), std::string::npos) << bt.out;
   EXPECT_FALSE(exists(out));
+}
+
+// The CRL distribution point serves PEM (what `openssl ca -gencrl` writes, and how the Vietnam
+// National Root CA's CRL has been seen served), then DER: both are used; then a page that is no CRL:
+// require refuses before signing and names it.
+TEST_F(LtvCli, CrlServedAsPemOrDerIsUsedAndGarbageIsRefused) {
+  delete ocsp_;
+  ocsp_ = nullptr;  // the CRL must answer
+  std::string served = pki("crl/sub.crl"), kept = dir_.file("sub.crl.pem");
+  ASSERT_EQ(test::read_text(served).rfind("-----BEGIN X509 CRL-----", 0), 0u) << "the server is meant to serve PEM here";
+  ASSERT_EQ(test::run("cp " + q(served) + " " + q(kept)).status, 0);
+  struct Restore {
+    std::string from, to;
+    ~Restore() { std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing); }
+  } restore{kept, served};
+  for (const char* form : {"PEM", "DER"}) {
+    SCOPED_TRACE(form);
+    if (std::string(form) == "DER")
+      ASSERT_EQ(test::run("openssl crl -in " + q(kept) + " -outform DER -out " + q(served)).status, 0);
+    std::string out = dir_.file(std::string(form) + ".pdf");
+    auto c = hocba("sign --level B-LT" + tsa() + " --in " + q(cairo()) + " --out " + q(out) + gvcn() + trust());
+    ASSERT_EQ(c.status, 0) << c.out;
+    auto j = verify(out);
+    EXPECT_EQ(levels(j), std::vector<std::string>{"B-LT"});
+    EXPECT_EQ(j["signatures"].as_array()[0].as_object()["revocation"].as_object()["source"].as_string(), "DSS CRL");
+  }
+  test::write_text(served, "<!doctype html><html><body><pre>\n" + test::read_text(kept) + "</pre></body></html>\n");
+  std::string out = dir_.file("o.pdf");
+  auto r = hocba("sign --level B-LT" + tsa() + " --in " + q(cairo()) + " --out " + q(out) + gvcn() + trust());
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_EQ(count(r.out, "\n"), 1) << r.out;
+  EXPECT_NE(r.out.find("/sub.crl: the answer is not a CRL (DER or PEM)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("signing refused"), std::string::npos) << r.out;
+  EXPECT_FALSE(exists(out));
+}
+
+// Circular 15/2025: the signer's certificate is checked before signing. The GVCN token's certificate
+// is re-issued (same key, same name) expired, then not yet valid: `hocba sign` refuses in one line
+// that says why, at any level and revocation policy, before the token or the TSA is asked.
+TEST_F(LtvCli, ExpiredOrNotYetValidCertificateIsRefusedBeforeSigning) {
+  auto reissue = [&](long from, long until, const std::string& der_out) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> cb(BIO_new_file(pki("gvcn-3a.pem").c_str(), "r"), BIO_free),
+        kb(BIO_new_file(pki("sub.key").c_str(), "r"), BIO_free), ob(BIO_new_file(der_out.c_str(), "wb"), BIO_free);
+    std::unique_ptr<X509, decltype(&X509_free)> x(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr), X509_free);
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> k(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+    return x && k && X509_gmtime_adj(X509_getm_notBefore(x.get()), from) && X509_gmtime_adj(X509_getm_notAfter(x.get()), until) &&
+           X509_sign(x.get(), k.get(), EVP_sha256()) > 0 && i2d_X509_bio(ob.get(), x.get()) == 1;
+  };
+  auto put = [&](const std::string& der) {
+    std::string p11 = std::string("pkcs11-tool --module ") + test::kSoftHsm + " --token-label GVCN-3A --login --pin 111111";
+    return test::run(p11 + " --delete-object --type cert --id 01 && " + p11 + " --write-object " + q(der) +
+                     " --type cert --id 01 --label gvcn-3a");
+  };
+  struct Restore {
+    std::function<void()> f;
+    ~Restore() { f(); }
+  } restore{[&] { EXPECT_EQ(put(pki("gvcn-3a.der")).status, 0) << "the token's own certificate is back"; }};
+  std::size_t tsa_log_before = test::read_text(pki("tsa.log")).size();
+  struct Case {
+    const char* name;
+    long from, until;
+    const char* says;
+  } cases[] = {{"expired", -30L * 86400, -3600, " expired on "}, {"not yet valid", 3 * 86400, 30L * 86400, " is not valid until "}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string der = dir_.file(std::string(c.name) + ".der");
+    ASSERT_TRUE(reissue(c.from, c.until, der));
+    auto w = put(der);
+    ASSERT_EQ(w.status, 0) << w.out;
+    for (const std::string& how : {std::string(" --level B-LT"), std::string(" --level B-T --revocation skip")}) {
+      std::string out = dir_.file("o.pdf");
+      auto r = hocba("sign" + how + tsa() + " --in " + q(cairo()) + " --out " + q(out) + gvcn() + trust());
+      EXPECT_EQ(r.status, 1) << how << ": " << r.out;
+      EXPECT_EQ(count(r.out, "\n"), 1) << r.out;
+      EXPECT_EQ(r.out.rfind("hocba: the signer's certificate CN=Võ Tuấn Cường", 0), 0u) << r.out;
+      EXPECT_NE(r.out.find(c.says), std::string::npos) << r.out;
+      EXPECT_NE(r.out.find("+07:00 (valid from "), std::string::npos) << r.out;
+      EXPECT_NE(r.out.find("; signing refused"), std::string::npos) << r.out;
+      EXPECT_FALSE(exists(out));
+      EXPECT_FALSE(exists(out + ".pending"));
+    }
+  }
+  EXPECT_EQ(test::read_text(pki("tsa.log")).substr(tsa_log_before).find("HTTP 200"), std::string::npos) << "no timestamp was asked for";
 }
 
 TEST_F(LtvCli, UnreachableRevocationServersRequireRefusesPreferWarns) {

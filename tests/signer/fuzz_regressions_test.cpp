@@ -124,3 +124,18 @@ TEST(FuzzRegressions, TimesBeyond2262AreClampedNotOverflowed) {
   Bytes root = read_file(std::string(HOCBA_SOURCE_DIR) + "/fuzz/data/root.der").value();
   EXPECT_FALSE(signer::check_ocsp_response(ocsp, signer_cert, root, {}, std::nullopt));
 }
+
+// fuzz_revocation's seeds hold the same CRL as DER and as PEM (as make-seeds.sh writes it, and with
+// CRLF line ends after a blank line, as some CAs serve it): all three get past parsing to the checks
+// (the fuzzer mutates from there), and give the same DER.
+TEST(FuzzRegressions, RevocationSeedsReachTheCrlChecksAsDerAndPem) {
+  Bytes signer_cert = read_file(std::string(HOCBA_SOURCE_DIR) + "/fuzz/data/signer.der").value();
+  Bytes root = read_file(std::string(HOCBA_SOURCE_DIR) + "/fuzz/data/root.der").value();
+  auto der = signer::check_crl(corpus_file("fuzz_revocation", "root.crl"), signer_cert, root, std::nullopt);
+  ASSERT_TRUE(der) << der.error().message;
+  for (const char* name : {"root-crl.pem", "root-crl-crlf.pem"}) {
+    auto pem = signer::check_crl(corpus_file("fuzz_revocation", name), signer_cert, root, std::nullopt);
+    ASSERT_TRUE(pem) << name << ": " << pem.error().message;
+    EXPECT_EQ(pem->evidence, der->evidence) << name;
+  }
+}

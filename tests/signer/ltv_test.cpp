@@ -371,6 +371,25 @@ TEST_F(Ltv, CrlsAreCheckedBeforeUse) {
   EXPECT_EQ(r->status, CertStatus::revoked);
   EXPECT_EQ(r->reason, "keyCompromise");
   EXPECT_EQ(r->evidence, crl) << "kept as DER";
+  // PEM as CAs serve it (the Vietnam National Root CA's CRL has been seen so): CRLF line ends,
+  // a blank line first.
+  std::string pem = "\r\n";
+  for (char ch : test::read_text(file("sub.crl"))) pem += ch == '\n' ? std::string("\r\n") : std::string(1, ch);
+  auto p = check_crl(Bytes(pem.begin(), pem.end()), cert("revoked"), cert("sub"), now);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->status, CertStatus::revoked);
+  EXPECT_EQ(p->evidence, crl);
+  // Not a CRL: garbage, a page that quotes a PEM CRL, a DER CRL with bytes after it.
+  std::string page = "<html><body><pre>\n" + test::read_text(file("sub.crl")) + "</pre></body></html>\n";
+  Bytes trailing = crl;
+  trailing.push_back(0);
+  for (const Bytes& junk : {Bytes{'n', 'o', 't', ' ', 'a', ' ', 'C', 'R', 'L'}, Bytes(page.begin(), page.end()), trailing,
+                            Bytes(pem.begin(), pem.begin() + static_cast<std::ptrdiff_t>(pem.size() / 2))}) {
+    auto j = check_crl(junk, cert("good"), cert("sub"), now);
+    ASSERT_FALSE(j.ok());
+    EXPECT_EQ(j.error().code, Errc::verify_failed);
+    EXPECT_EQ(j.error().message, "the answer is not a CRL (DER or PEM)");
+  }
 
   auto wrong = check_crl(must_read(file("root.crl")), cert("good"), cert("sub"), now);
   ASSERT_FALSE(wrong.ok());

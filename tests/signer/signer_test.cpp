@@ -225,6 +225,84 @@ TEST_F(SoftPki, UntrustedChainIsReported) {
   EXPECT_FALSE(rep->all_valid);
 }
 
+// The rsa certificate again (same key and name), re-issued by the unit CA with notBefore and
+// notAfter `from` and `until` seconds from now.
+std::string reissued_pem(const std::string& dir, long from, long until) {
+  auto read_pem = [](const std::string& path, auto reader) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> b(BIO_new_file(path.c_str(), "r"), BIO_free);
+    return reader(b.get(), nullptr, nullptr, nullptr);
+  };
+  std::unique_ptr<X509, decltype(&X509_free)> cert(read_pem(dir + "/rsa.pem", PEM_read_bio_X509), X509_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> ca_key(read_pem(dir + "/ca.key", PEM_read_bio_PrivateKey), EVP_PKEY_free);
+  if (!cert || !ca_key) return {};
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), from);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), until);
+  if (X509_sign(cert.get(), ca_key.get(), EVP_sha256()) <= 0) return {};
+  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_X509(out.get(), cert.get());
+  char* p = nullptr;
+  long n = BIO_get_mem_data(out.get(), &p);
+  return std::string(p, static_cast<std::size_t>(n));
+}
+
+// Counts the signatures it is asked for: the token must never be asked for one.
+class CountingKey final : public SigningKey {
+ public:
+  explicit CountingKey(std::unique_ptr<SigningKey> k) : k_(std::move(k)) {}
+  const Bytes& certificate() const override { return k_->certificate(); }
+  std::vector<Bytes> ca_certificates() const override { return k_->ca_certificates(); }
+  bool is_rsa() const override { return k_->is_rsa(); }
+  std::size_t max_signature_size() const override { return k_->max_signature_size(); }
+  Result<Bytes> sign_digest(Hash h, Scheme s, std::span<const std::uint8_t> d) override {
+    ++signatures;
+    return k_->sign_digest(h, s, d);
+  }
+  int signatures = 0;
+
+ private:
+  std::unique_ptr<SigningKey> k_;
+};
+
+// Circular 15/2025: the certificate is checked before signing. Expired or not yet valid: refused
+// with the reason and the dates, and the key is never asked to sign; a valid one signs once.
+TEST_F(SoftPki, ExpiredOrNotYetValidCertificateIsRefusedBeforeTheKeySigns) {
+  struct Case {
+    const char* name;
+    long from, until;
+    const char* reason;  // "" : signs
+  } cases[] = {{"expired yesterday", -30L * 86400, -86400, " expired on "},
+               {"valid from tomorrow", 86400, 30L * 86400, " is not valid until "},
+               {"valid now", -60, 86400, ""}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string pem = reissued_pem(dir_->path(), c.from, c.until);
+    ASSERT_FALSE(pem.empty());
+    CountingKey k(software_key(must_read(file("rsa.key")), Bytes(pem.begin(), pem.end())));
+    PadesOptions o;
+    o.extra_certs = {ca_der()};
+    auto out = sign_pdf(pdf(), k, o);
+    if (!*c.reason) {
+      ASSERT_TRUE(out.ok()) << out.error().message;
+      EXPECT_EQ(k.signatures, 1);
+      continue;
+    }
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(k.signatures, 0) << "the key was asked to sign";
+    EXPECT_EQ(out.error().code, Errc::verify_failed);
+    const std::string& m = out.error().message;
+    EXPECT_EQ(m.rfind("the signer's certificate CN=Nguyễn Văn An,C=VN (serial 02)", 0), 0u) << m;
+    EXPECT_NE(m.find(c.reason), std::string::npos) << m;
+    EXPECT_NE(m.find("+07:00 (valid from "), std::string::npos) << m;
+    EXPECT_NE(m.find("; signing refused"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    // prepare_and_sign (the CLI's and the batch's way) refuses it the same.
+    auto pending = prepare_and_sign(pdf(), k, o);
+    ASSERT_FALSE(pending.ok());
+    EXPECT_EQ(pending.error().message, m);
+    EXPECT_EQ(k.signatures, 0);
+  }
+}
+
 // A CMS that is not PAdES (OpenSSL's defaults, as podofosign makes: signing-time, no
 // signing-certificate-v2) is intact but reported as not conformant and not valid.
 TEST_F(SoftPki, NonPadesCmsIsNotValid) {

@@ -98,6 +98,12 @@ export const ERROR_TEXT = {
   bad_pdf: 'Tệp PDF của học bạ bị hỏng.',
   login_failed: 'Sai tên đăng nhập, mật khẩu hoặc mã xác thực.',
   too_many_attempts: 'Có quá nhiều lần đăng nhập sai từ máy này. Hãy chờ một lúc rồi thử lại.',
+  certificate_expired:
+    'Chứng thư số của người ký đã hết hạn nên không được ký (Thông tư 15/2025). Hãy gia hạn chứng thư số với nhà cung cấp.',
+  certificate_not_yet_valid:
+    'Chứng thư số của người ký chưa đến ngày có hiệu lực nên không được ký. Hãy kiểm tra đồng hồ máy chủ hoặc chờ đến ngày hiệu lực.',
+  certificate_revoked:
+    'Chứng thư số của người ký đã bị thu hồi nên không được ký. Hãy liên hệ nhà cung cấp chứng thư số.',
   locked_out: 'Máy này tạm không đăng nhập được vào tài khoản này do nhập sai mật khẩu nhiều lần. Hãy chờ rồi thử lại.',
   slow_down: 'Tài khoản này vừa bị thử mật khẩu sai nhiều lần. Hãy chờ vài giây rồi thử lại.',
   unsupported_media_type: 'Yêu cầu không đúng định dạng.',
@@ -365,6 +371,9 @@ const MESSAGE_RULES = [
   [/already rejected by token/, 'pin_rejected_before'],
   [/without explicit confirmation/, 'pin_needs_confirm'],
   [/PIN is locked|PIN has expired/, 'pin_locked'],
+  [/certificate .* expired on .*signing refused/, 'certificate_expired'],
+  [/certificate .* is not valid until .*signing refused/, 'certificate_not_yet_valid'],
+  [/certificate .* was revoked on .*signing refused/, 'certificate_revoked'],
   [/needs its PIN|PIN is required/, 'pin_required'],
   [/is not present/, 'token_not_present'],
   [/no record is waiting/, null, 'Không còn học bạ nào chờ chữ ký này.'],

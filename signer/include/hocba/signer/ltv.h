@@ -54,6 +54,13 @@ struct ExtendOutcome {
 // skip: certificates only.
 Result<ExtendOutcome> extend(std::span<const std::uint8_t> pdf, Level level, const LtvOptions& opts);
 
+// Before signing, whatever the level and the revocation policy: the signer's certificate must be
+// within its validity period at `at` (Circular 15/2025: signing software checks the certificate
+// before it signs). Errc::verify_failed, one line: "the signer's certificate CN=… (serial …) expired
+// on 2026-…+07:00 (valid from … to …); signing refused", or "… is not valid until …"; an unreadable
+// certificate is Errc::invalid_argument.
+Status check_signer_validity(const Bytes& signer, std::chrono::system_clock::time_point at);
+
 // Before signing: the revocation status of the signer's certificate and its chain (up to the
 // anchor; built from `candidates` and the anchors). A revoked certificate is refused whatever the
 // policy (Errc::verify_failed: "the certificate CN=… (serial …) was revoked on … (keyCompromise);
