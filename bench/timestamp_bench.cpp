@@ -252,6 +252,7 @@ int main(int argc, char** argv) {
     signer::TimestampClientOptions to;
     to.urls = {url};
     to.timeout = std::chrono::milliseconds(tsa_delay_ms + 30000);
+    to.max_concurrent = workers;  // --workers requests in flight at once, not the client's default cap of 4
     to.retries = 1;
     signer::TimestampClient client(http, to);
     signer::PadesOptions opts;

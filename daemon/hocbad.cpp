@@ -263,6 +263,7 @@ int run(int argc, char** argv) {
     to.urls = cfg->signing.tsa_urls;
     to.timeout = std::chrono::seconds(cfg->signing.tsa_timeout_s);
     to.retries = static_cast<int>(cfg->signing.tsa_retries);
+    to.max_concurrent = static_cast<int>(cfg->signing.tsa_max_concurrent);
     tsa = std::make_unique<signer::TimestampClient>(http, to);
   }
 

@@ -81,7 +81,7 @@ const char* kUsage =
     "             [--reason TEXT] [--location TEXT] [--pin-file FILE] [--chain FILE]... [--pss]\n"
     "             [--hash sha256|sha384|sha512] [--confirm-pin-risk] [--module PATH]...\n"
     "             [--title TEXT] [--image SIGNATURE.png | --seal-image SEAL.png] [--no-lock] [--certify]\n"
-    "             [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]... [--tsa-timeout SECONDS (30)] [--tsa-retries N (2)]\n"
+    "             [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]... [--tsa-timeout SECONDS (180)] [--tsa-retries N (2)]\n"
     "             [--trust CA.pem]... [--trust-dir DIR] [--revocation require|prefer|skip] [--offline-dir DIR]\n"
     "  hocba finish OUT.pdf.pending --out OUT.pdf [--tsa URL]... [--tsa-timeout SECONDS] [--tsa-retries N]\n"
     "             [--level B-B|B-T|B-LT|B-LTA] [--chain FILE]... [--trust CA.pem]... [--trust-dir DIR]\n"
@@ -314,7 +314,9 @@ Result<std::vector<Bytes>> load_cert_files(const std::vector<std::string>& files
   return out;
 }
 
-// --tsa-timeout SECONDS (default 30) and --tsa-retries N (default 2) for `urls`.
+// --tsa-timeout SECONDS (default 180) and --tsa-retries N (default 2: 3 tries in all) for `urls`; the
+// defaults are signing.tsa_timeout_s and signing.tsa_retries's. One process asks for one timestamp at
+// a time, so signing.tsa_max_concurrent (the client's default, 4) never binds here.
 signer::TimestampClientOptions tsa_options(const Args& a, std::vector<std::string> urls) {
   signer::TimestampClientOptions o;
   for (const auto& u : urls)
@@ -323,7 +325,7 @@ signer::TimestampClientOptions tsa_options(const Args& a, std::vector<std::strin
   double secs = 0;
   int retries = -1;
   try {
-    secs = std::stod(a.get("tsa-timeout", "30"));
+    secs = std::stod(a.get("tsa-timeout", "180"));
     retries = std::stoi(a.get("tsa-retries", "2"));
   } catch (const std::exception&) {
   }

@@ -26,10 +26,13 @@ const std::vector<KeySpec>& keys() {
        "RFC 3161 timestamp authorities (http or https URLs), tried in order", "--tsa"},
       {"signing.hash", KeyType::choice, std::string("sha256"), {"sha256", "sha384", "sha512"}, 0, 0,
        "Digest algorithm of signatures", "--hash"},
-      {"signing.tsa_timeout_s", KeyType::integer, 30LL, {}, 1, 600, "Seconds to wait for each timestamp authority answer",
+      {"signing.tsa_timeout_s", KeyType::integer, 180LL, {}, 1, 600,
+       "Seconds to wait for each timestamp authority answer (the government's service takes 2 s to over 2 minutes)",
        "--tsa-timeout"},
-      {"signing.tsa_retries", KeyType::integer, 2LL, {}, 0, 10, "More tries per timestamp authority after the first",
-       "--tsa-retries"},
+      {"signing.tsa_retries", KeyType::integer, 2LL, {}, 0, 10,
+       "More tries per timestamp authority after the first (2: 3 tries in all)", "--tsa-retries"},
+      {"signing.tsa_max_concurrent", KeyType::integer, 4LL, {}, 1, 64,
+       "Timestamp requests in flight at once to each timestamp authority; more wait their turn", ""},
       {"signing.timestamp_workers", KeyType::integer, 32LL, {}, 1, 256, "Timestamp requests in flight at once (daemon)", ""},
       {"signing.revocation", KeyType::choice, std::string("require"), {"require", "prefer", "skip"}, 0, 0,
        "Revocation policy: refuse, warn or skip when a certificate's status cannot be obtained (B-LT and above; "
@@ -279,6 +282,7 @@ bool set(Config& c, std::string_view k, const Value& v) {
   else if (k == "signing.hash") s.hash = str();
   else if (k == "signing.tsa_timeout_s") s.tsa_timeout_s = num();
   else if (k == "signing.tsa_retries") s.tsa_retries = num();
+  else if (k == "signing.tsa_max_concurrent") s.tsa_max_concurrent = num();
   else if (k == "signing.timestamp_workers") s.timestamp_workers = num();
   else if (k == "signing.revocation") s.revocation = str();
   else if (k == "signing.revocation_timeout_s") s.revocation_timeout_s = num();
@@ -849,6 +853,7 @@ Value get(const Config& c, std::string_view k) {
   if (k == "signing.hash") return s.hash;
   if (k == "signing.tsa_timeout_s") return s.tsa_timeout_s;
   if (k == "signing.tsa_retries") return s.tsa_retries;
+  if (k == "signing.tsa_max_concurrent") return s.tsa_max_concurrent;
   if (k == "signing.timestamp_workers") return s.timestamp_workers;
   if (k == "signing.revocation") return s.revocation;
   if (k == "signing.revocation_timeout_s") return s.revocation_timeout_s;

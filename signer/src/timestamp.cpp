@@ -340,6 +340,38 @@ Result<Bytes> add_signature_timestamp(std::span<const std::uint8_t> cms_der, std
 
 TimestampClient::TimestampClient(HttpPoster& http, TimestampClientOptions opts) : http_(http), opts_(std::move(opts)) {}
 
+// A counting semaphore per URL, under mu_: the slot is taken in the constructor (waiting while the
+// URL has max_concurrent requests in flight) and given back in the destructor.
+class TimestampClient::Slot {
+ public:
+  Slot(TimestampClient& c, const std::string& url) : c_(c), url_(url) {
+    std::unique_lock lock(c_.mu_);
+    int cap = std::max(1, c_.opts_.max_concurrent);
+    if (c_.in_flight_[url_] >= cap) spdlog::debug("TSA_WAIT url={} in_flight={}", url_, c_.in_flight_[url_]);
+    c_.slot_free_.wait(lock, [&] { return c_.in_flight_[url_] < cap; });
+    ++c_.in_flight_[url_];
+  }
+  ~Slot() {
+    {
+      std::lock_guard lock(c_.mu_);
+      --c_.in_flight_[url_];
+    }
+    c_.slot_free_.notify_all();  // waiters for other URLs share the variable
+  }
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+
+ private:
+  TimestampClient& c_;
+  const std::string& url_;
+};
+
+int TimestampClient::in_flight(const std::string& url) const {
+  std::lock_guard lock(mu_);
+  auto it = in_flight_.find(url);
+  return it == in_flight_.end() ? 0 : it->second;
+}
+
 std::size_t TimestampClient::estimated_token_size() const {
   std::lock_guard lock(mu_);
   std::size_t best = 0;
@@ -372,7 +404,10 @@ Result<TimestampToken> TimestampClient::timestamp(std::span<const std::uint8_t> 
       // A fresh nonce for every try: an answer to an earlier try is never taken for this one.
       auto req = make_timestamp_request(signature_value, opts_.hash);
       if (!req) return req.error();
-      auto body = http_.post(url, "application/timestamp-query", req->der, opts_.timeout);
+      auto body = [&] {
+        Slot slot(*this, url);
+        return http_.post(url, "application/timestamp-query", req->der, opts_.timeout);
+      }();
       if (!body) {
         last = body.error();
         answered = false;

@@ -2,10 +2,12 @@
 // refused connections, TLS to a plain server, body limits; and the TimestampClient over it.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
-#include <thread>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "hocba/net/http_client.h"
 #include "hocba/signer/timestamp.h"
@@ -147,6 +149,42 @@ TEST_F(Http, TimestampClientOverHttpRetriesAndLearnsTheTokenSize) {
   ASSERT_TRUE(t.ok()) << t.error().message;
   EXPECT_EQ(client.estimated_token_size(), t->der.size());
   EXPECT_EQ(t->tsa_name, "CN=Http Test TSA");
+}
+
+// The TSA cap (signing.tsa_max_concurrent): 16 threads ask one slow TSA (300 ms per answer) at once;
+// the TSA itself counts the requests it holds at once (--max-seen-file). Never more than the cap, all
+// 16 answered (the others waited, none failed), and the cap is reached (the client does not ask one
+// at a time). A second TSA has a cap of its own.
+TEST_F(Http, NeverMoreThanTheCapInFlightAtOneTsa) {
+  EXPECT_EQ(signer::TimestampClientOptions{}.max_concurrent, 4);  // the default
+  for (int cap : {4, 2}) {
+    SCOPED_TRACE("max_concurrent " + std::to_string(cap));
+    std::string seen = log_.file("max-seen-" + std::to_string(cap));
+    std::string seen2 = log_.file("max-seen-other-" + std::to_string(cap));
+    auto tsa = start_tsa({"--delay-ms", "300", "--max-seen-file", seen});
+    auto other = start_tsa({"--delay-ms", "300", "--max-seen-file", seen2});
+    net::HttpClient http;
+    signer::TimestampClientOptions o;
+    o.urls = {tsa->url()};
+    o.timeout = 30s;
+    o.max_concurrent = cap;
+    signer::TimestampClient client(http, o);
+    o.urls = {other->url()};
+    signer::TimestampClient other_client(http, o);
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 16; ++i)
+      threads.emplace_back([&, i] {
+        auto t = (i % 4 == 3 ? other_client : client).timestamp(Bytes{static_cast<std::uint8_t>(i), 7});
+        if (t) ++ok;
+        else ADD_FAILURE() << t.error().message;
+      });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok, 16);
+    EXPECT_EQ(client.in_flight(tsa->url()), 0);
+    EXPECT_EQ(std::stoi(test::read_text(seen)), cap) << "12 requests, at most " << cap << " at once at the TSA";
+    EXPECT_EQ(std::stoi(test::read_text(seen2)), std::min(cap, 4)) << "4 requests to the other TSA";
+  }
 }
 
 // https:// against `openssl s_server -www` with a certificate for 127.0.0.1 from our test CA: accepted

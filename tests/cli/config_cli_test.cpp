@@ -56,7 +56,7 @@ TEST_F(ConfigCli, CheckPrintsTheEffectiveConfiguration) {
   auto r = hocba("config check " + q(write("ok.toml", "[school]\nname = \"Trường THCS Láng Hạ\"\n[signing]\nlevel = \"B-B\"\nhash = \"sha384\"\n")));
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_TRUE(has(r.out, "hash = \"sha384\"\n")) << r.out;
-  EXPECT_TRUE(has(r.out, "tsa_timeout_s = 30  # default\n")) << r.out;
+  EXPECT_TRUE(has(r.out, "tsa_timeout_s = 180  # default\n")) << r.out;
   EXPECT_TRUE(has(r.out, "name = \"Trường THCS Láng Hạ\"\n")) << r.out;
 
   auto ex = hocba("config check " + q(std::string(HOCBA_SOURCE_DIR) + "/firmware-config/examples/school.toml"));

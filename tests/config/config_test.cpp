@@ -48,8 +48,9 @@ TEST(Config, EmptyFileGivesTheDefaults) {
   EXPECT_EQ(c->signing.level, "B-T");
   EXPECT_TRUE(c->signing.tsa_urls.empty());
   EXPECT_EQ(c->signing.hash, "sha256");
-  EXPECT_EQ(c->signing.tsa_timeout_s, 30);
+  EXPECT_EQ(c->signing.tsa_timeout_s, 180);
   EXPECT_EQ(c->signing.tsa_retries, 2);
+  EXPECT_EQ(c->signing.tsa_max_concurrent, 4);
   EXPECT_EQ(c->signing.timestamp_workers, 32);
   EXPECT_EQ(c->signing.revocation, "require");
   EXPECT_EQ(c->signing.revocation_timeout_s, 15);
@@ -79,6 +80,7 @@ tsa_urls = ["https://tsa.example.vn/tsr", "http://10.0.0.5:8080/tsa"]
 hash = "sha512"
 tsa_timeout_s = 600
 tsa_retries = 0
+tsa_max_concurrent = 64
 offline_dir = "/var/lib/hocba/offline"
 lock_fields = false
 certify_first = true
@@ -90,6 +92,7 @@ certify_first = true
   EXPECT_EQ(c->signing.hash, "sha512");
   EXPECT_EQ(c->signing.tsa_timeout_s, 600);
   EXPECT_EQ(c->signing.tsa_retries, 0);
+  EXPECT_EQ(c->signing.tsa_max_concurrent, 64);
   EXPECT_EQ(*c->signing.offline_dir, "/var/lib/hocba/offline");
   EXPECT_FALSE(c->signing.lock_fields);
   EXPECT_TRUE(c->signing.certify_first);
@@ -131,6 +134,18 @@ level = "B-B"
   // In line order.
   EXPECT_LT(m.find("line 2)"), m.find("line 7)"));
   EXPECT_LT(m.find("line 7)"), m.find("line 13)"));
+}
+
+TEST(Config, TsaMaxConcurrentIsOneTo64) {
+  auto low = parse_config("[signing]\ntsa_max_concurrent = 0\n");
+  ASSERT_FALSE(low);
+  EXPECT_TRUE(has(low.error().message, "signing.tsa_max_concurrent (line 2): 0 is below 1")) << low.error().message;
+  auto high = parse_config("[signing]\ntsa_max_concurrent = 65\n");
+  ASSERT_FALSE(high);
+  EXPECT_TRUE(has(high.error().message, "signing.tsa_max_concurrent (line 2): 65 is above 64")) << high.error().message;
+  auto one = parse_config("[signing]\ntsa_max_concurrent = 1\n");
+  ASSERT_TRUE(one) << one.error().message;
+  EXPECT_EQ(one->signing.tsa_max_concurrent, 1);
 }
 
 TEST(Config, UnknownKeysAreRejected) {
@@ -184,7 +199,7 @@ TEST(Config, DumpPrintsTheEffectiveConfigurationAndParsesBack) {
   ASSERT_TRUE(c) << c.error().message;
   std::string d = dump_config(*c);
   EXPECT_TRUE(has(d, "hash = \"sha384\"\n")) << d;
-  EXPECT_TRUE(has(d, "tsa_timeout_s = 30  # default\n")) << d;
+  EXPECT_TRUE(has(d, "tsa_timeout_s = 180  # default\n")) << d;
   EXPECT_TRUE(has(d, "# offline_dir = (not set)\n")) << d;
   EXPECT_TRUE(has(d, "[school]\n")) << d;
   auto back = parse_config(d);

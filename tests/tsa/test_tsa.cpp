@@ -3,7 +3,7 @@
 //
 //   hocba-test-tsa --key K.pem --cert C.pem [--chain CA.pem]... [--port 0] [--delay-ms N]
 //                  [--hold-file F] [--fixed-time UNIX] [--fail N] [--policy OID] [--serve-dir DIR]
-//                  [--hang | --garbage random|html|truncated]
+//                  [--max-seen-file F] [--hang | --garbage random|html|truncated]
 //   hocba-test-tsa --serve-dir DIR [--port 0]
 //   hocba-test-tsa --hang | --garbage random|html|truncated [--port 0]
 //
@@ -14,7 +14,9 @@
 // 5 ms: a test decides when timestamps come back); --fixed-time UNIX puts that genTime in every token; --fail N answers the
 // first N requests with HTTP 503. --serve-dir DIR answers GET /NAME with the file DIR/NAME as it is
 // at that moment (CRLs for revocation tests; a plain name, no '/' and no leading '.'), 404 if there
-// is none; without --key and --cert it is only that file server. One thread per connection; the
+// is none; without --key and --cert it is only that file server. --max-seen-file F writes the largest
+// number of timestamp requests in flight at once (read, answer not yet made) to F, as a decimal number
+// and a newline, each time it grows (written to F.tmp, then renamed). One thread per connection; the
 // signing itself is serialized.
 // Broken responders (for the TSA and for OCSP or CRL URLs alike; any method, any path):
 // --hang accepts connections and never reads nor answers; --garbage random answers 2 KiB of random
@@ -54,6 +56,7 @@ struct Config {
   unsigned short port = 0;
   long delay_ms = 0;
   std::string hold_file;  // answers wait while it exists
+  std::string max_seen_file;  // the most timestamp requests in flight at once goes here
   long long fixed_time = -1;
   long fail = 0;
   bool hang = false;
@@ -85,6 +88,7 @@ Config parse(int argc, char** argv) {
     else if (a == "--port") c.port = static_cast<unsigned short>(std::stoul(value()));
     else if (a == "--delay-ms") c.delay_ms = std::stol(value());
     else if (a == "--hold-file") c.hold_file = value();
+    else if (a == "--max-seen-file") c.max_seen_file = value();
     else if (a == "--fixed-time") c.fixed_time = std::stoll(value());
     else if (a == "--fail") c.fail = std::stol(value());
     else if (a == "--policy") c.policy = value();
@@ -97,7 +101,8 @@ Config parse(int argc, char** argv) {
     die("--garbage must be random, html or truncated");
   if (c.hang || !c.garbage.empty()) return c;
   if ((c.key.empty() || c.cert.empty()) && c.serve_dir.empty()) die("usage: hocba-test-tsa --key K.pem --cert C.pem [--chain CA.pem]... [--port 0] "
-                                           "[--delay-ms N] [--hold-file F] [--fixed-time UNIX] [--fail N] [--policy OID] [--serve-dir DIR]");
+                                           "[--delay-ms N] [--hold-file F] [--fixed-time UNIX] [--fail N] [--policy OID] [--serve-dir DIR] "
+                                           "[--max-seen-file F]");
   return c;
 }
 
@@ -165,6 +170,36 @@ TS_RESP_CTX* make_ctx(const Config& c) {
 
 std::mutex g_sign_mu;
 std::atomic<long> g_requests{0};
+
+// Timestamp requests in flight (read, answer not yet made) and the most seen at once (--max-seen-file).
+std::mutex g_flight_mu;
+long g_in_flight = 0;
+long g_max_seen = 0;
+
+class InFlight {
+ public:
+  explicit InFlight(const Config& c) : c_(c) {
+    std::lock_guard lock(g_flight_mu);
+    if (++g_in_flight <= g_max_seen) return;
+    g_max_seen = g_in_flight;
+    if (c_.max_seen_file.empty()) return;
+    std::string tmp = c_.max_seen_file + ".tmp";
+    if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {
+      std::fprintf(f, "%ld\n", g_max_seen);
+      std::fclose(f);
+      std::rename(tmp.c_str(), c_.max_seen_file.c_str());
+    }
+  }
+  ~InFlight() {
+    std::lock_guard lock(g_flight_mu);
+    --g_in_flight;
+  }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  const Config& c_;
+};
 
 // A real answer of the TSA to `body`, DER (empty if none).
 std::vector<std::uint8_t> timestamp_reply(TS_RESP_CTX* ctx, const std::vector<std::uint8_t>& body) {
@@ -277,6 +312,9 @@ void serve(tcp::socket sock, TS_RESP_CTX* ctx, const Config& c) {
   } else if (req[http::field::content_type] != "application/timestamp-query") {
     res.result(http::status::unsupported_media_type);
   } else {
+    // In flight until its answer is ready (counted out before the client can read it, so that a
+    // client's next request is never counted together with the one it waited for).
+    InFlight flight(c);
     if (c.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(c.delay_ms));
     while (!c.hold_file.empty() && ::access(c.hold_file.c_str(), F_OK) == 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));

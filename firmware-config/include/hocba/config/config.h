@@ -91,6 +91,7 @@ struct Config {
     std::string hash;                    // sha256 | sha384 | sha512
     long long tsa_timeout_s = 0;
     long long tsa_retries = 0;
+    long long tsa_max_concurrent = 0;
     long long timestamp_workers = 0;
     std::string revocation;              // require | prefer | skip
     long long revocation_timeout_s = 0;

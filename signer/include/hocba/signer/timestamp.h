@@ -7,6 +7,7 @@
 // Boost.Beast; tests use a fake).
 #pragma once
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -91,18 +92,24 @@ Result<Bytes> cms_signature_value(std::span<const std::uint8_t> cms_der);
 // and returns the re-encoded CMS. The signed part is unchanged. A CMS that already has one is refused.
 Result<Bytes> add_signature_timestamp(std::span<const std::uint8_t> cms_der, std::span<const std::uint8_t> token_der);
 
+// The defaults fit the government's timestamp service, which answers in 2 s to over 2 minutes
+// (docs/timestamps.md): 180 s per try, 3 tries in all, at most 4 requests at once per TSA.
 struct TimestampClientOptions {
-  std::vector<std::string> urls;            // tried in order
-  std::chrono::milliseconds timeout{30000};  // per try, the whole HTTP exchange
-  int retries = 2;                          // more tries per URL after the first
-  std::chrono::milliseconds backoff{500};   // before the first retry; doubled after each
+  std::vector<std::string> urls;              // tried in order
+  std::chrono::milliseconds timeout{180000};  // per try, the whole HTTP exchange
+  int retries = 2;                            // more tries per URL after the first (2: 3 tries in all)
+  std::chrono::milliseconds backoff{500};     // before the first retry; doubled after each
+  int max_concurrent = 4;                     // requests in flight at once to one URL; more wait their turn
+                                              // (not counted in `timeout`); below 1 counts as 1
   Hash hash = Hash::sha256;                 // messageImprint hash
   std::vector<Bytes> trust_anchors;         // DER; empty: the token's signature is checked, not the TSA's chain
 };
 
 // Asks the configured TSAs for a signature timestamp: each URL in turn, each tried 1 + retries
-// times with backoff. Remembers the largest token each URL gave, to size placeholders.
-// Thread-safe; the HttpPoster must outlive it.
+// times with backoff. At most `max_concurrent` requests are in flight to one URL at once, across
+// all the threads using this client; a try beyond that waits for a slot (it is not failed), and
+// the slot is given back before a retry's backoff. Remembers the largest token each URL gave, to
+// size placeholders. Thread-safe; the HttpPoster must outlive it.
 class TimestampClient {
  public:
   // Placeholder allowance for a TSA not heard from yet: room for a token with an RSA-4096
@@ -112,7 +119,7 @@ class TimestampClient {
   TimestampClient(HttpPoster& http, TimestampClientOptions opts);
 
   // The token for `signature_value`, checked. Errors: Errc::unavailable (no TSA answered: "the
-  // timestamp authority at URL did not answer within 30 s (3 tries)"), or the check's error when a
+  // timestamp authority at URL did not answer within 180 s (3 tries)"), or the check's error when a
   // TSA answered with something unusable.
   Result<TimestampToken> timestamp(std::span<const std::uint8_t> signature_value);
 
@@ -123,11 +130,19 @@ class TimestampClient {
 
   const TimestampClientOptions& options() const { return opts_; }
 
+  // Requests in flight to `url` right now (at most options().max_concurrent).
+  int in_flight(const std::string& url) const;
+
  private:
+  // One request's slot at a URL: waits while max_concurrent are in flight there.
+  class Slot;
+
   HttpPoster& http_;
   TimestampClientOptions opts_;
   mutable std::mutex mu_;
+  std::condition_variable slot_free_;
   std::map<std::string, std::size_t> largest_;
+  std::map<std::string, int> in_flight_;
 };
 
 }  // namespace hocba::signer
