@@ -11,7 +11,7 @@
 //              [--level B-B|B-T|B-LT|B-LTA] [--chain FILE]... [--trust CA.pem]... [--trust-dir DIR] [--revocation …] [--offline-dir DIR]
 //   hocba extend FILE.pdf --out OUT.pdf --level B-LT|B-LTA [--tsa URL]... [--tsa-timeout SECONDS] [--tsa-retries N]
 //              [--chain FILE]... [--trust CA.pem]... [--trust-dir DIR] [--revocation require|prefer|skip] [--offline-dir DIR]
-//   hocba verify FILE.pdf [--trust CA.pem]... [--trust-dir DIR] [--json]
+//   hocba verify FILE.pdf [--trust CA.pem]... [--trust-dir DIR] [--json] [--lang vi|en]
 //   hocba render --in CLASS.json --out DIR [--student ID] [--valid-only]
 //   hocba export-xml FILE.pdf [--out FILE]
 //   hocba config check FILE | hocba config keys
@@ -63,6 +63,7 @@
 #include "hocba/signer/key.h"
 #include "hocba/signer/ltv.h"
 #include "hocba/signer/pades.h"
+#include "hocba/signer/report_text.h"
 #include "hocba/signer/revocation.h"
 #include "hocba/signer/timestamp.h"
 #include "hocba/signer/verify.h"
@@ -89,7 +90,7 @@ const char* kUsage =
     "  hocba extend FILE.pdf --out OUT.pdf --level B-LT|B-LTA [--tsa URL]... [--tsa-timeout SECONDS]\n"
     "             [--tsa-retries N] [--chain FILE]... [--trust CA.pem]... [--trust-dir DIR]\n"
     "             [--revocation require|prefer|skip] [--offline-dir DIR]\n"
-    "  hocba verify FILE.pdf [--trust CA.pem]... [--trust-dir DIR] [--json]\n"
+    "  hocba verify FILE.pdf [--trust CA.pem]... [--trust-dir DIR] [--json] [--lang vi|en]\n"
     "  hocba render --in CLASS.json --out DIR [--student ID] [--valid-only]\n"
     "  hocba export-xml FILE.pdf [--out FILE]   (the record's XML, hocba-record.xml, byte for byte; stdout without --out)\n"
     "  hocba config check FILE    (prints the effective configuration, or every problem)\n"
@@ -577,6 +578,8 @@ int cmd_finish(const Args& a) {
 
 int cmd_verify(const Args& a) {
   if (a.positional.size() != 1) throw UsageError{"verify needs exactly one FILE.pdf"};
+  auto lang = signer::parse_lang(a.has("lang") ? a.get("lang") : "en");
+  if (!lang) throw UsageError{"verify: --lang must be vi or en"};
   auto pdf = read_file(a.positional[0]);
   if (!pdf) return fail(pdf.error());
   auto anchors = trust_anchors(a);
@@ -584,7 +587,7 @@ int cmd_verify(const Args& a) {
   auto rep = signer::verify_pdf(*pdf, *anchors);
   if (!rep) return fail(rep.error());
   if (a.has("json")) std::printf("%s\n", signer::to_json(*rep).c_str());
-  else std::printf("%s", signer::to_text(*rep).c_str());
+  else std::printf("%s", signer::to_text(*rep, *lang).c_str());
   return rep->all_valid ? 0 : 3;
 }
 
@@ -917,7 +920,7 @@ int main(int argc, char** argv) {
       return cmd_extend(with_config(parse(argc, argv, 2, {"out", "level", "tsa", "tsa-timeout", "tsa-retries", "chain", "trust", "trust-dir",
                                               "revocation", "offline-dir", "config"}, {}), cmd));
     if (cmd == "config" && (sub == "check" || sub == "keys")) return cmd_config(parse(argc, argv, 3, {}, {}), sub);
-    if (cmd == "verify") return cmd_verify(parse(argc, argv, 2, {"trust", "trust-dir"}, {"json"}));
+    if (cmd == "verify") return cmd_verify(parse(argc, argv, 2, {"trust", "trust-dir", "lang"}, {"json"}));
     if (cmd == "audit" && sub == "verify") return cmd_audit(parse(argc, argv, 3, {"state-dir"}, {}), sub);
     if (cmd == "audit" && sub == "export") return cmd_audit(parse(argc, argv, 3, {"state-dir", "out"}, {}), sub);
     if (cmd == "user" && sub == "add")

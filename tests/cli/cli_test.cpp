@@ -322,3 +322,45 @@ TEST_F(Cli, RenderedRecordSignedByThreeShowsTheAppearances) {
                   .status,
               0);
 }
+
+// `hocba verify --lang vi` (Circular 15/2025/TT-BKHCN): the report entirely in Vietnamese; --lang en
+// and no --lang give the same English report; an unknown language is a usage error.
+TEST_F(Cli, VerifyReportInVietnamese) {
+  std::string out = sign_three(fixture("cairo.pdf"));
+  auto en = hocba("verify " + q(out) + " --trust " + q(root()));
+  EXPECT_EQ(en.status, 0) << en.out;
+  EXPECT_NE(en.out.find("Signature 1 in field"), std::string::npos) << en.out;
+  auto en2 = hocba("verify " + q(out) + " --trust " + q(root()) + " --lang en");
+  EXPECT_EQ(en2.status, 0);
+  EXPECT_EQ(en2.out, en.out);
+
+  auto vi = hocba("verify " + q(out) + " --trust " + q(root()) + " --lang vi");
+  EXPECT_EQ(vi.status, 0) << vi.out;
+  for (const char* label : {"Chữ ký 1", "Chữ ký 3", "HỢP LỆ", "Người ký: ", "Nguyễn Thị Giẽ", "Thời điểm ký: ", "do người ký khai",
+                            "Toàn vẹn: còn nguyên vẹn", "Đường dẫn tin cậy: tin cậy", "Tình trạng thu hồi: ", "Mức PAdES: B-B",
+                            "Tệp đã bị sửa sau chữ ký này", "Kết luận: mọi chữ ký đều hợp lệ"})
+    EXPECT_NE(vi.out.find(label), std::string::npos) << label << "\n" << vi.out;
+  std::string words = vi.out;  // the field name "Signature1" is the document's data, not a label
+  for (auto at = words.find("\"Signature1\""); at != std::string::npos; at = words.find("\"Signature1\"")) words.erase(at, 12);
+  for (const char* english : {"Signature", "signature", "valid", "VALID", "Signer", "signer:", "trusted", "integrity", "intact", "chain",
+                              "revocation", "coverage", "level", "timestamp", "summary", "bytes", "whole document", "not checked"})
+    EXPECT_EQ(words.find(english), std::string::npos) << english << "\n" << vi.out;
+
+  // The JSON does not change with --lang.
+  auto j1 = hocba("verify " + q(out) + " --trust " + q(root()) + " --json");
+  auto j2 = hocba("verify " + q(out) + " --trust " + q(root()) + " --json --lang vi");
+  EXPECT_EQ(j1.status, 0);
+  EXPECT_EQ(j2.out, j1.out);
+
+  // A tampered copy: the Vietnamese report says so, exit 3 as in English.
+  std::string bad = test::read_text(out);
+  bad.back() = ' ';
+  test::write_text(dir_.file("bad.pdf"), bad);
+  auto vb = hocba("verify " + q(dir_.file("bad.pdf")) + " --trust " + q(root()) + " --lang vi");
+  EXPECT_EQ(vb.status, 3) << vb.out;
+  EXPECT_NE(vb.out.find("Toàn vẹn: đã bị thay đổi"), std::string::npos) << vb.out;
+  EXPECT_NE(vb.out.find("KHÔNG HỢP LỆ"), std::string::npos) << vb.out;
+
+  auto xx = hocba("verify " + q(out) + " --lang xx");
+  EXPECT_EQ(xx.status, 2) << xx.out;
+}
