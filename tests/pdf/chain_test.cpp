@@ -32,16 +32,7 @@ using test::pdf::write_pdf;
 
 namespace {
 
-const ClassFile& sample(const std::string& name) {
-  static std::map<std::string, ClassFile> cache;
-  auto it = cache.find(name);
-  if (it == cache.end()) {
-    auto r = parse_class(test::read_text(std::string(HOCBA_TEST_DATA) + "/samples/" + name));
-    if (!r) throw std::runtime_error(name + ": " + r.error().message);
-    it = cache.emplace(name, std::move(*r)).first;
-  }
-  return it->second;
-}
+using test::pdf::sample;
 
 std::string sha256_hex(const Bytes& b) {
   unsigned char md[EVP_MAX_MD_SIZE];

@@ -2,9 +2,12 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <map>
+#include <stdexcept>
 #include <string>
 
 #include "hocba/common/fileio.h"
+#include "hocba/pdf/record.h"
 #include "test_env.h"
 
 namespace hocba::test::pdf {
@@ -29,6 +32,18 @@ inline std::string collapse(const std::string& s) {
     }
   }
   return o;
+}
+
+// A sample class file of tests/data/samples, parsed once per process.
+inline const hocba::pdf::ClassFile& sample(const std::string& name) {
+  static std::map<std::string, hocba::pdf::ClassFile> cache;
+  auto it = cache.find(name);
+  if (it == cache.end()) {
+    auto r = hocba::pdf::parse_class(test::read_text(std::string(HOCBA_TEST_DATA) + "/samples/" + name));
+    if (!r) throw std::runtime_error(name + ": " + r.error().message);
+    it = cache.emplace(name, std::move(*r)).first;
+  }
+  return it->second;
 }
 
 inline std::string write_pdf(const TempDir& dir, const std::string& name, const Bytes& pdf) {

@@ -36,16 +36,7 @@ std::vector<std::string> sample_names() {
   return v;
 }
 
-const ClassFile& sample(const std::string& name) {
-  static std::map<std::string, ClassFile> cache;
-  auto it = cache.find(name);
-  if (it == cache.end()) {
-    auto r = parse_class(test::read_text(std::string(HOCBA_TEST_DATA) + "/samples/" + name));
-    if (!r) throw std::runtime_error(name + ": " + r.error().message);
-    it = cache.emplace(name, std::move(*r)).first;
-  }
-  return it->second;
-}
+using test::pdf::sample;
 
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 

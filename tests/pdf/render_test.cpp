@@ -48,16 +48,7 @@ namespace {
 const char* kSamples[] = {"primary-3A.json", "primary-5A.json", "thcs-8A.json",       "thpt-11A.json",
                           "primary-4B-v2.json", "thcs-9A-v2.json", "thpt-12A-v2.json"};
 
-const ClassFile& sample(const std::string& name) {
-  static std::map<std::string, ClassFile> cache;
-  auto it = cache.find(name);
-  if (it == cache.end()) {
-    auto r = parse_class(test::read_text(std::string(HOCBA_TEST_DATA) + "/samples/" + name));
-    if (!r) throw std::runtime_error(name + ": " + r.error().message);
-    it = cache.emplace(name, std::move(*r)).first;
-  }
-  return it->second;
-}
+using test::pdf::sample;
 
 Bytes render_or_throw(const ClassInfo& cls, const Student& st, const RenderOptions& opts = {}) {
   auto r = render_record(cls, st, opts);
